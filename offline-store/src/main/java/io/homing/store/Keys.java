@@ -1,0 +1,65 @@
+package io.homing.store;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Byte layout of the store's keys.
+ *
+ * <pre>
+ * messages: [u16 length of user id][user id, UTF-8][u64 seq, big-endian]  → homing.v1.Message
+ * users:    [user id, UTF-8]                                               → homing.store.v1.UserState
+ * offsets:  [topic, UTF-8]['/'][partition, decimal]                        → u64 offset, big-endian
+ * </pre>
+ *
+ * <p>Big-endian seq makes RocksDB's byte order the seq order, so a user's queue is one contiguous,
+ * ordered key range.
+ */
+final class Keys {
+  private static final int MAX_USER_ID_BYTES = 0xFFFF;
+
+  private Keys() {}
+
+  static byte[] message(String userId, long seq) {
+    byte[] user = userBytes(userId);
+    return ByteBuffer.allocate(2 + user.length + 8)
+        .putShort((short) user.length)
+        .put(user)
+        .putLong(seq)
+        .array();
+  }
+
+  /** The first key after every message key of the user. */
+  static byte[] messageUpperBound(String userId) {
+    return message(userId, -1L); // 0xFFFF_FFFF_FFFF_FFFF sorts last
+  }
+
+  static long seqOf(byte[] messageKey) {
+    return ByteBuffer.wrap(messageKey, messageKey.length - 8, 8).getLong();
+  }
+
+  static byte[] user(String userId) {
+    return userBytes(userId);
+  }
+
+  static byte[] offset(String topic, int partition) {
+    return (topic + '/' + partition).getBytes(StandardCharsets.UTF_8);
+  }
+
+  static byte[] longValue(long value) {
+    return ByteBuffer.allocate(8).putLong(value).array();
+  }
+
+  static long longOf(byte[] value) {
+    return ByteBuffer.wrap(value).getLong();
+  }
+
+  private static byte[] userBytes(String userId) {
+    byte[] bytes = userId.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length == 0 || bytes.length > MAX_USER_ID_BYTES) {
+      throw new IllegalArgumentException(
+          "userId: " + bytes.length + " bytes (expected: 1.." + MAX_USER_ID_BYTES + ")");
+    }
+    return bytes;
+  }
+}

@@ -1,0 +1,114 @@
+package io.homing.store;
+
+import io.homing.api.v1.Message;
+import io.homing.store.v1.UserState;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+
+/**
+ * Changes to the store that become durable together on {@link #commit()}. Reads inside the batch
+ * see its own pending changes, so seqs assigned in one batch are dense.
+ *
+ * <p>Not thread-safe: one batch belongs to one thread. {@link #close()} discards an uncommitted
+ * batch.
+ */
+public final class StoreBatch implements AutoCloseable {
+  private final OfflineStore store;
+  private final WriteBatch batch = new WriteBatch();
+  private final Map<String, UserState.Builder> dirtyUsers = new LinkedHashMap<>();
+  private boolean committed;
+
+  StoreBatch(OfflineStore store) {
+    this.store = store;
+  }
+
+  /** Queues the message for the user under the user's next seq, and returns that seq. */
+  public long append(String userId, Message message) {
+    UserState.Builder state = state(userId);
+    long seq = state.getLastSeq() + 1;
+    state.setLastSeq(seq);
+    put(store.messages, Keys.message(userId, seq), message.toByteArray());
+    return seq;
+  }
+
+  /**
+   * Records that the device holds every message up to {@code seq} (clamped to the user's last
+   * seq; a cursor never moves back), then deletes what every known device of the user has acked.
+   * Returns the device's cursor after the change.
+   */
+  public long ack(String userId, String deviceId, long seq) {
+    UserState.Builder state = state(userId);
+    long current = state.getDeviceAckedOrDefault(deviceId, 0L);
+    long cursor = Math.max(current, Math.min(seq, state.getLastSeq()));
+    if (cursor != current || !state.containsDeviceAcked(deviceId)) {
+      state.putDeviceAcked(deviceId, cursor);
+    }
+    purge(userId, state);
+    return cursor;
+  }
+
+  /** The user's state as this batch sees it (its own pending changes included). */
+  public UserState userState(String userId) {
+    UserState.Builder dirty = dirtyUsers.get(userId);
+    return dirty != null ? dirty.build() : store.userState(userId);
+  }
+
+  /** Records that every record of the partition up to {@code offset} is applied by this batch. */
+  public void appliedOffset(String topic, int partition, long offset) {
+    put(store.offsets, Keys.offset(topic, partition), Keys.longValue(offset));
+  }
+
+  /** Writes every change of the batch atomically. A batch commits at most once. */
+  public void commit() {
+    if (committed) {
+      throw new IllegalStateException("batch already committed");
+    }
+    committed = true;
+    for (Map.Entry<String, UserState.Builder> e : dirtyUsers.entrySet()) {
+      put(store.users, Keys.user(e.getKey()), e.getValue().build().toByteArray());
+    }
+    store.write(batch);
+  }
+
+  @Override
+  public void close() {
+    batch.close();
+  }
+
+  private void purge(String userId, UserState.Builder state) {
+    long minAcked = state.getDeviceAckedMap().values().stream().mapToLong(Long::longValue).min()
+        .orElse(0L);
+    if (minAcked <= state.getPurgedThrough()) {
+      return;
+    }
+    try {
+      batch.deleteRange(
+          store.messages,
+          Keys.message(userId, state.getPurgedThrough() + 1),
+          Keys.message(userId, minAcked + 1));
+    } catch (RocksDBException e) {
+      throw new StoreException("cannot delete acked messages of user " + userId, e);
+    }
+    state.setPurgedThrough(minAcked);
+  }
+
+  private UserState.Builder state(String userId) {
+    UserState.Builder state = dirtyUsers.get(userId);
+    if (state == null) {
+      state = store.userState(userId).toBuilder();
+      dirtyUsers.put(userId, state);
+    }
+    return state;
+  }
+
+  private void put(ColumnFamilyHandle family, byte[] key, byte[] value) {
+    try {
+      batch.put(family, key, value);
+    } catch (RocksDBException e) {
+      throw new StoreException("cannot stage a write", e);
+    }
+  }
+}

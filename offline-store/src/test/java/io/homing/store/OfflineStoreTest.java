@@ -1,0 +1,171 @@
+package io.homing.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.homing.api.v1.Message;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OfflineStoreTest {
+  @TempDir Path dir;
+  private OfflineStore store;
+
+  @BeforeEach
+  void open() {
+    store = OfflineStore.open(dir);
+  }
+
+  @AfterEach
+  void close() {
+    store.close();
+  }
+
+  @Test
+  void assignsDenseSeqsPerUserInAppendOrder() {
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.append("alice", message("a1"))).isEqualTo(1);
+      assertThat(batch.append("bob", message("b1"))).isEqualTo(1);
+      assertThat(batch.append("alice", message("a2"))).isEqualTo(2);
+      batch.commit();
+    }
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.append("alice", message("a3"))).isEqualTo(3);
+      batch.commit();
+    }
+    assertThat(ids(store.readAfter("alice", 0, 100))).containsExactly("a1", "a2", "a3");
+    assertThat(seqs(store.readAfter("alice", 1, 100))).containsExactly(2L, 3L);
+    assertThat(ids(store.readAfter("bob", 0, 100))).containsExactly("b1");
+  }
+
+  @Test
+  void readAfterHonoursTheLimitAndDoesNotLeakIntoOtherUsers() {
+    try (StoreBatch batch = store.newBatch()) {
+      for (int i = 1; i <= 5; i++) {
+        batch.append("u", message("u" + i));
+        batch.append("u2", message("x" + i)); // "u2" sorts right after "u" by bytes
+      }
+      batch.commit();
+    }
+    assertThat(ids(store.readAfter("u", 1, 2))).containsExactly("u2", "u3");
+    assertThat(ids(store.readAfter("u", 3, 100))).containsExactly("u4", "u5");
+    assertThat(store.readAfter("u", 5, 100)).isEmpty();
+  }
+
+  @Test
+  void uncommittedBatchLeavesNoTrace() {
+    try (StoreBatch batch = store.newBatch()) {
+      batch.append("alice", message("lost"));
+      batch.appliedOffset("outbound", 0, 7);
+    }
+    assertThat(store.readAfter("alice", 0, 10)).isEmpty();
+    assertThat(store.userState("alice").getLastSeq()).isZero();
+    assertThat(store.appliedOffset("outbound", 0)).isEqualTo(-1);
+  }
+
+  @Test
+  void ackDeletesOnlyWhatEveryDeviceAcked() {
+    try (StoreBatch batch = store.newBatch()) {
+      for (int i = 1; i <= 4; i++) {
+        batch.append("alice", message("m" + i));
+      }
+      batch.ack("alice", "phone", 0);
+      batch.ack("alice", "laptop", 0);
+      batch.commit();
+    }
+    try (StoreBatch batch = store.newBatch()) {
+      batch.ack("alice", "phone", 3);
+      batch.commit();
+    }
+    assertThat(seqs(store.readAfter("alice", 0, 10))).containsExactly(1L, 2L, 3L, 4L);
+    try (StoreBatch batch = store.newBatch()) {
+      batch.ack("alice", "laptop", 2);
+      batch.commit();
+    }
+    assertThat(seqs(store.readAfter("alice", 0, 10))).containsExactly(3L, 4L);
+    assertThat(store.userState("alice").getDeviceAckedMap())
+        .containsEntry("phone", 3L)
+        .containsEntry("laptop", 2L);
+  }
+
+  @Test
+  void ackNeverMovesBackNorBeyondTheLastSeq() {
+    try (StoreBatch batch = store.newBatch()) {
+      batch.append("alice", message("m1"));
+      batch.append("alice", message("m2"));
+      assertThat(batch.ack("alice", "phone", 99)).isEqualTo(2);
+      assertThat(batch.ack("alice", "phone", 1)).isEqualTo(2);
+      batch.commit();
+    }
+    assertThat(store.readAfter("alice", 0, 10)).isEmpty();
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.append("alice", message("m3"))).isEqualTo(3);
+      batch.commit();
+    }
+    assertThat(ids(store.readAfter("alice", 0, 10))).containsExactly("m3");
+  }
+
+  @Test
+  void stateAndOffsetsSurviveReopening() {
+    try (StoreBatch batch = store.newBatch()) {
+      batch.append("alice", message("m1"));
+      batch.append("alice", message("m2"));
+      batch.ack("alice", "phone", 1);
+      batch.appliedOffset("outbound", 3, 41);
+      batch.appliedOffset("delivery-events", 3, 12);
+      batch.commit();
+    }
+    store.close();
+    store.close(); // idempotent
+    store = OfflineStore.open(dir);
+
+    assertThat(store.appliedOffset("outbound", 3)).isEqualTo(41);
+    assertThat(store.appliedOffset("delivery-events", 3)).isEqualTo(12);
+    assertThat(store.appliedOffset("outbound", 4)).isEqualTo(-1);
+    assertThat(ids(store.readAfter("alice", 0, 10))).containsExactly("m2");
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.append("alice", message("m3"))).isEqualTo(3);
+      batch.commit();
+    }
+  }
+
+  @Test
+  void batchReadsItsOwnPendingState() {
+    try (StoreBatch batch = store.newBatch()) {
+      batch.append("alice", message("m1"));
+      assertThat(batch.userState("alice").getLastSeq()).isEqualTo(1);
+      assertThat(store.userState("alice").getLastSeq()).isZero();
+      batch.commit();
+      assertThatThrownBy(batch::commit).isInstanceOf(IllegalStateException.class);
+    }
+  }
+
+  @Test
+  void rejectsAnEmptyUserId() {
+    try (StoreBatch batch = store.newBatch()) {
+      assertThatThrownBy(() -> batch.append("", message("x")))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("userId: 0 bytes");
+    }
+  }
+
+  private static Message message(String id) {
+    return Message.newBuilder()
+        .setMessageId(id)
+        .setPayload(ByteString.copyFromUtf8("payload of " + id))
+        .build();
+  }
+
+  private static List<String> ids(List<StoredMessage> messages) {
+    return messages.stream().map(m -> m.message().getMessageId()).toList();
+  }
+
+  private static List<Long> seqs(List<StoredMessage> messages) {
+    return messages.stream().map(StoredMessage::seq).toList();
+  }
+}
