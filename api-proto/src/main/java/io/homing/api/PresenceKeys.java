@@ -1,0 +1,44 @@
+package io.homing.api;
+
+/**
+ * The Redis key layout of presence, shared by the edges that write it and delivery-core that reads
+ * it. Every key starts with a configurable prefix (empty by default), so several deployments or
+ * tests can share one Redis.
+ *
+ * <pre>
+ * {prefix}edge:{node}      string  the node's gRPC address "host:port"; PX = liveness TTL,
+ *                                  refreshed by the live edge. Missing = the node is dead.
+ * {prefix}presence:{user}  hash    device id → "{node}|{connection id}"; removed on disconnect
+ *                                  only if the field still names that connection. An entry whose
+ *                                  node is dead means the device is offline.
+ * </pre>
+ *
+ * <p>Presence is soft state: losing all of it delays delivery until devices reconnect; it never
+ * loses a message, which lives in the offline store until acked.
+ */
+public final class PresenceKeys {
+  private final String prefix;
+
+  public PresenceKeys(String prefix) {
+    this.prefix = prefix;
+  }
+
+  public String edge(String nodeId) {
+    return prefix + "edge:" + nodeId;
+  }
+
+  public String presence(String userId) {
+    return prefix + "presence:" + userId;
+  }
+
+  /** The value of a device's field in {@link #presence}. */
+  public static String route(String nodeId, String connectionId) {
+    return nodeId + '|' + connectionId;
+  }
+
+  /** The node id of a {@link #route} value. */
+  public static String nodeOf(String route) {
+    int bar = route.indexOf('|');
+    return bar < 0 ? route : route.substring(0, bar);
+  }
+}

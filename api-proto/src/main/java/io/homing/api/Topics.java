@@ -1,0 +1,30 @@
+package io.homing.api;
+
+import java.util.Objects;
+
+/**
+ * The Kafka topics of a Homing deployment: {@code outbound} and {@code delivery-events}, behind an
+ * optional prefix (e.g. {@code "staging."}) so several deployments — or tests — can share a
+ * cluster. The two topics are co-partitioned: same partition count, records keyed by user id with
+ * the default partitioner.
+ *
+ * @param prefix prepended to every topic name; empty by default
+ */
+public record Topics(String prefix) {
+  /** The topics without a prefix. */
+  public static final Topics DEFAULT = new Topics("");
+
+  public Topics {
+    Objects.requireNonNull(prefix, "prefix");
+  }
+
+  /** Messages to deliver; key = recipient user id, value = {@code homing.v1.OutboundMessage}. */
+  public String outbound() {
+    return prefix + "outbound";
+  }
+
+  /** What edges observe; key = user id, value = {@code homing.v1.DeliveryEvent}. */
+  public String deliveryEvents() {
+    return prefix + "delivery-events";
+  }
+}

@@ -1,0 +1,21 @@
+package io.homing.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code java -jar homing-cli.jar}: mint a dev token, send a message, listen as a user. */
+@Command(
+    name = "homing",
+    mixinStandardHelpOptions = true,
+    description = "Talk to a Homing deployment from the command line.",
+    subcommands = {TokenCommand.class, SendCommand.class, ListenCommand.class})
+public final class HomingCli {
+  /** The secret deploy/local starts its edges with; never use it beyond a laptop. */
+  static final String DEV_SECRET = "homing-dev-secret-do-not-use-in-production";
+
+  private HomingCli() {}
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new HomingCli()).execute(args));
+  }
+}

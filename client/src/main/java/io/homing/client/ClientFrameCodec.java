@@ -1,0 +1,48 @@
+package io.homing.client;
+
+import com.google.protobuf.util.JsonFormat;
+import io.homing.api.v1.ClientFrame;
+import io.homing.api.v1.ServerFrame;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.MessageToMessageCodec;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.io.IOException;
+import java.util.List;
+
+/** Client side of the WebSocket mapping: protobuf in binary frames, or JSON in text frames. */
+final class ClientFrameCodec extends MessageToMessageCodec<WebSocketFrame, ClientFrame> {
+  private static final JsonFormat.Printer JSON = JsonFormat.printer().omittingInsignificantWhitespace();
+
+  private final boolean json;
+
+  ClientFrameCodec(boolean json) {
+    this.json = json;
+  }
+
+  @Override
+  protected void encode(ChannelHandlerContext ctx, ClientFrame frame, List<Object> out)
+      throws IOException {
+    out.add(
+        json
+            ? new TextWebSocketFrame(JSON.print(frame))
+            : new BinaryWebSocketFrame(Unpooled.wrappedBuffer(frame.toByteArray())));
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, WebSocketFrame frame, List<Object> out)
+      throws IOException {
+    if (frame instanceof TextWebSocketFrame text) {
+      ServerFrame.Builder builder = ServerFrame.newBuilder();
+      JsonFormat.parser().ignoringUnknownFields().merge(text.text(), builder);
+      out.add(builder.build());
+    } else if (frame instanceof BinaryWebSocketFrame) {
+      try (ByteBufInputStream in = new ByteBufInputStream(frame.content())) {
+        out.add(ServerFrame.parseFrom(in));
+      }
+    }
+  }
+}

@@ -1,0 +1,284 @@
+package io.homing.client;
+
+import io.homing.api.v1.Ack;
+import io.homing.api.v1.Auth;
+import io.homing.api.v1.AuthOk;
+import io.homing.api.v1.ClientFrame;
+import io.homing.api.v1.Error;
+import io.homing.api.v1.Ping;
+import io.homing.api.v1.ServerFrame;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import java.net.URI;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One WebSocket session with an edge: authenticates, hands each pushed message to the listener
+ * once and in seq order (a seq at or below the last delivered is dropped as a redelivery), and
+ * acks cumulatively after the listener returned.
+ *
+ * <p>Reconnecting is the caller's: reconnect with {@link #lastDelivered()} as the new
+ * connection's {@code lastSeq} to resume where this one stopped.
+ */
+public final class HomingConnection implements AutoCloseable {
+  private static final int MAX_FRAME_BYTES = 16 << 20;
+
+  private final CompletableFuture<AuthOk> authenticated = new CompletableFuture<>();
+  private final CompletableFuture<String> closed = new CompletableFuture<>();
+  private final EventLoopGroup group;
+  private final boolean ownGroup;
+  private final PushListener listener;
+  private final boolean autoAck;
+  private volatile long lastDelivered;
+  private volatile Error lastError;
+  private final AtomicBoolean closing = new AtomicBoolean();
+  private Channel channel;
+
+  private HomingConnection(Builder builder) {
+    this.listener = builder.listener;
+    this.autoAck = builder.autoAck;
+    this.lastDelivered = builder.lastSeq;
+    this.ownGroup = builder.group == null;
+    this.group =
+        ownGroup ? new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()) : builder.group;
+  }
+
+  public static Builder builder(URI uri, String token) {
+    return new Builder(uri, token);
+  }
+
+  /** Completes with AuthOk, or fails with {@link AuthRefusedException} or a connect error. */
+  public CompletableFuture<AuthOk> authenticated() {
+    return authenticated;
+  }
+
+  /** Completes when the connection closed, with the reason as far as the server gave one. */
+  public CompletableFuture<String> closed() {
+    return closed;
+  }
+
+  /** The highest seq handed to the listener (or the lastSeq connected with). */
+  public long lastDelivered() {
+    return lastDelivered;
+  }
+
+  /** The last Error frame the server sent, or null. */
+  public Error lastError() {
+    return lastError;
+  }
+
+  /**
+   * Tells the server this device holds every message up to {@code seq}. Done after each message
+   * unless the connection was built with {@code autoAck(false)}.
+   */
+  public void ack(long seq) {
+    channel.writeAndFlush(ClientFrame.newBuilder().setAck(Ack.newBuilder().setSeq(seq)).build());
+  }
+
+  /** Sends a Ping; the server answers Pong. */
+  public void ping(long nonce) {
+    channel.writeAndFlush(
+        ClientFrame.newBuilder().setPing(Ping.newBuilder().setNonce(nonce)).build());
+  }
+
+  /** Closes the connection and, if it owns one, its event loop. Idempotent. */
+  @Override
+  public void close() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    if (channel != null) {
+      channel.close().syncUninterruptibly();
+    }
+    if (ownGroup) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+
+  private HomingConnection connect(URI uri, String token, boolean json) {
+    int port = uri.getPort() > 0 ? uri.getPort() : 80;
+    WebSocketClientProtocolConfig ws =
+        WebSocketClientProtocolConfig.newBuilder()
+            .webSocketUri(uri)
+            .maxFramePayloadLength(MAX_FRAME_BYTES)
+            .build();
+    ClientFrame auth =
+        ClientFrame.newBuilder()
+            .setAuth(Auth.newBuilder().setToken(token).setLastSeq(lastDelivered))
+            .build();
+    Bootstrap bootstrap =
+        new Bootstrap()
+            .group(group)
+            .channel(NioSocketChannel.class)
+            .option(ChannelOption.TCP_NODELAY, true)
+            .handler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    ch.pipeline()
+                        .addLast(new HttpClientCodec())
+                        .addLast(new HttpObjectAggregator(8192))
+                        .addLast(new WebSocketClientProtocolHandler(ws))
+                        .addLast(new WebSocketFrameAggregator(MAX_FRAME_BYTES))
+                        .addLast(new ClientFrameCodec(json))
+                        .addLast(new SessionHandler(auth));
+                  }
+                });
+    var future = bootstrap.connect(uri.getHost(), port);
+    channel = future.channel();
+    future.addListener(
+        f -> {
+          if (!f.isSuccess()) {
+            authenticated.completeExceptionally(f.cause());
+            closed.complete("connect failed: " + f.cause());
+          }
+        });
+    return this;
+  }
+
+  private final class SessionHandler extends SimpleChannelInboundHandler<ServerFrame> {
+    private final ClientFrame auth;
+    private ScheduledFuture<?> heartbeat;
+
+    SessionHandler(ClientFrame auth) {
+      this.auth = auth;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+      if (event == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+        ctx.writeAndFlush(auth);
+      }
+      super.userEventTriggered(ctx, event);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, ServerFrame frame) {
+      switch (frame.getKindCase()) {
+        case AUTH_OK -> {
+          startHeartbeat(ctx, frame.getAuthOk().getHeartbeatSeconds());
+          authenticated.complete(frame.getAuthOk());
+        }
+        case AUTH_ERROR ->
+            authenticated.completeExceptionally(new AuthRefusedException(frame.getAuthError()));
+        case PUSH -> {
+          long seq = frame.getPush().getSeq();
+          if (seq > lastDelivered) {
+            listener.onMessage(seq, frame.getPush().getMessage());
+            lastDelivered = seq;
+            if (autoAck) {
+              ack(seq);
+            }
+          }
+        }
+        case ERROR -> lastError = frame.getError();
+        default -> { }
+      }
+    }
+
+    private void startHeartbeat(ChannelHandlerContext ctx, int seconds) {
+      if (seconds > 0) {
+        heartbeat =
+            ctx.executor()
+                .scheduleAtFixedRate(
+                    () -> ctx.writeAndFlush(
+                        ClientFrame.newBuilder()
+                            .setPing(Ping.newBuilder().setNonce(System.nanoTime()))
+                            .build()),
+                    seconds,
+                    seconds,
+                    TimeUnit.SECONDS);
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+      if (heartbeat != null) {
+        heartbeat.cancel(false);
+      }
+      String reason = lastError != null ? lastError.getCode() + ": " + lastError.getMessage()
+          : "connection closed";
+      authenticated.completeExceptionally(new IllegalStateException(reason));
+      closed.complete(reason);
+      super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      authenticated.completeExceptionally(cause);
+      ctx.close();
+    }
+  }
+
+  /** Options of a connection. */
+  public static final class Builder {
+    private final URI uri;
+    private final String token;
+    private long lastSeq;
+    private boolean json;
+    private boolean autoAck = true;
+    private PushListener listener = (seq, message) -> { };
+    private EventLoopGroup group;
+
+    private Builder(URI uri, String token) {
+      this.uri = Objects.requireNonNull(uri, "uri");
+      this.token = Objects.requireNonNull(token, "token");
+    }
+
+    /** The highest seq this device already holds; the default is 0 (none). */
+    public Builder lastSeq(long lastSeq) {
+      if (lastSeq < 0) {
+        throw new IllegalArgumentException("lastSeq: " + lastSeq + " (expected: >= 0)");
+      }
+      this.lastSeq = lastSeq;
+      return this;
+    }
+
+    /** Speak JSON in text frames instead of protobuf in binary frames; the default is false. */
+    public Builder json(boolean json) {
+      this.json = json;
+      return this;
+    }
+
+    /** Ack each message once the listener returned; the default is true. */
+    public Builder autoAck(boolean autoAck) {
+      this.autoAck = autoAck;
+      return this;
+    }
+
+    /** Who receives the messages; the default drops them (they are still acked). */
+    public Builder listener(PushListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** An event loop to share with other connections; the default is one of its own. */
+    public Builder eventLoopGroup(EventLoopGroup group) {
+      this.group = group;
+      return this;
+    }
+
+    /** Connects and authenticates; see {@link HomingConnection#authenticated()}. */
+    public HomingConnection connect() {
+      return new HomingConnection(this).connect(uri, token, json);
+    }
+  }
+}

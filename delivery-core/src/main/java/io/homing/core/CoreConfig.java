@@ -1,0 +1,72 @@
+package io.homing.core;
+
+import io.homing.api.Topics;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything a delivery-core instance is configured with. Immutable; validated when built.
+ *
+ * @param instanceId this instance's id, for logs and Kafka client ids
+ * @param sendAddress where the public Send API listens
+ * @param kafkaBootstrap {@code bootstrap.servers}
+ * @param topics the deployment's Kafka topics
+ * @param groupId the consumer group all core instances of a deployment share
+ * @param partitions partition count of {@code outbound} and {@code delivery-events} when created
+ * @param replicationFactor replication factor of the topics when created
+ * @param redisUri presence store
+ * @param keyPrefix prefix of every Redis key, the same as the edges'
+ * @param dataDir where the offline store keeps its RocksDB files
+ * @param maxPayloadBytes the largest payload the Send API accepts
+ * @param defaultTtl how long a message waits for its recipient when its producer set no TTL
+ */
+public record CoreConfig(
+    String instanceId,
+    InetSocketAddress sendAddress,
+    String kafkaBootstrap,
+    Topics topics,
+    String groupId,
+    int partitions,
+    short replicationFactor,
+    String redisUri,
+    String keyPrefix,
+    Path dataDir,
+    int maxPayloadBytes,
+    Duration defaultTtl) {
+
+  /** Above this, a payload no longer fits comfortably in one Kafka record. */
+  public static final int PAYLOAD_LIMIT = 900 * 1024;
+
+  public CoreConfig {
+    requireText("instanceId", instanceId);
+    Objects.requireNonNull(sendAddress, "sendAddress");
+    requireText("kafkaBootstrap", kafkaBootstrap);
+    Objects.requireNonNull(topics, "topics");
+    requireText("groupId", groupId);
+    if (partitions < 1) {
+      throw new IllegalArgumentException("partitions: " + partitions + " (expected: >= 1)");
+    }
+    if (replicationFactor < 1) {
+      throw new IllegalArgumentException(
+          "replicationFactor: " + replicationFactor + " (expected: >= 1)");
+    }
+    requireText("redisUri", redisUri);
+    Objects.requireNonNull(keyPrefix, "keyPrefix");
+    Objects.requireNonNull(dataDir, "dataDir");
+    if (maxPayloadBytes < 1 || maxPayloadBytes > PAYLOAD_LIMIT) {
+      throw new IllegalArgumentException(
+          "maxPayloadBytes: " + maxPayloadBytes + " (expected: 1.." + PAYLOAD_LIMIT + ")");
+    }
+    if (defaultTtl == null || defaultTtl.isNegative() || defaultTtl.isZero()) {
+      throw new IllegalArgumentException("defaultTtl: " + defaultTtl + " (expected: > 0)");
+    }
+  }
+
+  private static void requireText(String name, String value) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(name + ": '" + value + "' (expected: not blank)");
+    }
+  }
+}

@@ -1,0 +1,112 @@
+package io.homing.core;
+
+import io.homing.api.Topics;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code java -jar homing-core.jar}: runs one delivery-core instance until SIGTERM or Ctrl-C. */
+@Command(
+    name = "homing-core",
+    mixinStandardHelpOptions = true,
+    description = "Applies outbound messages and delivery events, routes messages to edges, "
+        + "serves the Send API.",
+    defaultValueProvider = CommandLine.PropertiesDefaultProvider.class,
+    showDefaultValues = true)
+public final class CoreMain implements Callable<Integer> {
+  @Option(names = "--instance-id", defaultValue = "${env:HOMING_INSTANCE_ID:-core-1}",
+      description = "Id of this instance (env HOMING_INSTANCE_ID).")
+  String instanceId;
+
+  @Option(names = "--host", defaultValue = "${env:HOMING_HOST:-127.0.0.1}",
+      description = "Address the Send API listens on (env HOMING_HOST).")
+  String host;
+
+  @Option(names = "--send-port", defaultValue = "${env:HOMING_SEND_PORT:-7400}",
+      description = "Port of the public Send API (env HOMING_SEND_PORT).")
+  int sendPort;
+
+  @Option(names = "--kafka", defaultValue = "${env:KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
+      description = "Kafka bootstrap servers (env KAFKA_BOOTSTRAP).")
+  String kafka;
+
+  @Option(names = "--topic-prefix", defaultValue = "${env:HOMING_TOPIC_PREFIX:-}",
+      description = "Prefix of the Kafka topic names (env HOMING_TOPIC_PREFIX).")
+  String topicPrefix;
+
+  @Option(names = "--group-id", defaultValue = "${env:HOMING_GROUP_ID:-homing-core}",
+      description = "Consumer group shared by all core instances (env HOMING_GROUP_ID).")
+  String groupId;
+
+  @Option(names = "--partitions", defaultValue = "${env:HOMING_PARTITIONS:-8}",
+      description = "Partitions of the topics when this instance creates them "
+          + "(env HOMING_PARTITIONS).")
+  int partitions;
+
+  @Option(names = "--replication-factor", defaultValue = "${env:HOMING_REPLICATION_FACTOR:-1}",
+      description = "Replication factor of the topics when created "
+          + "(env HOMING_REPLICATION_FACTOR).")
+  short replicationFactor;
+
+  @Option(names = "--redis", defaultValue = "${env:REDIS_URL:-redis://127.0.0.1:6379}",
+      description = "Presence store (env REDIS_URL).")
+  String redisUri;
+
+  @Option(names = "--key-prefix", defaultValue = "${env:HOMING_KEY_PREFIX:-homing:}",
+      description = "Prefix of every Redis key, as on the edges (env HOMING_KEY_PREFIX).")
+  String keyPrefix;
+
+  @Option(names = "--data-dir", defaultValue = "${env:HOMING_DATA_DIR:-data/core}",
+      description = "Folder of the offline store (env HOMING_DATA_DIR).")
+  Path dataDir;
+
+  @Option(names = "--max-payload-bytes", defaultValue = "${env:HOMING_MAX_PAYLOAD_BYTES:-65536}",
+      description = "Largest payload the Send API accepts (env HOMING_MAX_PAYLOAD_BYTES).")
+  int maxPayloadBytes;
+
+  @Option(names = "--default-ttl", defaultValue = "${env:HOMING_DEFAULT_TTL:-P7D}",
+      description = "How long a message without TTL waits for its recipient "
+          + "(env HOMING_DEFAULT_TTL).")
+  Duration defaultTtl;
+
+  CoreConfig config() {
+    return new CoreConfig(
+        instanceId,
+        new InetSocketAddress(host, sendPort),
+        kafka,
+        new Topics(topicPrefix),
+        groupId,
+        partitions,
+        replicationFactor,
+        redisUri,
+        keyPrefix,
+        dataDir,
+        maxPayloadBytes,
+        defaultTtl);
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    CoreServer server = new CoreServer(config()).start();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.close();
+                  stopped.countDown();
+                },
+                "core-shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new CoreMain()).execute(args));
+  }
+}

@@ -1,0 +1,120 @@
+package io.homing.core;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.homing.core.pipeline.DeliveryPipeline;
+import io.homing.core.routing.EdgeClients;
+import io.homing.core.routing.PresenceResolver;
+import io.homing.core.send.OutboundProducer;
+import io.homing.core.send.SendService;
+import io.homing.core.topics.TopicInitializer;
+import io.homing.store.OfflineStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One delivery-core instance: the topics checked or created, the offline store, the delivery
+ * pipeline over the partitions this instance owns, and the public Send API.
+ */
+public final class CoreServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CoreServer.class);
+
+  private final CoreConfig config;
+  private OfflineStore store;
+  private PresenceResolver presence;
+  private EdgeClients edges;
+  private DeliveryPipeline pipeline;
+  private OutboundProducer producer;
+  private Server sendServer;
+  private boolean closed;
+
+  public CoreServer(CoreConfig config) {
+    this.config = config;
+  }
+
+  /** Starts every part; returns once the Send API accepts calls. */
+  public synchronized CoreServer start() {
+    TopicInitializer.ensureTopics(
+        config.kafkaBootstrap(), config.topics(), config.partitions(),
+        config.replicationFactor());
+    store = OfflineStore.open(config.dataDir());
+    presence = new PresenceResolver(config.redisUri(), config.keyPrefix());
+    edges = new EdgeClients();
+    pipeline =
+        new DeliveryPipeline(
+            config.kafkaBootstrap(),
+            config.topics(),
+            config.groupId(),
+            "homing-core-" + config.instanceId(),
+            store,
+            config.defaultTtl(),
+            presence,
+            edges);
+    pipeline.start();
+    producer =
+        new OutboundProducer(
+            config.kafkaBootstrap(), config.topics().outbound(), "homing-send-" + config.instanceId());
+    try {
+      sendServer =
+          NettyServerBuilder.forAddress(config.sendAddress())
+              .maxInboundMessageSize(Math.max(4 << 20, config.maxPayloadBytes() + (1 << 20)))
+              .addService(new SendService(producer, config.maxPayloadBytes()))
+              .build()
+              .start();
+    } catch (IOException e) {
+      close();
+      throw new UncheckedIOException("cannot listen on " + config.sendAddress(), e);
+    }
+    log.info(
+        "core {} up: Send API on {}:{}, store {}",
+        config.instanceId(),
+        config.sendAddress().getHostString(),
+        sendServer.getPort(),
+        config.dataDir());
+    return this;
+  }
+
+  /** The bound Send API port (the real one when configured with port 0). */
+  public int sendPort() {
+    return sendServer.getPort();
+  }
+
+  /**
+   * Stops the Send API (in-flight calls get 2 s), then the pipeline (it finishes its batch), then
+   * the edge streams, presence, the producer and last the store. Idempotent.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (sendServer != null) {
+      sendServer.shutdown();
+      try {
+        sendServer.awaitTermination(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      sendServer.shutdownNow();
+    }
+    if (pipeline != null) {
+      pipeline.close();
+    }
+    if (edges != null) {
+      edges.close();
+    }
+    if (presence != null) {
+      presence.close();
+    }
+    if (producer != null) {
+      producer.close();
+    }
+    if (store != null) {
+      store.close();
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package io.homing.core.pipeline;
+
+import io.homing.api.Topics;
+import io.homing.core.routing.EdgeClients;
+import io.homing.core.routing.PresenceResolver;
+import io.homing.store.OfflineStore;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.RangeAssignor;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The consumer loop of a core instance: one consumer over {@code outbound} and
+ * {@code delivery-events}, co-partitioned by the range assignor, so partition p of both topics
+ * — every message and event of the users hashed to p — is applied by the same instance, on this
+ * one thread, in log order.
+ *
+ * <p>Per poll: apply to the store (one atomic write with the applied offsets), commit the Kafka
+ * offsets, then dispatch. Kafka offsets are committed only after the store holds the records; on
+ * a restart, records the store already applied are skipped by their offset.
+ */
+public final class DeliveryPipeline implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DeliveryPipeline.class);
+  private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final RecordApplier applier;
+  private final Dispatcher dispatcher;
+  private final Topics topics;
+  private final Thread thread;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile boolean running = true;
+
+  public DeliveryPipeline(
+      String bootstrapServers,
+      Topics topics,
+      String groupId,
+      String clientId,
+      OfflineStore store,
+      Duration defaultTtl,
+      PresenceResolver presence,
+      EdgeClients edges) {
+    this.consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.GROUP_ID_CONFIG, groupId,
+                ConsumerConfig.CLIENT_ID_CONFIG, clientId,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName(),
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000),
+            new StringDeserializer(),
+            new ByteArrayDeserializer());
+    this.topics = topics;
+    this.applier = new RecordApplier(store, topics, defaultTtl);
+    this.dispatcher = new Dispatcher(store, presence, edges);
+    this.thread = new Thread(this::run, "delivery-pipeline");
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  private void run() {
+    try {
+      consumer.subscribe(List.of(topics.outbound(), topics.deliveryEvents()), new Rebalance());
+      while (running) {
+        ConsumerRecords<String, byte[]> records = consumer.poll(POLL_TIMEOUT);
+        if (records.isEmpty()) {
+          continue;
+        }
+        AppliedBatch applied = applier.apply(records);
+        consumer.commitAsync(nextOffsets(records), null);
+        dispatcher.dispatch(applied);
+      }
+    } catch (WakeupException e) {
+      // close() asked us to stop
+    } catch (RuntimeException e) {
+      log.error("delivery pipeline stopped", e);
+    } finally {
+      try {
+        consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+      } finally {
+        stopped.countDown();
+      }
+    }
+  }
+
+  private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(
+      ConsumerRecords<String, byte[]> records) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (TopicPartition tp : records.partitions()) {
+      var list = records.records(tp);
+      long last = list.get(list.size() - 1).offset();
+      offsets.put(tp, new OffsetAndMetadata(last + 1));
+    }
+    return offsets;
+  }
+
+  /** Resumes each newly owned partition after the store's applied offset. */
+  private final class Rebalance implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      for (TopicPartition tp : partitions) {
+        long applied = applier.appliedOffset(tp);
+        if (applied >= 0) {
+          consumer.seek(tp, applied + 1);
+        }
+      }
+      log.info("assigned {}", partitions);
+    }
+
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      partitions.forEach(applier::forget);
+    }
+  }
+
+  /** Stops polling, waits for the loop to finish its batch and closes the consumer. Idempotent. */
+  @Override
+  public void close() {
+    running = false;
+    if (!thread.isAlive() && stopped.getCount() > 0) {
+      consumer.close(CloseOptions.timeout(Duration.ofSeconds(5))); // never started
+      stopped.countDown();
+      return;
+    }
+    consumer.wakeup();
+    try {
+      if (!stopped.await(10, TimeUnit.SECONDS)) {
+        log.warn("delivery pipeline did not stop within 10 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

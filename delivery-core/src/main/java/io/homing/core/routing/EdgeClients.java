@@ -1,0 +1,99 @@
+package io.homing.core.routing;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.homing.api.v1.DeliveryBatch;
+import io.homing.api.v1.DeliveryResult;
+import io.homing.api.v1.DeliveryResults;
+import io.homing.api.v1.EdgeServiceGrpc;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One long-lived delivery stream per edge node, opened on first use and reopened after it breaks.
+ * A delivery lost with a broken stream is not lost for the user: it stays in the offline store
+ * until acked and goes out again when the device reconnects.
+ *
+ * <p>Called from the pipeline thread only; gRPC answers arrive on gRPC's threads.
+ */
+public final class EdgeClients implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EdgeClients.class);
+
+  private final Map<String, EdgeLink> links = new HashMap<>();
+
+  /** Sends the batch to the node listening at {@code address}. */
+  public void send(String nodeId, String address, DeliveryBatch batch) {
+    EdgeLink link = links.get(nodeId);
+    if (link == null || link.broken || !link.address.equals(address)) {
+      if (link != null) {
+        link.close();
+      }
+      link = new EdgeLink(nodeId, address);
+      links.put(nodeId, link);
+    }
+    link.requests.onNext(batch);
+  }
+
+  @Override
+  public void close() {
+    links.values().forEach(EdgeLink::close);
+    links.clear();
+  }
+
+  private static final class EdgeLink implements StreamObserver<DeliveryResults> {
+    final String nodeId;
+    final String address;
+    final ManagedChannel channel;
+    final StreamObserver<DeliveryBatch> requests;
+    volatile boolean broken;
+
+    EdgeLink(String nodeId, String address) {
+      this.nodeId = nodeId;
+      this.address = address;
+      this.channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
+      this.requests = EdgeServiceGrpc.newStub(channel).deliver(this);
+    }
+
+    @Override
+    public void onNext(DeliveryResults results) {
+      if (log.isDebugEnabled()) {
+        long missed =
+            results.getResultsList().stream()
+                .filter(r -> r.getOutcome() != DeliveryResult.Outcome.WRITTEN)
+                .count();
+        log.debug("edge {}: {} delivered, {} not connected", nodeId,
+            results.getResultsCount() - missed, missed);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      broken = true;
+      log.warn("delivery stream to edge {} at {} broke: {}", nodeId, address, t.toString());
+    }
+
+    @Override
+    public void onCompleted() {
+      broken = true;
+    }
+
+    void close() {
+      try {
+        requests.onCompleted();
+      } catch (RuntimeException ignored) {
+        // the stream is already gone
+      }
+      channel.shutdown();
+      try {
+        channel.awaitTermination(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      channel.shutdownNow();
+    }
+  }
+}

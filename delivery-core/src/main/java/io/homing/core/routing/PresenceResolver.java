@@ -1,0 +1,110 @@
+package io.homing.core.routing;
+
+import io.homing.api.PresenceKeys;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads presence from Redis (layout: {@link PresenceKeys}): which devices of a user are connected,
+ * on which live node, and where each node listens.
+ *
+ * <p>Look-ups for a whole poll batch go out together on one connection (Lettuce pipelines them)
+ * and are awaited once, so a batch costs one round trip, not one per message. A Redis failure
+ * reads as "nobody is online": messages stay queued and go out when the device reconnects.
+ * Called from the pipeline thread only.
+ */
+public final class PresenceResolver implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PresenceResolver.class);
+  private static final Duration TIMEOUT = Duration.ofSeconds(2);
+  private static final Duration NODE_CACHE_TTL = Duration.ofSeconds(1);
+
+  private final PresenceKeys keys;
+  private final RedisClient client;
+  private final StatefulRedisConnection<String, String> connection;
+  private final RedisAsyncCommands<String, String> redis;
+  private final Map<String, CachedNode> nodes = new HashMap<>();
+
+  public PresenceResolver(String redisUri, String keyPrefix) {
+    this.keys = new PresenceKeys(keyPrefix);
+    this.client = RedisClient.create(redisUri);
+    this.connection = client.connect();
+    this.redis = connection.async();
+  }
+
+  /** For each user, device → node id of its connection; users without devices are absent. */
+  public Map<String, Map<String, String>> devices(Collection<String> users) {
+    Map<String, RedisFuture<Map<String, String>>> pending = new LinkedHashMap<>();
+    for (String user : users) {
+      pending.put(user, redis.hgetall(keys.presence(user)));
+    }
+    Map<String, Map<String, String>> result = new HashMap<>();
+    for (Map.Entry<String, RedisFuture<Map<String, String>>> e : pending.entrySet()) {
+      Map<String, String> routes = await(e.getValue());
+      if (routes == null || routes.isEmpty()) {
+        continue;
+      }
+      Map<String, String> byDevice = new HashMap<>();
+      routes.forEach((device, route) -> byDevice.put(device, PresenceKeys.nodeOf(route)));
+      result.put(e.getKey(), byDevice);
+    }
+    return result;
+  }
+
+  /**
+   * For each node, its gRPC address; dead nodes (liveness key expired) are absent. Answers are
+   * cached for a second: a node that dies is noticed within its liveness TTL plus that.
+   */
+  public Map<String, String> liveNodes(Collection<String> nodeIds) {
+    long now = System.nanoTime();
+    Map<String, RedisFuture<String>> pending = new LinkedHashMap<>();
+    Map<String, String> result = new HashMap<>();
+    for (String node : nodeIds) {
+      CachedNode cached = nodes.get(node);
+      if (cached != null && now - cached.readAtNanos < NODE_CACHE_TTL.toNanos()) {
+        if (cached.address != null) {
+          result.put(node, cached.address);
+        }
+      } else if (!pending.containsKey(node)) {
+        pending.put(node, redis.get(keys.edge(node)));
+      }
+    }
+    for (Map.Entry<String, RedisFuture<String>> e : pending.entrySet()) {
+      String address = await(e.getValue());
+      nodes.put(e.getKey(), new CachedNode(address, now));
+      if (address != null) {
+        result.put(e.getKey(), address);
+      }
+    }
+    return result;
+  }
+
+  private static <T> T await(RedisFuture<T> future) {
+    try {
+      return future.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    } catch (Exception e) {
+      log.warn("presence look-up failed, treating as offline: {}", e.toString());
+      return null;
+    }
+  }
+
+  @Override
+  public void close() {
+    connection.close();
+    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+  }
+
+  private record CachedNode(String address, long readAtNanos) {}
+}

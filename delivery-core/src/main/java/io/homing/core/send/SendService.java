@@ -1,0 +1,125 @@
+package io.homing.core.send;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.homing.api.v1.Acceptance;
+import io.homing.api.v1.Message;
+import io.homing.api.v1.OutboundMessage;
+import io.homing.api.v1.SendRequest;
+import io.homing.api.v1.SendResponse;
+import io.homing.api.v1.SendServiceGrpc;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The public Send API: validates a request, writes one {@code outbound} record per distinct
+ * recipient and answers once Kafka acknowledged all of them.
+ */
+public final class SendService extends SendServiceGrpc.SendServiceImplBase {
+  static final int MAX_RECIPIENTS = 1000;
+  static final int MAX_ID_LENGTH = 256;
+
+  private static final Logger log = LoggerFactory.getLogger(SendService.class);
+
+  private final OutboundProducer producer;
+  private final int maxPayloadBytes;
+
+  public SendService(OutboundProducer producer, int maxPayloadBytes) {
+    this.producer = producer;
+    this.maxPayloadBytes = maxPayloadBytes;
+  }
+
+  @Override
+  public void send(SendRequest request, StreamObserver<SendResponse> response) {
+    String invalid = validate(request);
+    if (invalid != null) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(invalid).asRuntimeException());
+      return;
+    }
+    String messageId =
+        request.getMessageId().isEmpty() ? UUID.randomUUID().toString() : request.getMessageId();
+    Message message =
+        Message.newBuilder()
+            .setMessageId(messageId)
+            .setPayload(request.getPayload())
+            .setContentType(request.getContentType())
+            .putAllHeaders(request.getHeadersMap())
+            .setCreatedAtMs(System.currentTimeMillis())
+            .setTtlMs(request.hasTtl() ? ttlMillis(request) : 0)
+            .build();
+    List<String> recipients = new ArrayList<>(new LinkedHashSet<>(request.getUserIdsList()));
+    List<CompletableFuture<RecordMetadata>> writes = new ArrayList<>(recipients.size());
+    for (String user : recipients) {
+      writes.add(
+          producer.send(OutboundMessage.newBuilder().setUserId(user).setMessage(message).build()));
+    }
+    CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new))
+        .whenComplete(
+            (ok, error) -> {
+              if (error != null) {
+                log.warn("send of message {} failed: {}", messageId, error.toString());
+                response.onError(
+                    Status.UNAVAILABLE
+                        .withDescription(
+                            "Kafka did not accept the message in time; retrying with message_id "
+                                + messageId + " is safe")
+                        .asRuntimeException());
+                return;
+              }
+              SendResponse.Builder answer = SendResponse.newBuilder().setMessageId(messageId);
+              for (int i = 0; i < recipients.size(); i++) {
+                RecordMetadata written = writes.get(i).join();
+                answer.addAccepted(
+                    Acceptance.newBuilder()
+                        .setUserId(recipients.get(i))
+                        .setPartition(written.partition())
+                        .setOffset(written.offset()));
+              }
+              response.onNext(answer.build());
+              response.onCompleted();
+            });
+  }
+
+  /** Why the request can never succeed, or null when it is valid. */
+  String validate(SendRequest request) {
+    if (request.getUserIdsCount() == 0) {
+      return "user_ids: empty (expected: at least one recipient)";
+    }
+    if (request.getUserIdsCount() > MAX_RECIPIENTS) {
+      return "user_ids: " + request.getUserIdsCount() + " recipients (expected: <= "
+          + MAX_RECIPIENTS + ")";
+    }
+    for (String user : request.getUserIdsList()) {
+      if (user.isBlank() || user.length() > MAX_ID_LENGTH) {
+        return "user_ids: '" + user + "' (expected: 1.." + MAX_ID_LENGTH
+            + " characters, not blank)";
+      }
+    }
+    if (request.getPayload().size() > maxPayloadBytes) {
+      return "payload: " + request.getPayload().size() + " bytes (expected: <= "
+          + maxPayloadBytes + ")";
+    }
+    if (request.getMessageId().length() > MAX_ID_LENGTH) {
+      return "message_id: " + request.getMessageId().length() + " characters (expected: <= "
+          + MAX_ID_LENGTH + ")";
+    }
+    if (request.hasTtl() && (request.getTtl().getSeconds() < 0 || request.getTtl().getNanos() < 0
+        || ttlMillis(request) == 0)) {
+      return "ttl: " + request.getTtl().getSeconds() + "s " + request.getTtl().getNanos()
+          + "ns (expected: >= 1 ms)";
+    }
+    return null;
+  }
+
+  private static long ttlMillis(SendRequest request) {
+    return Duration.ofSeconds(request.getTtl().getSeconds(), request.getTtl().getNanos())
+        .toMillis();
+  }
+}

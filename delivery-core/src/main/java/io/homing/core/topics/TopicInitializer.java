@@ -1,0 +1,69 @@
+package io.homing.core.topics;
+
+import io.homing.api.Topics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates {@code outbound} and {@code delivery-events} when missing, and refuses to start when
+ * they are not co-partitioned: with different partition counts a user's events would be applied
+ * by another thread than the user's messages.
+ */
+public final class TopicInitializer {
+  private static final Logger log = LoggerFactory.getLogger(TopicInitializer.class);
+  private static final long TIMEOUT_SECONDS = 30;
+
+  private TopicInitializer() {}
+
+  public static void ensureTopics(
+      String bootstrapServers, Topics topics, int partitions, short replication) {
+    List<String> names = List.of(topics.outbound(), topics.deliveryEvents());
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      Set<String> existing = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      List<NewTopic> missing = new ArrayList<>();
+      for (String name : names) {
+        if (!existing.contains(name)) {
+          missing.add(new NewTopic(name, partitions, replication));
+        }
+      }
+      if (!missing.isEmpty()) {
+        try {
+          admin.createTopics(missing).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+          log.info("created topics {} with {} partitions", missing, partitions);
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw e; // another core instance creating them at the same time is fine
+          }
+        }
+      }
+      Map<String, TopicDescription> described =
+          admin.describeTopics(names).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      int outbound = described.get(topics.outbound()).partitions().size();
+      int events = described.get(topics.deliveryEvents()).partitions().size();
+      if (outbound != events) {
+        throw new IllegalStateException(
+            "topics are not co-partitioned: " + topics.outbound() + " has " + outbound
+                + " partitions, " + topics.deliveryEvents() + " has " + events
+                + " (expected: equal)");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating topics", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("cannot create topics on " + bootstrapServers, e);
+    }
+  }
+}

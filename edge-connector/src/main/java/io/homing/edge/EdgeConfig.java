@@ -1,0 +1,83 @@
+package io.homing.edge;
+
+import io.homing.api.Topics;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything an edge node is configured with. Immutable; validated when built.
+ *
+ * @param nodeId this node's id, unique in the cluster; names it in presence
+ * @param clientAddress where clients connect (WebSocket at {@code /ws})
+ * @param grpcAddress where delivery-core's delivery streams connect
+ * @param advertisedGrpc the {@code host:port} core should dial to reach {@code grpcAddress}
+ * @param redisUri presence store, e.g. {@code redis://127.0.0.1:6379}
+ * @param kafkaBootstrap {@code bootstrap.servers} for publishing delivery events
+ * @param topics the deployment's Kafka topics
+ * @param jwtSecret HS256 key that client tokens are signed with; at least 32 bytes
+ * @param authTimeout how long a new connection may take to send Auth
+ * @param heartbeat how often clients are told to ping
+ * @param idleTimeout a connection silent this long is closed
+ * @param maxFrameBytes the largest client frame accepted
+ * @param presenceTtl how long this node's liveness key lives without a refresh
+ * @param keyPrefix prefix of every Redis key, see {@link io.homing.api.PresenceKeys}
+ */
+public record EdgeConfig(
+    String nodeId,
+    InetSocketAddress clientAddress,
+    InetSocketAddress grpcAddress,
+    String advertisedGrpc,
+    String redisUri,
+    String kafkaBootstrap,
+    Topics topics,
+    String jwtSecret,
+    Duration authTimeout,
+    Duration heartbeat,
+    Duration idleTimeout,
+    int maxFrameBytes,
+    Duration presenceTtl,
+    String keyPrefix) {
+
+  public EdgeConfig {
+    requireText("nodeId", nodeId);
+    if (nodeId.contains("|")) {
+      throw new IllegalArgumentException("nodeId: " + nodeId + " (expected: no '|')");
+    }
+    Objects.requireNonNull(clientAddress, "clientAddress");
+    Objects.requireNonNull(grpcAddress, "grpcAddress");
+    requireText("advertisedGrpc", advertisedGrpc);
+    requireText("redisUri", redisUri);
+    requireText("kafkaBootstrap", kafkaBootstrap);
+    Objects.requireNonNull(topics, "topics");
+    Objects.requireNonNull(jwtSecret, "jwtSecret");
+    if (jwtSecret.length() < 32) {
+      throw new IllegalArgumentException(
+          "jwtSecret: " + jwtSecret.length() + " characters (expected: >= 32)");
+    }
+    requirePositive("authTimeout", authTimeout);
+    requirePositive("heartbeat", heartbeat);
+    requirePositive("idleTimeout", idleTimeout);
+    if (idleTimeout.compareTo(heartbeat) <= 0) {
+      throw new IllegalArgumentException(
+          "idleTimeout: " + idleTimeout + " (expected: > heartbeat " + heartbeat + ")");
+    }
+    if (maxFrameBytes < 1024) {
+      throw new IllegalArgumentException("maxFrameBytes: " + maxFrameBytes + " (expected: >= 1024)");
+    }
+    requirePositive("presenceTtl", presenceTtl);
+    Objects.requireNonNull(keyPrefix, "keyPrefix");
+  }
+
+  private static void requireText(String name, String value) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(name + ": '" + value + "' (expected: not blank)");
+    }
+  }
+
+  private static void requirePositive(String name, Duration value) {
+    if (value == null || value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(name + ": " + value + " (expected: > 0)");
+    }
+  }
+}

@@ -1,0 +1,121 @@
+package io.homing.edge;
+
+import io.homing.api.Topics;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code java -jar homing-edge.jar}: runs one edge node until SIGTERM or Ctrl-C. */
+@Command(
+    name = "homing-edge",
+    mixinStandardHelpOptions = true,
+    description = "Holds client connections and delivers what delivery-core sends them.",
+    defaultValueProvider = CommandLine.PropertiesDefaultProvider.class,
+    showDefaultValues = true)
+public final class EdgeMain implements Callable<Integer> {
+  @Option(names = "--node-id", defaultValue = "${env:HOMING_NODE_ID:-edge-1}",
+      description = "Unique id of this node (env HOMING_NODE_ID).")
+  String nodeId;
+
+  @Option(names = "--host", defaultValue = "${env:HOMING_HOST:-127.0.0.1}",
+      description = "Address to listen on for clients and core (env HOMING_HOST).")
+  String host;
+
+  @Option(names = "--ws-port", defaultValue = "${env:HOMING_WS_PORT:-7410}",
+      description = "WebSocket port; clients connect to ws://host:port/ws (env HOMING_WS_PORT).")
+  int wsPort;
+
+  @Option(names = "--grpc-port", defaultValue = "${env:HOMING_EDGE_GRPC_PORT:-7420}",
+      description = "Port of the internal API core delivers through (env HOMING_EDGE_GRPC_PORT).")
+  int grpcPort;
+
+  @Option(names = "--advertised-grpc", defaultValue = "${env:HOMING_ADVERTISED_GRPC:-}",
+      description = "host:port core dials to reach this node; default host:grpc-port "
+          + "(env HOMING_ADVERTISED_GRPC).")
+  String advertisedGrpc;
+
+  @Option(names = "--redis", defaultValue = "${env:REDIS_URL:-redis://127.0.0.1:6379}",
+      description = "Presence store (env REDIS_URL).")
+  String redisUri;
+
+  @Option(names = "--kafka", defaultValue = "${env:KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
+      description = "Kafka bootstrap servers (env KAFKA_BOOTSTRAP).")
+  String kafka;
+
+  @Option(names = "--topic-prefix", defaultValue = "${env:HOMING_TOPIC_PREFIX:-}",
+      description = "Prefix of the Kafka topic names (env HOMING_TOPIC_PREFIX).")
+  String topicPrefix;
+
+  @Option(names = "--jwt-secret", defaultValue = "${env:HOMING_JWT_SECRET}", required = true,
+      description = "HS256 secret client tokens are signed with, >= 32 chars "
+          + "(env HOMING_JWT_SECRET).")
+  String jwtSecret;
+
+  @Option(names = "--auth-timeout", defaultValue = "${env:HOMING_AUTH_TIMEOUT:-PT5S}",
+      description = "Time a client has to send Auth, ISO-8601 (env HOMING_AUTH_TIMEOUT).")
+  Duration authTimeout;
+
+  @Option(names = "--heartbeat", defaultValue = "${env:HOMING_HEARTBEAT:-PT30S}",
+      description = "Ping interval suggested to clients (env HOMING_HEARTBEAT).")
+  Duration heartbeat;
+
+  @Option(names = "--idle-timeout", defaultValue = "${env:HOMING_IDLE_TIMEOUT:-PT90S}",
+      description = "A connection silent this long is closed (env HOMING_IDLE_TIMEOUT).")
+  Duration idleTimeout;
+
+  @Option(names = "--max-frame-bytes", defaultValue = "${env:HOMING_MAX_FRAME_BYTES:-65536}",
+      description = "Largest frame a client may send (env HOMING_MAX_FRAME_BYTES).")
+  int maxFrameBytes;
+
+  @Option(names = "--presence-ttl", defaultValue = "${env:HOMING_PRESENCE_TTL:-PT10S}",
+      description = "Lifetime of this node's liveness key without refresh "
+          + "(env HOMING_PRESENCE_TTL).")
+  Duration presenceTtl;
+
+  @Option(names = "--key-prefix", defaultValue = "${env:HOMING_KEY_PREFIX:-homing:}",
+      description = "Prefix of every Redis key (env HOMING_KEY_PREFIX).")
+  String keyPrefix;
+
+  EdgeConfig config() {
+    String advertised = advertisedGrpc.isBlank() ? host + ':' + grpcPort : advertisedGrpc;
+    return new EdgeConfig(
+        nodeId,
+        new InetSocketAddress(host, wsPort),
+        new InetSocketAddress(host, grpcPort),
+        advertised,
+        redisUri,
+        kafka,
+        new Topics(topicPrefix),
+        jwtSecret,
+        authTimeout,
+        heartbeat,
+        idleTimeout,
+        maxFrameBytes,
+        presenceTtl,
+        keyPrefix);
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    EdgeServer server = new EdgeServer(config()).start();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.close();
+                  stopped.countDown();
+                },
+                "edge-shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new EdgeMain()).execute(args));
+  }
+}

@@ -1,0 +1,154 @@
+package io.homing.edge;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.homing.edge.auth.TokenVerifier;
+import io.homing.edge.delivery.EdgeDeliveryService;
+import io.homing.edge.events.DeliveryEventPublisher;
+import io.homing.edge.presence.Presence;
+import io.homing.edge.session.ConnectionRegistry;
+import io.homing.edge.session.SessionContext;
+import io.homing.edge.transport.websocket.WebSocketChannelInitializer;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One edge node: the client-facing WebSocket server, the gRPC server core delivers through, this
+ * node's presence in Redis and its publisher of delivery events.
+ */
+public final class EdgeServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EdgeServer.class);
+
+  private final EdgeConfig config;
+  private final ConnectionRegistry registry = new ConnectionRegistry();
+  private Presence presence;
+  private DeliveryEventPublisher events;
+  private EventLoopGroup bossGroup;
+  private EventLoopGroup workerGroup;
+  private Channel clientChannel;
+  private Server grpcServer;
+  private boolean closed;
+
+  public EdgeServer(EdgeConfig config) {
+    this.config = config;
+  }
+
+  /** Starts every part; returns once clients and core can connect. */
+  public synchronized EdgeServer start() {
+    events = new DeliveryEventPublisher(
+            config.kafkaBootstrap(), config.topics().deliveryEvents(), config.nodeId());
+    presence =
+        new Presence(
+            config.redisUri(),
+            config.keyPrefix(),
+            config.nodeId(),
+            config.advertisedGrpc(),
+            config.presenceTtl());
+    try {
+      grpcServer =
+          NettyServerBuilder.forAddress(config.grpcAddress())
+              .addService(new EdgeDeliveryService(registry))
+              .build()
+              .start();
+    } catch (IOException e) {
+      close();
+      throw new UncheckedIOException("cannot listen for core on " + config.grpcAddress(), e);
+    }
+    SessionContext context =
+        new SessionContext(
+            config.nodeId(),
+            config.authTimeout(),
+            config.heartbeat(),
+            config.idleTimeout(),
+            new TokenVerifier(config.jwtSecret()),
+            registry,
+            presence,
+            events);
+    bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    workerGroup = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+    clientChannel =
+        new ServerBootstrap()
+            .group(bossGroup, workerGroup)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 4096)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(new WebSocketChannelInitializer(context, config.maxFrameBytes()))
+            .bind(config.clientAddress())
+            .syncUninterruptibly()
+            .channel();
+    presence.start();
+    log.info(
+        "edge {} up: clients ws://{}{}, core grpc {}",
+        config.nodeId(),
+        format(clientAddress()),
+        WebSocketChannelInitializer.PATH,
+        config.advertisedGrpc());
+    return this;
+  }
+
+  /** The bound client address (the real port when configured with port 0). */
+  public InetSocketAddress clientAddress() {
+    return (InetSocketAddress) clientChannel.localAddress();
+  }
+
+  /** The bound gRPC port. */
+  public int grpcPort() {
+    return grpcServer.getPort();
+  }
+
+  public ConnectionRegistry registry() {
+    return registry;
+  }
+
+  /**
+   * Stops accepting and closes client connections (each leaves presence and publishes its
+   * Disconnected), stops gRPC, then deletes this node's liveness key and flushes pending events.
+   * Idempotent; bounded to a few seconds.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (clientChannel != null) {
+      clientChannel.close().syncUninterruptibly();
+    }
+    if (workerGroup != null) {
+      workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+      bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+    if (grpcServer != null) {
+      grpcServer.shutdown();
+      try {
+        if (!grpcServer.awaitTermination(2, TimeUnit.SECONDS)) {
+          grpcServer.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        grpcServer.shutdownNow();
+      }
+    }
+    if (presence != null) {
+      presence.close();
+    }
+    if (events != null) {
+      events.close();
+    }
+  }
+
+  private static String format(InetSocketAddress address) {
+    return address.getHostString() + ':' + address.getPort();
+  }
+}

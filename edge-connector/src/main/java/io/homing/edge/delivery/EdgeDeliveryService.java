@@ -1,0 +1,62 @@
+package io.homing.edge.delivery;
+
+import io.grpc.stub.StreamObserver;
+import io.homing.api.v1.Delivery;
+import io.homing.api.v1.DeliveryBatch;
+import io.homing.api.v1.DeliveryResult;
+import io.homing.api.v1.DeliveryResults;
+import io.homing.api.v1.EdgeServiceGrpc;
+import io.homing.edge.session.ConnectionRegistry;
+import io.homing.edge.session.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The internal API core streams deliveries to: every delivery is written to the device's
+ * connection on this node, if it has one, and answered with what happened to it.
+ */
+public final class EdgeDeliveryService extends EdgeServiceGrpc.EdgeServiceImplBase {
+  private static final Logger log = LoggerFactory.getLogger(EdgeDeliveryService.class);
+
+  private final ConnectionRegistry registry;
+
+  public EdgeDeliveryService(ConnectionRegistry registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public StreamObserver<DeliveryBatch> deliver(StreamObserver<DeliveryResults> results) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(DeliveryBatch batch) {
+        DeliveryResults.Builder answer = DeliveryResults.newBuilder();
+        for (Delivery delivery : batch.getDeliveriesList()) {
+          answer.addResults(deliver(delivery));
+        }
+        results.onNext(answer.build());
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        log.debug("delivery stream from core ended: {}", t.toString());
+      }
+
+      @Override
+      public void onCompleted() {
+        results.onCompleted();
+      }
+    };
+  }
+
+  private DeliveryResult deliver(Delivery delivery) {
+    Session session = registry.find(delivery.getUserId(), delivery.getDeviceId());
+    boolean written = session != null && session.push(delivery.getSeq(), delivery.getMessage());
+    return DeliveryResult.newBuilder()
+        .setUserId(delivery.getUserId())
+        .setDeviceId(delivery.getDeviceId())
+        .setSeq(delivery.getSeq())
+        .setOutcome(
+            written ? DeliveryResult.Outcome.WRITTEN : DeliveryResult.Outcome.NOT_CONNECTED)
+        .build();
+  }
+}

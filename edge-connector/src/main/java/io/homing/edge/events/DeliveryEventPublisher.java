@@ -1,0 +1,89 @@
+package io.homing.edge.events;
+
+import io.homing.api.v1.DeliveryEvent;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes what this node observes — connects, disconnects, acks — to {@code delivery-events},
+ * keyed by user id so that delivery-core applies them on the thread that owns the user.
+ *
+ * <p>Never blocks the caller beyond the producer's buffer: safe on an event loop. The producer is
+ * idempotent with acks=all, so a published event is neither lost to a broker failover nor
+ * duplicated by a retry.
+ */
+public final class DeliveryEventPublisher implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DeliveryEventPublisher.class);
+
+  private final String nodeId;
+  private final String topic;
+  private final KafkaProducer<String, byte[]> producer;
+
+  public DeliveryEventPublisher(String bootstrapServers, String topic, String nodeId) {
+    this.nodeId = nodeId;
+    this.topic = topic;
+    this.producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.CLIENT_ID_CONFIG, "homing-edge-" + nodeId,
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.LINGER_MS_CONFIG, 2),
+            new StringSerializer(),
+            new ByteArraySerializer());
+  }
+
+  public void connected(String userId, String deviceId, String connectionId, long lastSeq) {
+    publish(
+        event(userId, deviceId, connectionId)
+            .setConnected(DeliveryEvent.Connected.newBuilder().setLastSeq(lastSeq)));
+  }
+
+  public void disconnected(String userId, String deviceId, String connectionId) {
+    publish(
+        event(userId, deviceId, connectionId)
+            .setDisconnected(DeliveryEvent.Disconnected.getDefaultInstance()));
+  }
+
+  public void acked(String userId, String deviceId, String connectionId, long seq) {
+    publish(
+        event(userId, deviceId, connectionId)
+            .setAcked(DeliveryEvent.Acked.newBuilder().setSeq(seq)));
+  }
+
+  private DeliveryEvent.Builder event(String userId, String deviceId, String connectionId) {
+    return DeliveryEvent.newBuilder()
+        .setUserId(userId)
+        .setDeviceId(deviceId)
+        .setNodeId(nodeId)
+        .setConnectionId(connectionId)
+        .setAtMs(System.currentTimeMillis());
+  }
+
+  private void publish(DeliveryEvent.Builder event) {
+    DeliveryEvent built = event.build();
+    producer.send(
+        new ProducerRecord<>(topic, built.getUserId(), built.toByteArray()),
+        (metadata, error) -> {
+          if (error != null) {
+            log.warn(
+                "cannot publish {} of user {}: {}", built.getKindCase(), built.getUserId(),
+                error.toString());
+          }
+        });
+  }
+
+  /** Sends what is buffered (up to 5 s), then closes. */
+  @Override
+  public void close() {
+    producer.close(Duration.ofSeconds(5));
+  }
+}

@@ -1,0 +1,54 @@
+package io.homing.edge.session;
+
+import io.homing.api.v1.Error;
+import io.homing.api.v1.Message;
+import io.homing.api.v1.Push;
+import io.homing.api.v1.ServerFrame;
+import io.homing.edge.auth.Identity;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+
+/** One authenticated client connection on this node. Thread-safe: writes go to the channel. */
+public final class Session {
+  private final Identity identity;
+  private final String connectionId;
+  private final Channel channel;
+
+  Session(Identity identity, String connectionId, Channel channel) {
+    this.identity = identity;
+    this.connectionId = connectionId;
+    this.channel = channel;
+  }
+
+  public Identity identity() {
+    return identity;
+  }
+
+  public String connectionId() {
+    return connectionId;
+  }
+
+  /**
+   * Writes a Push frame. Returns false when the connection is already closed, in which case the
+   * message stays queued in the store for the device's next connection.
+   */
+  public boolean push(long seq, Message message) {
+    if (!channel.isActive()) {
+      return false;
+    }
+    channel.writeAndFlush(
+        ServerFrame.newBuilder().setPush(Push.newBuilder().setSeq(seq).setMessage(message)).build(),
+        channel.voidPromise());
+    return true;
+  }
+
+  /** Sends the error, then closes the connection. */
+  void closeWith(Error.Code code, String reason) {
+    channel
+        .writeAndFlush(
+            ServerFrame.newBuilder()
+                .setError(Error.newBuilder().setCode(code).setMessage(reason))
+                .build())
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+}

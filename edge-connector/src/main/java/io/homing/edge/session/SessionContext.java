@@ -1,0 +1,77 @@
+package io.homing.edge.session;
+
+import io.homing.edge.auth.TokenVerifier;
+import io.homing.edge.events.DeliveryEventPublisher;
+import io.homing.edge.presence.Presence;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** What every connection's {@link SessionHandler} shares. Thread-safe. */
+public final class SessionContext {
+  private final String nodeId;
+  private final Duration authTimeout;
+  private final Duration heartbeat;
+  private final Duration idleTimeout;
+  private final TokenVerifier verifier;
+  private final ConnectionRegistry registry;
+  private final Presence presence;
+  private final DeliveryEventPublisher events;
+  private final AtomicLong connectionIds = new AtomicLong();
+  private final String epoch = Long.toString(System.currentTimeMillis(), 36);
+
+  public SessionContext(
+      String nodeId,
+      Duration authTimeout,
+      Duration heartbeat,
+      Duration idleTimeout,
+      TokenVerifier verifier,
+      ConnectionRegistry registry,
+      Presence presence,
+      DeliveryEventPublisher events) {
+    this.nodeId = nodeId;
+    this.authTimeout = authTimeout;
+    this.heartbeat = heartbeat;
+    this.idleTimeout = idleTimeout;
+    this.verifier = verifier;
+    this.registry = registry;
+    this.presence = presence;
+    this.events = events;
+  }
+
+  /** Unique on this node, also across its restarts: the start time, then a counter. */
+  String nextConnectionId() {
+    return epoch + '-' + connectionIds.incrementAndGet();
+  }
+
+  String nodeId() {
+    return nodeId;
+  }
+
+  Duration authTimeout() {
+    return authTimeout;
+  }
+
+  Duration heartbeat() {
+    return heartbeat;
+  }
+
+  public Duration idleTimeout() {
+    return idleTimeout;
+  }
+
+  TokenVerifier verifier() {
+    return verifier;
+  }
+
+  ConnectionRegistry registry() {
+    return registry;
+  }
+
+  Presence presence() {
+    return presence;
+  }
+
+  DeliveryEventPublisher events() {
+    return events;
+  }
+}

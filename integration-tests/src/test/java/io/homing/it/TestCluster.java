@@ -1,0 +1,193 @@
+package io.homing.it;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.homing.api.Topics;
+import io.homing.api.v1.Message;
+import io.homing.api.v1.OutboundMessage;
+import io.homing.api.v1.SendRequest;
+import io.homing.api.v1.SendResponse;
+import io.homing.api.v1.SendServiceGrpc;
+import io.homing.client.HomingConnection;
+import io.homing.client.Tokens;
+import io.homing.core.CoreConfig;
+import io.homing.core.CoreServer;
+import io.homing.edge.EdgeConfig;
+import io.homing.edge.EdgeServer;
+import io.homing.testing.KafkaBroker;
+import io.homing.testing.Ports;
+import io.homing.testing.RedisServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * A whole Homing deployment inside the test JVM, on real sockets: one delivery-core and N edge
+ * nodes, on the JVM's shared real Kafka broker and Redis. Every cluster has its own topic prefix,
+ * consumer group and Redis key prefix, so clusters of different tests never see each other.
+ */
+final class TestCluster implements AutoCloseable {
+  static final String SECRET = "integration-test-secret-0123456789abcdef";
+  static final int MAX_PAYLOAD_BYTES = 64 * 1024;
+
+  final String name = "it-" + UUID.randomUUID().toString().substring(0, 8);
+  final Topics topics = new Topics(name + ".");
+  final KafkaBroker kafka = KafkaBroker.shared();
+  final RedisServer redis = RedisServer.shared();
+  private final Path dataDir;
+  private final int sendPort = Ports.free();
+  private final List<EdgeServer> edges = new ArrayList<>();
+  private final List<HomingConnection> connections = new ArrayList<>();
+  private CoreServer core;
+  private ManagedChannel sendChannel;
+  private KafkaProducer<String, byte[]> producer;
+
+  TestCluster(int edgeCount) {
+    try {
+      dataDir = Files.createTempDirectory("homing-core-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    startCore();
+    for (int i = 0; i < edgeCount; i++) {
+      edges.add(new EdgeServer(edgeConfig(i)).start());
+    }
+  }
+
+  void startCore() {
+    core =
+        new CoreServer(
+                new CoreConfig(
+                    "core",
+                    new InetSocketAddress("127.0.0.1", sendPort),
+                    kafka.bootstrapServers(),
+                    topics,
+                    name,
+                    4,
+                    (short) 1,
+                    redis.uri(),
+                    name + ":",
+                    dataDir,
+                    MAX_PAYLOAD_BYTES,
+                    Duration.ofDays(1)))
+            .start();
+  }
+
+  void stopCore() {
+    core.close();
+  }
+
+  private EdgeConfig edgeConfig(int index) {
+    int grpcPort = Ports.free();
+    return new EdgeConfig(
+        "edge-" + index,
+        new InetSocketAddress("127.0.0.1", 0),
+        new InetSocketAddress("127.0.0.1", grpcPort),
+        "127.0.0.1:" + grpcPort,
+        redis.uri(),
+        kafka.bootstrapServers(),
+        topics,
+        SECRET,
+        Duration.ofSeconds(2),
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(90),
+        64 * 1024,
+        Duration.ofSeconds(5),
+        name + ":");
+  }
+
+  URI wsUri(int edge) {
+    InetSocketAddress address = edges.get(edge).clientAddress();
+    return URI.create("ws://127.0.0.1:" + address.getPort() + "/ws");
+  }
+
+  String token(String user, String device) {
+    return Tokens.mint(SECRET, user, device, Duration.ofMinutes(10));
+  }
+
+  HomingConnection.Builder client(int edge, String user, String device) {
+    return HomingConnection.builder(wsUri(edge), token(user, device));
+  }
+
+  /** Closes the connection with the cluster. */
+  HomingConnection track(HomingConnection connection) {
+    connections.add(connection);
+    return connection;
+  }
+
+  /** Connects, waits for AuthOk, and hands messages to the inbox. */
+  HomingConnection connected(int edge, String user, String device, Inbox inbox) throws Exception {
+    HomingConnection c = track(client(edge, user, device).listener(inbox).connect());
+    c.authenticated().get(10, TimeUnit.SECONDS);
+    return c;
+  }
+
+  SendServiceGrpc.SendServiceBlockingStub send() {
+    if (sendChannel == null) {
+      sendChannel = NettyChannelBuilder.forAddress("127.0.0.1", sendPort).usePlaintext().build();
+    }
+    return SendServiceGrpc.newBlockingStub(sendChannel).withDeadlineAfter(20, TimeUnit.SECONDS);
+  }
+
+  SendResponse sendText(String text, String... users) {
+    return send()
+        .send(
+            SendRequest.newBuilder()
+                .addAllUserIds(List.of(users))
+                .setPayload(ByteString.copyFromUtf8(text))
+                .setContentType("text/plain")
+                .build());
+  }
+
+  /** Publishes straight to {@code outbound}, as a producer application would. */
+  void produce(String user, String text) throws Exception {
+    if (producer == null) {
+      producer =
+          new KafkaProducer<>(
+              Map.of(
+                  ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                  ProducerConfig.ACKS_CONFIG, "all"),
+              new StringSerializer(),
+              new ByteArraySerializer());
+    }
+    OutboundMessage message =
+        OutboundMessage.newBuilder()
+            .setUserId(user)
+            .setMessage(
+                Message.newBuilder()
+                    .setMessageId(UUID.randomUUID().toString())
+                    .setPayload(ByteString.copyFromUtf8(text)))
+            .build();
+    producer
+        .send(new ProducerRecord<>(topics.outbound(), user, message.toByteArray()))
+        .get(10, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() {
+    connections.forEach(HomingConnection::close);
+    if (producer != null) {
+      producer.close();
+    }
+    if (sendChannel != null) {
+      sendChannel.shutdownNow();
+    }
+    edges.forEach(EdgeServer::close);
+    core.close();
+  }
+}
