@@ -56,6 +56,12 @@ public final class SessionHandler extends SimpleChannelInboundHandler<ClientFram
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, ClientFrame frame) {
+    if (!authStarted && frame.getKindCase() != ClientFrame.KindCase.AUTH) {
+      authTimeout.cancel(false);
+      refuse(ctx, AuthError.Code.AUTH_REQUIRED, "the first frame must be Auth, not "
+          + frame.getKindCase());
+      return;
+    }
     switch (frame.getKindCase()) {
       case AUTH -> onAuth(ctx, frame.getAuth());
       case ACK -> onAck(ctx, frame.getAck().getSeq());
@@ -124,7 +130,7 @@ public final class SessionHandler extends SimpleChannelInboundHandler<ClientFram
 
   private void onAck(ChannelHandlerContext ctx, long seq) {
     if (session == null) {
-      closeWith(ctx, Error.Code.UNEXPECTED_FRAME, "Ack before Auth");
+      closeWith(ctx, Error.Code.UNEXPECTED_FRAME, "Ack before AuthOk");
       return;
     }
     if (seq <= 0) {

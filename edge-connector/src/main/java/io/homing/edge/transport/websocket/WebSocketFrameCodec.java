@@ -50,13 +50,12 @@ final class WebSocketFrameCodec extends MessageToMessageCodec<WebSocketFrame, Se
     try {
       out.add(isText ? parseJson(((TextWebSocketFrame) frame).text()) : parse(frame.content()));
     } catch (IOException e) {
-      ctx.writeAndFlush(
+      // From the tail, so that the frame passes through this codec's encoder.
+      String reason = "cannot decode " + (isText ? "JSON" : "protobuf") + " frame: " + e.getMessage();
+      ctx.channel()
+          .writeAndFlush(
               ServerFrame.newBuilder()
-                  .setError(
-                      Error.newBuilder()
-                          .setCode(Error.Code.MALFORMED_FRAME)
-                          .setMessage("cannot decode " + (isText ? "JSON" : "protobuf")
-                              + " frame: " + e.getMessage()))
+                  .setError(Error.newBuilder().setCode(Error.Code.MALFORMED_FRAME).setMessage(reason))
                   .build())
           .addListener(ChannelFutureListener.CLOSE);
     }
