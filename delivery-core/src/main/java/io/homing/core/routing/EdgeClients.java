@@ -50,6 +50,7 @@ public final class EdgeClients implements AutoCloseable {
     final ManagedChannel channel;
     final StreamObserver<DeliveryBatch> requests;
     volatile boolean broken;
+    private volatile boolean closing;
 
     EdgeLink(String nodeId, String address) {
       this.nodeId = nodeId;
@@ -73,6 +74,9 @@ public final class EdgeClients implements AutoCloseable {
     @Override
     public void onError(Throwable t) {
       broken = true;
+      if (closing) {
+        return; // our own cancellation
+      }
       log.warn("delivery stream to edge {} at {} broke: {}", nodeId, address, t.toString());
     }
 
@@ -82,6 +86,7 @@ public final class EdgeClients implements AutoCloseable {
     }
 
     void close() {
+      closing = true;
       try {
         requests.onCompleted();
       } catch (RuntimeException ignored) {

@@ -42,7 +42,10 @@ public final class TopicInitializer {
       if (!missing.isEmpty()) {
         try {
           admin.createTopics(missing).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-          log.info("created topics {} with {} partitions", missing, partitions);
+          log.info(
+              "created topics {} with {} partitions",
+              missing.stream().map(NewTopic::name).toList(),
+              partitions);
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
             throw e; // another core instance creating them at the same time is fine

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Starts Homing locally: a real Kafka broker (KRaft), Redis, one delivery-core and two edges.
+# Ctrl-C stops everything. Data lives in deploy/local/.data (delete it to start from scratch).
+#
+#   REDIS_URL=redis://host:port   use this Redis instead of starting redis-server
+#   HOMING_SKIP_BUILD=1           use the jars already built
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+data=${HOMING_LOCAL_DATA:-$here/.data}
+export HOMING_JWT_SECRET=${HOMING_JWT_SECRET:-homing-dev-secret-do-not-use-in-production}
+mkdir -p "$data/logs"
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo
+  echo "stopping..."
+  # Reverse start order: edges, core, then Redis and Kafka.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
+  echo "stopped."
+  exit 0
+}
+trap stop INT TERM EXIT
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+await_port() { # port, name, pid
+  for _ in $(seq 1 600); do
+    if port_open "$1"; then return 0; fi
+    if ! kill -0 "$3" 2>/dev/null; then
+      echo "$2 exited; see $data/logs/$2.log" >&2
+      tail -n 30 "$data/logs/$2.log" >&2 || true
+      exit 1
+    fi
+    sleep 0.1
+  done
+  echo "$2 did not open port $1 within 60 s; see $data/logs/$2.log" >&2
+  exit 1
+}
+
+require_free() { # port, what
+  if port_open "$1"; then
+    echo "port $1 ($2) is already in use: stop what holds it first" >&2
+    exit 1
+  fi
+}
+
+for p in 9092 9093 7400 7410 7411 7420 7421; do require_free "$p" "Homing local stack"; done
+
+if [[ -z "${HOMING_SKIP_BUILD:-}" ]]; then
+  echo "building (mvn package, tests skipped)..."
+  (cd "$root" && mvn -q -B -ntp -Dstyle.color=never -DskipTests package)
+fi
+started=$(date +%s%N)
+core_jar="$root/delivery-core/target/homing-core.jar"
+edge_jar="$root/edge-connector/target/homing-edge.jar"
+
+# Kafka: resolve the broker's jars from Maven Central once, format storage once, start.
+classpath_file="$data/kafka.classpath"
+if [[ ! -s "$classpath_file" ]]; then
+  echo "resolving the Kafka broker from Maven Central..."
+  mvn -q -B -ntp -Dstyle.color=never -f "$here/kafka/pom.xml" dependency:build-classpath -Dmdep.outputFile="$classpath_file"
+fi
+kafka_cp=$(cat "$classpath_file")
+kafka_java=(java -Xmx512m -Dlog4j2.configurationFile="$here/kafka/log4j2.xml" -cp "$kafka_cp")
+sed "s#^log.dirs=.*##" "$here/kafka/server.properties" > "$data/server.properties"
+echo "log.dirs=$data/kafka" >> "$data/server.properties"
+if [[ ! -f "$data/kafka/meta.properties" ]]; then
+  cluster_id=$("${kafka_java[@]}" kafka.tools.StorageTool random-uuid)
+  "${kafka_java[@]}" kafka.tools.StorageTool format -t "$cluster_id" \
+    -c "$data/server.properties" --standalone > "$data/logs/kafka-format.log"
+fi
+"${kafka_java[@]}" kafka.Kafka "$data/server.properties" > "$data/logs/kafka.log" 2>&1 &
+pids+=($!)
+await_port 9092 kafka $!
+
+# Redis: the one at REDIS_URL, or our own redis-server on a free port.
+if [[ -z "${REDIS_URL:-}" ]]; then
+  command -v redis-server > /dev/null || {
+    echo "redis-server not found: apt-get install redis-server, or set REDIS_URL" >&2; exit 1; }
+  redis_port=6379
+  while port_open "$redis_port"; do redis_port=$((redis_port + 1)); done
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+    > "$data/logs/redis.log" 2>&1 &
+  pids+=($!)
+  await_port "$redis_port" redis $!
+  export REDIS_URL="redis://127.0.0.1:$redis_port"
+fi
+
+HOMING_DATA_DIR="$data/core" java -jar "$core_jar" > "$data/logs/core.log" 2>&1 &
+pids+=($!)
+await_port 7400 core $!
+
+for i in 1 2; do
+  HOMING_NODE_ID="edge-$i" HOMING_WS_PORT=$((7409 + i)) HOMING_EDGE_GRPC_PORT=$((7419 + i)) \
+    java -jar "$edge_jar" > "$data/logs/edge-$i.log" 2>&1 &
+  pids+=($!)
+  await_port $((7409 + i)) "edge-$i" $!
+done
+
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+cat <<INFO
+
+Homing is up (started in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s).
+  Send API (gRPC)   127.0.0.1:7400
+  WebSocket         ws://127.0.0.1:7410/ws   ws://127.0.0.1:7411/ws
+  Kafka             127.0.0.1:9092   (topics outbound, delivery-events)
+  Redis             $REDIS_URL
+  Logs              $data/logs
+Try, in another terminal:
+  java -jar client/target/homing-cli.jar listen --user alice
+  java -jar client/target/homing-cli.jar send --to alice --text "hello"
+Ctrl-C stops everything.
+INFO
+wait -n "${pids[@]}" || true
+echo "a process exited unexpectedly; see $data/logs" >&2
+exit 1
