@@ -10,7 +10,7 @@ cli=(java -jar "$root/client/target/homing-cli.jar")
 HOMING_SKIP_BUILD=1 HOMING_LOCAL_DATA="$work/data" "$here/run.sh" > "$work/run.log" 2>&1 &
 stack=$!
 cleanup() {
-  kill -INT "$stack" 2>/dev/null || true
+  kill -TERM "$stack" 2>/dev/null || true  # async jobs of a script ignore SIGINT
   wait "$stack" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -35,5 +35,5 @@ kill "$listener" 2>/dev/null || true
 cat "$work/listen.log"
 grep -q "seq=1 .*sent while offline" "$work/listen.log" \
   && grep -q "seq=2 .*sent while online" "$work/listen.log" \
-  || { echo "smoke: the listener did not receive both messages"; tail -20 "$work/data/logs/"*.log; exit 1; }
+  || { echo "smoke: the listener did not receive both messages"; tail -n 20 "$work/data/logs/"*.log; exit 1; }
 echo "smoke: 2 passed, 0 failed"

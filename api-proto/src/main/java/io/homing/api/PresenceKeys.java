@@ -41,4 +41,10 @@ public final class PresenceKeys {
     int bar = route.indexOf('|');
     return bar < 0 ? route : route.substring(0, bar);
   }
+
+  /** The connection id of a {@link #route} value; empty when it names none. */
+  public static String connectionOf(String route) {
+    int bar = route.indexOf('|');
+    return bar < 0 ? "" : route.substring(bar + 1);
+  }
 }

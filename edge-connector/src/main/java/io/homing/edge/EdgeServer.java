@@ -2,6 +2,7 @@ package io.homing.edge;
 
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.homing.api.v1.Error;
 import io.homing.edge.auth.TokenVerifier;
 import io.homing.edge.delivery.EdgeDeliveryService;
 import io.homing.edge.events.DeliveryEventPublisher;
@@ -119,8 +120,8 @@ public final class EdgeServer implements AutoCloseable {
   }
 
   /**
-   * Stops accepting and closes client connections (each leaves presence and publishes its
-   * Disconnected), stops gRPC, then deletes this node's liveness key and flushes pending events.
+   * Stops accepting, tells every client it is shutting down and closes its connection (each leaves
+   * presence and publishes its Disconnected), stops gRPC, then deletes this node's liveness key and flushes pending events.
    * Idempotent; bounded to a few seconds.
    */
   @Override
@@ -131,6 +132,7 @@ public final class EdgeServer implements AutoCloseable {
     closed = true;
     if (clientChannel != null) {
       clientChannel.close().syncUninterruptibly();
+      registry.closeAll(Error.Code.SHUTTING_DOWN, "edge " + config.nodeId() + " is shutting down");
     }
     if (workerGroup != null) {
       workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -92,6 +92,10 @@ final class TestCluster implements AutoCloseable {
     core.close();
   }
 
+  void stopEdge(int index) {
+    edges.get(index).close();
+  }
+
   private EdgeConfig edgeConfig(int index) {
     int grpcPort = Ports.free();
     return new EdgeConfig(

@@ -8,30 +8,32 @@ import java.util.Map;
 
 /**
  * What one poll batch changed, to act on once the store committed it: the messages queued per
- * user, and the devices that connected (with the node and the cursor to resume after).
+ * user, and the devices that connected or disconnected, in log order.
  */
 final class AppliedBatch {
   record Queued(long seq, Message message) {}
 
-  record Connect(String userId, String deviceId, String nodeId, long cursor) {}
+  /** A device connected ({@code connected}, with the cursor to resume after) or went away. */
+  record SessionChange(
+      String userId, String deviceId, String nodeId, String connectionId, boolean connected,
+      long cursor) {}
 
   final Map<String, List<Queued>> queued = new LinkedHashMap<>();
-  final Map<String, Connect> connects = new LinkedHashMap<>();
+  final List<SessionChange> sessionChanges = new ArrayList<>();
 
   void queued(String userId, long seq, Message message) {
     queued.computeIfAbsent(userId, u -> new ArrayList<>()).add(new Queued(seq, message));
   }
 
-  /** The latest connect of a device in the batch wins. */
-  void connected(String userId, String deviceId, String nodeId, long cursor) {
-    connects.put(userId + '\n' + deviceId, new Connect(userId, deviceId, nodeId, cursor));
+  void connected(String userId, String deviceId, String nodeId, String connectionId, long cursor) {
+    sessionChanges.add(new SessionChange(userId, deviceId, nodeId, connectionId, true, cursor));
   }
 
-  boolean connectedInBatch(String userId, String deviceId) {
-    return connects.containsKey(userId + '\n' + deviceId);
+  void disconnected(String userId, String deviceId, String nodeId, String connectionId) {
+    sessionChanges.add(new SessionChange(userId, deviceId, nodeId, connectionId, false, 0));
   }
 
   boolean isEmpty() {
-    return queued.isEmpty() && connects.isEmpty();
+    return queued.isEmpty() && sessionChanges.isEmpty();
   }
 }

@@ -131,6 +131,7 @@ public final class DeliveryPipeline implements AutoCloseable {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       partitions.forEach(applier::forget);
+      dispatcher.reset();
     }
   }
 

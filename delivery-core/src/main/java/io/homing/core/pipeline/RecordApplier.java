@@ -119,10 +119,14 @@ final class RecordApplier {
       case CONNECTED -> {
         long cursor =
             batch.ack(event.getUserId(), event.getDeviceId(), event.getConnected().getLastSeq());
-        result.connected(event.getUserId(), event.getDeviceId(), event.getNodeId(), cursor);
+        result.connected(
+            event.getUserId(), event.getDeviceId(), event.getNodeId(), event.getConnectionId(),
+            cursor);
       }
       case ACKED -> batch.ack(event.getUserId(), event.getDeviceId(), event.getAcked().getSeq());
-      case DISCONNECTED -> { } // presence already forgot the connection; nothing is stored
+      case DISCONNECTED ->
+          result.disconnected(
+              event.getUserId(), event.getDeviceId(), event.getNodeId(), event.getConnectionId());
       default -> skip(record, "unknown event kind");
     }
   }

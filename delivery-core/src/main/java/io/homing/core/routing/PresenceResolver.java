@@ -41,20 +41,27 @@ public final class PresenceResolver implements AutoCloseable {
     this.redis = connection.async();
   }
 
-  /** For each user, device → node id of its connection; users without devices are absent. */
-  public Map<String, Map<String, String>> devices(Collection<String> users) {
+  /** Where a device is connected: the node and the connection on it. */
+  public record Route(String nodeId, String connectionId) {}
+
+  /** For each user, device → its connection; users without devices are absent. */
+  public Map<String, Map<String, Route>> devices(Collection<String> users) {
     Map<String, RedisFuture<Map<String, String>>> pending = new LinkedHashMap<>();
     for (String user : users) {
       pending.put(user, redis.hgetall(keys.presence(user)));
     }
-    Map<String, Map<String, String>> result = new HashMap<>();
+    Map<String, Map<String, Route>> result = new HashMap<>();
     for (Map.Entry<String, RedisFuture<Map<String, String>>> e : pending.entrySet()) {
       Map<String, String> routes = await(e.getValue());
       if (routes == null || routes.isEmpty()) {
         continue;
       }
-      Map<String, String> byDevice = new HashMap<>();
-      routes.forEach((device, route) -> byDevice.put(device, PresenceKeys.nodeOf(route)));
+      Map<String, Route> byDevice = new HashMap<>();
+      routes.forEach(
+          (device, route) ->
+              byDevice.put(
+                  device,
+                  new Route(PresenceKeys.nodeOf(route), PresenceKeys.connectionOf(route))));
       result.put(e.getKey(), byDevice);
     }
     return result;

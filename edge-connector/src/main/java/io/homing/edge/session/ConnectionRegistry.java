@@ -1,5 +1,6 @@
 package io.homing.edge.session;
 
+import io.homing.api.v1.Error;
 import io.homing.edge.auth.Identity;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -21,6 +22,11 @@ public final class ConnectionRegistry {
   /** The device's connection on this node, or null. */
   public Session find(String userId, String deviceId) {
     return sessions.get(new Identity(userId, deviceId));
+  }
+
+  /** Tells every client why, then closes its connection: for shutting this node down. */
+  public void closeAll(Error.Code code, String reason) {
+    sessions.values().forEach(session -> session.closeWith(code, reason));
   }
 
   public int size() {
