@@ -96,12 +96,14 @@ HOMING_DATA_DIR="$data/core" java -jar "$core_jar" > "$data/logs/core.log" 2>&1 
 pids+=($!)
 await_port 7400 core $!
 
-for i in 1 2; do
+edge_pids=()
+for i in 1 2; do # both edges start at once
   HOMING_NODE_ID="edge-$i" HOMING_WS_PORT=$((7409 + i)) HOMING_EDGE_GRPC_PORT=$((7419 + i)) \
     java -jar "$edge_jar" > "$data/logs/edge-$i.log" 2>&1 &
   pids+=($!)
-  await_port $((7409 + i)) "edge-$i" $!
+  edge_pids+=($!)
 done
+for i in 1 2; do await_port $((7409 + i)) "edge-$i" "${edge_pids[i - 1]}"; done
 
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 cat <<INFO
