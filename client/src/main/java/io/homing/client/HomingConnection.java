@@ -23,6 +23,8 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -113,7 +115,7 @@ public final class HomingConnection implements AutoCloseable {
     }
   }
 
-  private HomingConnection connect(URI uri, String token, boolean json) {
+  private HomingConnection connect(URI uri, String token, boolean json, InetAddress localAddress) {
     int port = uri.getPort() > 0 ? uri.getPort() : 80;
     WebSocketClientProtocolConfig ws =
         WebSocketClientProtocolConfig.newBuilder()
@@ -142,7 +144,11 @@ public final class HomingConnection implements AutoCloseable {
                         .addLast(new SessionHandler(auth));
                   }
                 });
-    var future = bootstrap.connect(uri.getHost(), port);
+    var future =
+        localAddress == null
+            ? bootstrap.connect(uri.getHost(), port)
+            : bootstrap.connect(
+                new InetSocketAddress(uri.getHost(), port), new InetSocketAddress(localAddress, 0));
     channel = future.channel();
     future.addListener(
         f -> {
@@ -237,6 +243,7 @@ public final class HomingConnection implements AutoCloseable {
     private boolean autoAck = true;
     private PushListener listener = (seq, message) -> { };
     private EventLoopGroup group;
+    private InetAddress localAddress;
 
     private Builder(URI uri, String token) {
       this.uri = Objects.requireNonNull(uri, "uri");
@@ -276,9 +283,18 @@ public final class HomingConnection implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The local address to connect from, e.g. one of 127.0.0.0/8 to spread many connections over
+     * more ephemeral ports; the default is the system's choice.
+     */
+    public Builder localAddress(InetAddress localAddress) {
+      this.localAddress = localAddress;
+      return this;
+    }
+
     /** Connects and authenticates; see {@link HomingConnection#authenticated()}. */
     public HomingConnection connect() {
-      return new HomingConnection(this).connect(uri, token, json);
+      return new HomingConnection(this).connect(uri, token, json, localAddress);
     }
   }
 }

@@ -115,6 +115,10 @@ final class TestCluster implements AutoCloseable {
         name + ":");
   }
 
+  int sendPort() {
+    return sendPort;
+  }
+
   URI wsUri(int edge) {
     InetSocketAddress address = edges.get(edge).clientAddress();
     return URI.create("ws://127.0.0.1:" + address.getPort() + "/ws");

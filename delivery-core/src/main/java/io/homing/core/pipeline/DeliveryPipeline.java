@@ -31,13 +31,15 @@ import org.slf4j.LoggerFactory;
  * — every message and event of the users hashed to p — is applied by the same instance, on this
  * one thread, in log order.
  *
- * <p>Per poll: apply to the store (one atomic write with the applied offsets), commit the Kafka
- * offsets, then dispatch. Kafka offsets are committed only after the store holds the records; on
- * a restart, records the store already applied are skipped by their offset.
+ * <p>Per poll: apply to the store (one atomic write with the applied offsets), then dispatch.
+ * Kafka offsets are committed after the store holds the records, at most every 200 ms; on a
+ * restart, the consumer resumes after the store's applied offsets, so records are never applied
+ * twice.
  */
 public final class DeliveryPipeline implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DeliveryPipeline.class);
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+  private static final Duration COMMIT_INTERVAL = Duration.ofMillis(200);
 
   private final KafkaConsumer<String, byte[]> consumer;
   private final RecordApplier applier;
@@ -45,6 +47,8 @@ public final class DeliveryPipeline implements AutoCloseable {
   private final Topics topics;
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
+  private final Map<TopicPartition, OffsetAndMetadata> pendingCommit = new HashMap<>();
+  private long lastCommitNanos;
   private volatile boolean running = true;
 
   public DeliveryPipeline(
@@ -66,7 +70,7 @@ public final class DeliveryPipeline implements AutoCloseable {
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName(),
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000),
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000, ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10),
             new StringDeserializer(),
             new ByteArrayDeserializer());
     this.topics = topics;
@@ -84,12 +88,12 @@ public final class DeliveryPipeline implements AutoCloseable {
       consumer.subscribe(List.of(topics.outbound(), topics.deliveryEvents()), new Rebalance());
       while (running) {
         ConsumerRecords<String, byte[]> records = consumer.poll(POLL_TIMEOUT);
-        if (records.isEmpty()) {
-          continue;
+        if (!records.isEmpty()) {
+          AppliedBatch applied = applier.apply(records);
+          pendingCommit.putAll(nextOffsets(records));
+          dispatcher.dispatch(applied);
         }
-        AppliedBatch applied = applier.apply(records);
-        consumer.commitAsync(nextOffsets(records), null);
-        dispatcher.dispatch(applied);
+        commitIfDue();
       }
     } catch (WakeupException e) {
       // close() asked us to stop
@@ -97,10 +101,36 @@ public final class DeliveryPipeline implements AutoCloseable {
       log.error("delivery pipeline stopped", e);
     } finally {
       try {
+        commitPending();
         consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
       } finally {
         stopped.countDown();
       }
+    }
+  }
+
+  /**
+   * Commits applied offsets at most every {@link #COMMIT_INTERVAL}: the store's applied offsets
+   * are what a restart resumes from, so Kafka's committed offsets only need to follow, and a
+   * commit per poll would cost the broker a write per poll.
+   */
+  private void commitIfDue() {
+    if (!pendingCommit.isEmpty()
+        && System.nanoTime() - lastCommitNanos >= COMMIT_INTERVAL.toNanos()) {
+      consumer.commitAsync(new HashMap<>(pendingCommit), null);
+      pendingCommit.clear();
+      lastCommitNanos = System.nanoTime();
+    }
+  }
+
+  private void commitPending() {
+    if (!pendingCommit.isEmpty()) {
+      try {
+        consumer.commitSync(new HashMap<>(pendingCommit), Duration.ofSeconds(5));
+      } catch (RuntimeException e) {
+        log.warn("cannot commit offsets on the way out: {}", e.toString());
+      }
+      pendingCommit.clear();
     }
   }
 
@@ -130,6 +160,7 @@ public final class DeliveryPipeline implements AutoCloseable {
 
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      commitPending();
       partitions.forEach(applier::forget);
       dispatcher.reset();
     }

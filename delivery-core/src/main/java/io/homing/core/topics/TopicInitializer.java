@@ -13,6 +13,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +27,23 @@ public final class TopicInitializer {
   private static final long TIMEOUT_SECONDS = 30;
 
   private TopicInitializer() {}
+
+  /** Describes the topics, waiting out the moment after creation when the broker lacks them. */
+  private static Map<String, TopicDescription> describe(Admin admin, List<String> names)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+    while (true) {
+      try {
+        return admin.describeTopics(names).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
 
   public static void ensureTopics(
       String bootstrapServers, Topics topics, int partitions, short replication) {
@@ -52,8 +70,7 @@ public final class TopicInitializer {
           }
         }
       }
-      Map<String, TopicDescription> described =
-          admin.describeTopics(names).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      Map<String, TopicDescription> described = describe(admin, names);
       int outbound = described.get(topics.outbound()).partitions().size();
       int events = described.get(topics.deliveryEvents()).partitions().size();
       if (outbound != events) {

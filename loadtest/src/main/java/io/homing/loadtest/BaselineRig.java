@@ -1,0 +1,91 @@
+package io.homing.loadtest;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Raw Kafka on the same broker: the same producer settings and record size as Homing's runs, one
+ * consumer reading every partition, no Homing in between. Its topic has as many partitions as
+ * {@code outbound} and is deleted afterwards.
+ */
+final class BaselineRig implements Bench.Rig {
+  private final Admin admin;
+  private final String topic;
+  private final KafkaSink sink;
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final Thread poller;
+  private volatile boolean running = true;
+
+  BaselineRig(Target target, DeliveryRecorder recorder) throws Exception {
+    admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, target.kafka));
+    String outbound = target.topicPrefix + "outbound";
+    int partitions =
+        admin.describeTopics(Set.of(outbound)).allTopicNames().get(30, TimeUnit.SECONDS)
+            .get(outbound).partitions().size();
+    topic = target.topicPrefix + "lt-baseline-" + target.runId;
+    admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all()
+        .get(30, TimeUnit.SECONDS);
+    consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, target.kafka,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+            new StringDeserializer(),
+            new ByteArrayDeserializer());
+    List<TopicPartition> all =
+        IntStream.range(0, partitions)
+            .mapToObj(p -> new TopicPartition(topic, p)).toList();
+    consumer.assign(all);
+    consumer.seekToBeginning(all);
+    poller =
+        new Thread(
+            () -> {
+              while (running) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(50))) {
+                  recorder.received(ByteBuffer.wrap(r.value()));
+                }
+              }
+            },
+            "baseline-consumer");
+    poller.start();
+    sink = new KafkaSink(target.kafka, topic, true);
+  }
+
+  @Override
+  public Sink sink() {
+    return sink;
+  }
+
+  /** Stops the consumer and deletes the baseline topic. */
+  @Override
+  public void close() {
+    sink.close();
+    running = false;
+    try {
+      poller.join(5000);
+      admin.deleteTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      Progress.line("could not delete %s: %s", topic, e);
+    } finally {
+      consumer.close();
+      admin.close();
+    }
+  }
+}

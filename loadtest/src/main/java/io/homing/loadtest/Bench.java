@@ -1,0 +1,271 @@
+package io.homing.loadtest;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/** The scenarios, as methods a command or a test can call. */
+final class Bench {
+  /** A step passes while its p99 stays under this and delivery keeps up. */
+  static final double MAX_P99_MILLIS = 100;
+
+  private final Target target;
+
+  Bench(Target target) {
+    this.target = target;
+  }
+
+  /** Something that delivers what its sink publishes to the recorder. */
+  interface Rig extends AutoCloseable {
+    Sink sink();
+
+    @Override
+    void close();
+  }
+
+  /** Homing: a fleet of connected users and a sink into outbound (or the Send API). */
+  Rig homing(String[] users, DeliveryRecorder recorder) throws Exception {
+    ClientFleet fleet = new ClientFleet();
+    ClientFleet.Ramp ramp =
+        fleet.connect(users, target.edges, target.sources, target.secret, recorder,
+            n -> Progress.line("connecting %d/%d", n, users.length));
+    if (ramp.failed() > 0) {
+      fleet.close();
+      throw new IllegalStateException(ramp.failed() + " of " + users.length + " connections failed");
+    }
+    Sink sink = target.homingSink();
+    return new Rig() {
+      @Override
+      public Sink sink() {
+        return sink;
+      }
+
+      @Override
+      public void close() {
+        sink.close();
+        fleet.close();
+      }
+    };
+  }
+
+  Rig baseline(DeliveryRecorder recorder) throws Exception {
+    return new BaselineRig(target, recorder);
+  }
+
+  /** Fixed rate: a warm-up, then latency percentiles over the measured part. */
+  Report latency(String name, boolean baseline, int userCount, double rate, Duration warmup,
+      Duration duration) throws Exception {
+    String[] users = target.users(userCount);
+    DeliveryRecorder recorder = new DeliveryRecorder(userCount);
+    try (Rig rig = baseline ? baseline(recorder) : homing(users, recorder)) {
+      Publisher publisher = new Publisher(rig.sink(), recorder, users, target.payloadBytes);
+      publisher.run(rate, warmup, () -> Progress.sample("warm-up", recorder.sample()));
+      awaitDelivered(recorder, Duration.ofSeconds(10));
+      recorder.sample();
+      recorder.resetLatency();
+      publisher.run(rate, duration, () -> Progress.sample(name, recorder.sample()));
+      awaitDelivered(recorder, Duration.ofSeconds(30));
+      recorder.sample();
+      return new Report(name)
+          .parameter("users", userCount)
+          .parameter("rate_per_s", rate)
+          .parameter("seconds", duration.toSeconds())
+          .parameter("warmup_seconds", warmup.toSeconds())
+          .parameter("payload_bytes", target.payloadBytes)
+          .parameter("via", baseline ? "raw kafka" : target.via)
+          .latency("", recorder.latency())
+          .result("publish_failures", rig.sink().failures())
+          .recorder(recorder);
+    }
+  }
+
+  /**
+   * Steps the rate up by {@code factor} until a step's p99 passes 100 ms or delivery falls
+   * behind; the highest passing step's delivered rate is the sustainable rate.
+   */
+  Report throughput(String name, boolean baseline, int userCount, double startRate, double factor,
+      double maxRate, Duration step, Duration warmup) throws Exception {
+    String[] users = target.users(userCount);
+    DeliveryRecorder recorder = new DeliveryRecorder(userCount);
+    List<Map<String, Object>> steps = new ArrayList<>();
+    double sustainable = 0;
+    Histogram atSustainable = null;
+    try (Rig rig = baseline ? baseline(recorder) : homing(users, recorder)) {
+      Publisher publisher = new Publisher(rig.sink(), recorder, users, target.payloadBytes);
+      publisher.run(startRate, warmup, () -> Progress.sample("warm-up", recorder.sample()));
+      awaitDelivered(recorder, Duration.ofSeconds(10));
+      for (double rate = startRate; rate <= maxRate; rate *= factor) {
+        recorder.sample();
+        recorder.resetLatency();
+        long sentBefore = recorder.sent();
+        long receivedBefore = recorder.received();
+        double r = rate;
+        publisher.run(rate, step, () -> Progress.sample(String.format("%.0f/s", r), recorder.sample()));
+        long sentInStep = recorder.sent() - sentBefore;
+        awaitDelivered(recorder, Duration.ofSeconds(2));
+        recorder.sample();
+        Histogram h = recorder.latency();
+        long behind = recorder.sent() - recorder.received();
+        double delivered = (recorder.received() - receivedBefore) / (double) step.toSeconds();
+        double p99 = h.getTotalCount() == 0 ? Double.MAX_VALUE
+            : h.getValueAtPercentile(99) / 1000.0;
+        boolean pass = p99 <= MAX_P99_MILLIS && behind <= Math.max(10, sentInStep / 100);
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("target_per_s", Math.round(rate));
+        s.put("delivered_per_s", Math.round(delivered));
+        s.put("p99_ms", Report.millis(h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(99)));
+        s.put("behind", behind);
+        s.put("pass", pass);
+        steps.add(s);
+        Progress.line("step %.0f/s: delivered %.0f/s p99 %.1f ms behind %d -> %s", rate, delivered,
+            p99, behind, pass ? "pass" : "stop");
+        if (!pass) {
+          break;
+        }
+        sustainable = delivered;
+        atSustainable = h;
+      }
+      awaitDelivered(recorder, Duration.ofSeconds(60));
+      recorder.sample();
+      Report report = new Report(name)
+          .parameter("users", userCount)
+          .parameter("start_rate_per_s", startRate)
+          .parameter("factor", factor)
+          .parameter("step_seconds", step.toSeconds())
+          .parameter("warmup_seconds", warmup.toSeconds())
+          .parameter("payload_bytes", target.payloadBytes)
+          .parameter("via", baseline ? "raw kafka" : target.via)
+          .result("sustainable_per_s", Math.round(sustainable))
+          .result("steps", steps)
+          .result("publish_failures", rig.sink().failures());
+      if (atSustainable != null) {
+        report.latency("at_sustainable_", atSustainable);
+      }
+      return report.recorder(recorder);
+    }
+  }
+
+  /** Queues {@code messages} for each of {@code userCount} offline users, then connects them. */
+  Report backlog(int userCount, int messages) throws Exception {
+    String[] users = target.users(userCount);
+    DeliveryRecorder recorder = new DeliveryRecorder(userCount);
+    long total = (long) userCount * messages;
+    try (Sink sink = target.homingSink()) {
+      new Publisher(sink, recorder, users, target.payloadBytes).burst(messages);
+      sink.flush();
+      Progress.line("published %d messages; waiting for core to store them", total);
+      awaitCoreCaughtUp(Duration.ofMinutes(5));
+    }
+    long start = System.nanoTime();
+    try (ClientFleet fleet = new ClientFleet()) {
+      ClientFleet.Ramp ramp =
+          fleet.connect(users, target.edges, target.sources, target.secret, recorder,
+              n -> Progress.line("connecting %d/%d", n, userCount));
+      awaitDelivered(recorder, Duration.ofMinutes(5));
+      double seconds = (System.nanoTime() - start) / 1e9;
+      recorder.sample();
+      return new Report("backlog")
+          .parameter("users", userCount)
+          .parameter("messages_per_user", messages)
+          .parameter("payload_bytes", target.payloadBytes)
+          .parameter("via", target.via)
+          .result("connect_seconds", round(ramp.seconds()))
+          .result("all_delivered_seconds", round(seconds))
+          .result("drain_per_s", Math.round(recorder.received() / seconds))
+          .recorder(recorder);
+    }
+  }
+
+  /** Ramps to {@code count} idle connections on the first edge and measures that edge. */
+  Report connections(int count, Duration hold, long edgePid) throws Exception {
+    long pid = edgePid > 0 ? edgePid : ProcessStats.listeningOn(target.edges.get(0).getPort());
+    ProcessStats before = ProcessStats.measure(pid);
+    String[] users = target.users(count);
+    DeliveryRecorder recorder = new DeliveryRecorder(count);
+    try (ClientFleet fleet = new ClientFleet()) {
+      ClientFleet.Ramp ramp =
+          fleet.connect(users, List.of(target.edges.get(0)), target.sources, target.secret,
+              recorder, n -> Progress.line("connected %d/%d", n, count));
+      Thread.sleep(hold.toMillis());
+      ProcessStats after = ProcessStats.measure(pid);
+      double heapPer = (after.heapUsedBytes() - before.heapUsedBytes()) / (double) ramp.connected();
+      double rssPer = (after.rssBytes() - before.rssBytes()) / (double) ramp.connected();
+      return new Report("connections")
+          .parameter("connections", count)
+          .parameter("edge_pid", pid)
+          .result("connected", ramp.connected())
+          .result("failed", ramp.failed())
+          .result("ramp_seconds", round(ramp.seconds()))
+          .result("ramp_per_s", Math.round(ramp.perSecond()))
+          .result("edge_heap_before_mib", round(before.heapUsedBytes() / 1048576.0))
+          .result("edge_heap_after_mib", round(after.heapUsedBytes() / 1048576.0))
+          .result("edge_heap_per_connection_bytes", Math.round(heapPer))
+          .result("edge_rss_per_connection_bytes", Math.round(rssPer))
+          .result("budget_1m_connections_heap_gib", round(heapPer * 1e6 / (1L << 30)))
+          .result("budget_1m_connections_rss_gib", round(rssPer * 1e6 / (1L << 30)));
+    }
+  }
+
+  /** Waits until the recorder received everything sent, sampling progress every second. */
+  static void awaitDelivered(DeliveryRecorder recorder, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long nextSample = System.nanoTime() + 1_000_000_000L;
+    while (recorder.received() < recorder.sent() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+      if (System.nanoTime() >= nextSample) {
+        Progress.sample("draining", recorder.sample());
+        nextSample += 1_000_000_000L;
+      }
+    }
+  }
+
+  /** Waits until delivery-core's group has consumed everything in outbound. */
+  private void awaitCoreCaughtUp(Duration timeout) throws Exception {
+    String outbound = target.topicPrefix + "outbound";
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, target.kafka))) {
+      int partitions =
+          admin.describeTopics(Set.of(outbound)).allTopicNames().get(30, TimeUnit.SECONDS)
+              .get(outbound).partitions().size();
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      for (int p = 0; p < partitions; p++) {
+        latest.put(new TopicPartition(outbound, p), OffsetSpec.latest());
+      }
+      Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
+          admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (System.nanoTime() < deadline) {
+        Map<TopicPartition, OffsetAndMetadata> committed =
+            admin.listConsumerGroupOffsets(target.coreGroup).partitionsToOffsetAndMetadata()
+                .get(30, TimeUnit.SECONDS);
+        long lag = 0;
+        for (var e : ends.entrySet()) {
+          OffsetAndMetadata c = committed.get(e.getKey());
+          lag += Math.max(0, e.getValue().offset() - (c == null ? 0 : c.offset()));
+        }
+        if (lag == 0) {
+          return;
+        }
+        Thread.sleep(100);
+      }
+      throw new IllegalStateException("delivery-core did not catch up within " + timeout);
+    }
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 100) / 100.0;
+  }
+}

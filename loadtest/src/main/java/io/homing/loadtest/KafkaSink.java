@@ -1,0 +1,85 @@
+package io.homing.loadtest;
+
+import io.homing.api.v1.Message;
+import io.homing.api.v1.OutboundMessage;
+import com.google.protobuf.ByteString;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.LongAdder;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Publishes with a plain Kafka producer, keyed by user id: as {@code OutboundMessage} to Homing's
+ * {@code outbound}, or as the raw payload to a baseline topic. Both use the same producer
+ * settings, so their figures compare.
+ */
+final class KafkaSink implements Sink {
+  private final KafkaProducer<String, byte[]> producer;
+  private final String topic;
+  private final boolean raw;
+  private final LongAdder failures = new LongAdder();
+
+  KafkaSink(String bootstrap, String topic, boolean raw) {
+    this.producer = new KafkaProducer<>(producerConfig(bootstrap), new StringSerializer(),
+        new ByteArraySerializer());
+    this.topic = topic;
+    this.raw = raw;
+  }
+
+  /** The producer settings of every scenario. */
+  static Map<String, Object> producerConfig(String bootstrap) {
+    Map<String, Object> config = new HashMap<>();
+    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    config.put(ProducerConfig.LINGER_MS_CONFIG, 2);
+    config.put(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024);
+    config.put(ProducerConfig.CLIENT_ID_CONFIG, "homing-loadtest");
+    return config;
+  }
+
+  @Override
+  public void publish(String userId, byte[] payload) {
+    byte[] value =
+        raw
+            ? payload
+            : OutboundMessage.newBuilder()
+                .setUserId(userId)
+                .setMessage(
+                    Message.newBuilder()
+                        .setMessageId(UUID.randomUUID().toString())
+                        .setPayload(ByteString.copyFrom(payload))
+                        .setContentType("application/octet-stream")
+                        .setCreatedAtMs(System.currentTimeMillis()))
+                .build()
+                .toByteArray();
+    producer.send(
+        new ProducerRecord<>(topic, userId, value),
+        (metadata, error) -> {
+          if (error != null) {
+            failures.increment();
+          }
+        });
+  }
+
+  @Override
+  public long failures() {
+    return failures.sum();
+  }
+
+  @Override
+  public void flush() {
+    producer.flush();
+  }
+
+  @Override
+  public void close() {
+    producer.close(Duration.ofSeconds(10));
+  }
+}

@@ -1,0 +1,209 @@
+package io.homing.loadtest;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code java -jar homing-loadtest.jar SCENARIO}: see BENCHMARKS.md. */
+@Command(
+    name = "homing-loadtest",
+    mixinStandardHelpOptions = true,
+    description = "Benchmarks a running Homing deployment (by default deploy/local's).",
+    subcommands = {
+      LoadTestMain.Connections.class,
+      LoadTestMain.Throughput.class,
+      LoadTestMain.Latency.class,
+      LoadTestMain.Backlog.class,
+      LoadTestMain.KafkaBaseline.class,
+      LoadTestMain.Suite.class
+    })
+public final class LoadTestMain {
+  private LoadTestMain() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs one scenario; returns its exit code. */
+  public static int run(String... args) {
+    System.setProperty("java.awt.headless", "true");
+    return new CommandLine(new LoadTestMain()).execute(args);
+  }
+
+  /** Writes the reports and prints their Markdown. */
+  static int publish(Target target, Report... reports) {
+    for (Report report : reports) {
+      Path json = report.write(target.out);
+      System.out.println(report.markdown());
+      System.out.println("report: " + json);
+    }
+    return 0;
+  }
+
+  @Command(name = "connections", mixinStandardHelpOptions = true,
+      description = "Ramp to N idle authenticated connections on the first edge; its memory per "
+          + "connection.")
+  static final class Connections implements Callable<Integer> {
+    @Mixin Target target;
+
+    @Option(names = "--count", defaultValue = "10000") int count;
+
+    @Option(names = "--hold-seconds", defaultValue = "5") int hold;
+
+    @Option(names = "--edge-pid", defaultValue = "0",
+        description = "The edge's process id; default: whoever listens on the first --ws port.")
+    long edgePid;
+
+    @Override
+    public Integer call() throws Exception {
+      return publish(target, new Bench(target).connections(count, Duration.ofSeconds(hold), edgePid));
+    }
+  }
+
+  /** Options of the rate-stepping scenarios. */
+  static final class Stepping {
+    @Option(names = "--users", defaultValue = "10000") int users;
+
+    @Option(names = "--start-rate", defaultValue = "2000") double startRate;
+
+    @Option(names = "--factor", defaultValue = "1.5") double factor;
+
+    @Option(names = "--max-rate", defaultValue = "200000") double maxRate;
+
+    @Option(names = "--step-seconds", defaultValue = "10") int stepSeconds;
+
+    @Option(names = "--warmup-seconds", defaultValue = "20",
+        description = "Publish at the start rate this long first, unmeasured (JIT warm-up).")
+    int warmup;
+  }
+
+  @Command(name = "throughput", mixinStandardHelpOptions = true,
+      description = "Step the publish rate up until p99 passes 100 ms or delivery falls behind.")
+  static final class Throughput implements Callable<Integer> {
+    @Mixin Target target;
+    @Mixin Stepping s;
+
+    @Override
+    public Integer call() throws Exception {
+      return publish(target, new Bench(target).throughput("throughput", false, s.users,
+          s.startRate, s.factor, s.maxRate, Duration.ofSeconds(s.stepSeconds),
+          Duration.ofSeconds(s.warmup)));
+    }
+  }
+
+  /** Options of the fixed-rate scenarios. */
+  static final class FixedRate {
+    @Option(names = "--users", defaultValue = "10000") int users;
+
+    @Option(names = "--rate", defaultValue = "5000", description = "Messages per second.")
+    double rate;
+
+    @Option(names = "--seconds", defaultValue = "30") int seconds;
+
+    @Option(names = "--warmup-seconds", defaultValue = "20",
+        description = "Publish this long first, unmeasured (JIT warm-up).")
+    int warmup;
+  }
+
+  @Command(name = "latency", mixinStandardHelpOptions = true,
+      description = "Latency percentiles at a fixed rate.")
+  static final class Latency implements Callable<Integer> {
+    @Mixin Target target;
+    @Mixin FixedRate f;
+
+    @Override
+    public Integer call() throws Exception {
+      return publish(target, new Bench(target).latency("latency", false, f.users, f.rate,
+          Duration.ofSeconds(f.warmup), Duration.ofSeconds(f.seconds)));
+    }
+  }
+
+  @Command(name = "backlog", mixinStandardHelpOptions = true,
+      description = "Queue M messages for each of N offline users, connect them, time the drain.")
+  static final class Backlog implements Callable<Integer> {
+    @Mixin Target target;
+
+    @Option(names = "--users", defaultValue = "100") int users;
+
+    @Option(names = "--messages", defaultValue = "1000") int messages;
+
+    @Override
+    public Integer call() throws Exception {
+      return publish(target, new Bench(target).backlog(users, messages));
+    }
+  }
+
+  @Command(name = "kafka-baseline", mixinStandardHelpOptions = true,
+      description = "Raw Kafka produce->consume on the same broker and settings: sustainable "
+          + "rate, then latency at --rate.")
+  static final class KafkaBaseline implements Callable<Integer> {
+    @Mixin Target target;
+    @Mixin Stepping s;
+
+    @Option(names = "--rate", defaultValue = "5000") double rate;
+
+    @Option(names = "--seconds", defaultValue = "30") int seconds;
+
+    @Override
+    public Integer call() throws Exception {
+      Bench bench = new Bench(target);
+      return publish(target,
+          bench.throughput("kafka-baseline-throughput", true, s.users, s.startRate, s.factor,
+              s.maxRate, Duration.ofSeconds(s.stepSeconds), Duration.ofSeconds(s.warmup)),
+          bench.latency("kafka-baseline-latency", true, s.users, rate,
+              Duration.ofSeconds(s.warmup), Duration.ofSeconds(seconds)));
+    }
+  }
+
+  @Command(name = "suite", mixinStandardHelpOptions = true,
+      description = "Everything in one run, with Homing's figures over raw Kafka's: throughput of "
+          + "both, latency of both at half Homing's sustainable rate, backlog, connections.")
+  static final class Suite implements Callable<Integer> {
+    @Mixin Target target;
+    @Mixin Stepping s;
+
+    @Option(names = "--seconds", defaultValue = "30") int seconds;
+
+    @Option(names = "--backlog-users", defaultValue = "1") int backlogUsers;
+
+    @Option(names = "--backlog-messages", defaultValue = "10000") int backlogMessages;
+
+    @Option(names = "--connections", defaultValue = "0",
+        description = "Also ramp this many idle connections (0: skip).")
+    int connections;
+
+    @Override
+    public Integer call() throws Exception {
+      Bench bench = new Bench(target);
+      Duration step = Duration.ofSeconds(s.stepSeconds);
+      Duration warmup = Duration.ofSeconds(s.warmup);
+      Report kafkaMax = bench.throughput("kafka-baseline-throughput", true, s.users, s.startRate,
+          s.factor, s.maxRate, step, warmup);
+      Report homingMax = bench.throughput("throughput", false, s.users, s.startRate, s.factor,
+          s.maxRate, step, warmup);
+      long homingRate = (long) homingMax.results.get("sustainable_per_s");
+      double half = Math.max(100, homingRate / 2.0);
+      Report kafkaLatency = bench.latency("kafka-baseline-latency", true, s.users, half,
+          warmup, Duration.ofSeconds(seconds));
+      Report homingLatency = bench.latency("latency", false, s.users, half,
+          warmup, Duration.ofSeconds(seconds));
+      List<Report> all = new ArrayList<>(List.of(kafkaMax, homingMax, kafkaLatency, homingLatency,
+          bench.backlog(backlogUsers, backlogMessages)));
+      if (connections > 0) {
+        all.add(bench.connections(connections, Duration.ofSeconds(5), 0));
+      }
+      publish(target, all.toArray(Report[]::new));
+      String summary = Summary.markdown(kafkaMax, homingMax, kafkaLatency, homingLatency);
+      Files.writeString(target.out.resolve("suite-" + target.runId + ".md"), summary);
+      System.out.println(summary);
+      return 0;
+    }
+  }
+}

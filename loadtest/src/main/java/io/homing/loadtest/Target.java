@@ -1,0 +1,64 @@
+package io.homing.loadtest;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import picocli.CommandLine.Option;
+
+/** Where the deployment under test is, and how to talk to it. Defaults: deploy/local. */
+final class Target {
+  @Option(names = "--send-api", defaultValue = "127.0.0.1:7400", description = "Send API address.")
+  String sendApi;
+
+  @Option(names = "--ws", split = ",",
+      defaultValue = "ws://127.0.0.1:7410/ws,ws://127.0.0.1:7411/ws",
+      description = "Edge WebSocket URLs; clients are spread over them.")
+  List<URI> edges;
+
+  @Option(names = "--kafka", defaultValue = "127.0.0.1:9092", description = "Kafka bootstrap.")
+  String kafka;
+
+  @Option(names = "--topic-prefix", defaultValue = "", description = "The deployment's topic prefix.")
+  String topicPrefix;
+
+  @Option(names = "--core-group", defaultValue = "homing-core",
+      description = "delivery-core's consumer group, to wait for it to catch up.")
+  String coreGroup;
+
+  @Option(names = "--secret", defaultValue = "${env:HOMING_JWT_SECRET:-homing-dev-secret-do-not-use-in-production}",
+      description = "HS256 secret the edges verify tokens with.")
+  String secret;
+
+  @Option(names = "--via", defaultValue = "kafka",
+      description = "Publish through: kafka (a producer to outbound) or send-api.")
+  String via;
+
+  @Option(names = "--payload-bytes", defaultValue = "256", description = "Payload size.")
+  int payloadBytes;
+
+  @Option(names = "--sources", defaultValue = "8",
+      description = "Loopback source addresses (127.0.0.1..) to spread connections over.")
+  int sources;
+
+  @Option(names = "--out", defaultValue = "loadtest/reports", description = "Report folder.")
+  Path out;
+
+  final String runId = UUID.randomUUID().toString().substring(0, 8);
+
+  String[] users(int count) {
+    String[] ids = new String[count];
+    for (int i = 0; i < count; i++) {
+      ids[i] = "lt-" + runId + "-" + i;
+    }
+    return ids;
+  }
+
+  Sink homingSink() {
+    return switch (via) {
+      case "kafka" -> new KafkaSink(kafka, topicPrefix + "outbound", false);
+      case "send-api" -> new SendApiSink(sendApi);
+      default -> throw new IllegalArgumentException("--via: " + via + " (expected: kafka, send-api)");
+    };
+  }
+}
