@@ -36,7 +36,8 @@ final class BaselineRig implements Bench.Rig {
     int partitions =
         admin.describeTopics(Set.of(outbound)).allTopicNames().get(30, TimeUnit.SECONDS)
             .get(outbound).partitions().size();
-    topic = target.topicPrefix + "lt-baseline-" + target.runId;
+    // A fresh name per rig: re-creating a topic that is still being deleted misbehaves.
+    topic = target.topicPrefix + "lt-baseline-" + target.runId + "-" + System.nanoTime();
     admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all()
         .get(30, TimeUnit.SECONDS);
     consumer =

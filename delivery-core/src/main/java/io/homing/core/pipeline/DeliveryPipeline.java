@@ -70,7 +70,7 @@ public final class DeliveryPipeline implements AutoCloseable {
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName(),
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000, ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10),
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000),
             new StringDeserializer(),
             new ByteArrayDeserializer());
     this.topics = topics;

@@ -1,13 +1,14 @@
 package io.homing.core.pipeline;
 
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The device connections this core instance streams to, and the highest seq it sent each: the
  * authoritative, in-log-order view of presence for the users it owns. Built from Connected and
- * Disconnected events, and from Redis for devices that connected before this instance owned
- * their partition.
+ * Disconnected events, and once per user from Redis for devices that connected before this
+ * instance owned their partition.
  *
  * <p>It is what keeps a device's stream gap-free: a live message goes to a device only right
  * after the seqs already sent to that connection, and a connection is first brought up to date
@@ -27,7 +28,17 @@ final class DeviceStreams {
     }
   }
 
+  /** Users resolved from Redis at most this many are remembered; others are looked up again. */
+  static final int MAX_RESOLVED_USERS = 1_000_000;
+
   private final Map<String, Map<String, Stream>> byUser = new HashMap<>();
+  private final Map<String, Boolean> resolved =
+      new LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+          return size() > MAX_RESOLVED_USERS;
+        }
+      };
 
   Stream get(String userId, String deviceId) {
     Map<String, Stream> devices = byUser.get(userId);
@@ -58,8 +69,22 @@ final class DeviceStreams {
     }
   }
 
+  /**
+   * Whether the user's devices were read from Redis since this instance owns the user: from then
+   * on every connect and disconnect of the user arrives as an event, in order, so Redis has
+   * nothing to add.
+   */
+  boolean resolved(String userId) {
+    return resolved.get(userId) != null;
+  }
+
+  void markResolved(String userId) {
+    resolved.put(userId, Boolean.TRUE);
+  }
+
   /** Forgets everything: after a rebalance, streams are rebuilt from events and Redis. */
   void clear() {
     byUser.clear();
+    resolved.clear();
   }
 }

@@ -24,7 +24,8 @@ import java.util.Set;
  *       already holds this batch's messages);
  *   <li>each new message goes to every stream of its user right after what that stream was sent;
  *   <li>a device that Redis shows connected but core has no stream for (it connected before this
- *       instance owned its partition) is brought up to date from the store first.
+ *       instance owned its partition) is brought up to date from the store first. Redis is read
+ *       once per user after the instance took the user's partition; events carry the rest.
  * </ol>
  *
  * <p>Deliveries are grouped into one batch per edge node. Streams on dead nodes are dropped: the
@@ -54,7 +55,10 @@ final class Dispatcher {
     if (applied.isEmpty()) {
       return;
     }
-    Map<String, Map<String, Route>> discovered = presence.devices(applied.queued.keySet());
+    List<String> unresolved =
+        applied.queued.keySet().stream().filter(u -> !streams.resolved(u)).toList();
+    Map<String, Map<String, Route>> discovered = presence.devices(unresolved);
+    unresolved.forEach(streams::markResolved);
     Set<String> nodes = new HashSet<>();
     applied.sessionChanges.forEach(c -> nodes.add(c.nodeId()));
     discovered.values().forEach(byDevice -> byDevice.values().forEach(r -> nodes.add(r.nodeId())));

@@ -22,6 +22,13 @@ import org.slf4j.LoggerFactory;
 public final class DeliveryEventPublisher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DeliveryEventPublisher.class);
 
+  /**
+   * How long events wait to share a produce request. One ack per delivered message, each its own
+   * request, cost the broker more CPU than the messages themselves; an ack only drives deletion,
+   * and a connect waits this long at most.
+   */
+  static final int LINGER_MS = 20;
+
   private final String nodeId;
   private final String topic;
   private final KafkaProducer<String, byte[]> producer;
@@ -36,7 +43,7 @@ public final class DeliveryEventPublisher implements AutoCloseable {
                 ProducerConfig.CLIENT_ID_CONFIG, "homing-edge-" + nodeId,
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 2),
+                ProducerConfig.LINGER_MS_CONFIG, LINGER_MS),
             new StringSerializer(),
             new ByteArraySerializer());
   }
