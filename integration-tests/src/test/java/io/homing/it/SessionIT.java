@@ -2,6 +2,7 @@ package io.homing.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.homing.api.v1.DeliveryResult;
 import io.homing.api.v1.Error;
 import io.homing.client.HomingConnection;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +31,20 @@ class SessionIT {
     cluster.sendText("to the newer connection", "paul");
     assertThat(fresh.take(1)).extracting(Inbox.Received::text)
         .containsExactly("to the newer connection");
+  }
+
+  @Test
+  void theEdgeWritesADeliveryOnlyToTheConnectionCoreNamed() throws Exception {
+    Inbox inbox = new Inbox();
+    cluster.connected(0, "sam", "phone", inbox);
+    String route = cluster.presenceRoute("sam", "phone");
+    String connectionId = route.substring(route.indexOf('|') + 1);
+
+    assertThat(cluster.deliverDirectly(0, "sam", "phone", "an-older-connection", 7))
+        .isEqualTo(DeliveryResult.Outcome.NOT_CONNECTED);
+    assertThat(cluster.deliverDirectly(0, "sam", "phone", connectionId, 8))
+        .isEqualTo(DeliveryResult.Outcome.WRITTEN);
+    assertThat(inbox.take(1)).extracting(Inbox.Received::seq).containsExactly(8L);
   }
 
   @Test

@@ -3,7 +3,14 @@ package io.homing.it;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.homing.api.PresenceKeys;
 import io.homing.api.Topics;
+import io.homing.api.v1.Delivery;
+import io.homing.api.v1.DeliveryBatch;
+import io.homing.api.v1.DeliveryResult;
+import io.homing.api.v1.DeliveryResults;
+import io.homing.api.v1.EdgeServiceGrpc;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.OutboundMessage;
 import io.homing.api.v1.SendRequest;
@@ -18,6 +25,7 @@ import io.homing.edge.EdgeServer;
 import io.homing.testing.KafkaBroker;
 import io.homing.testing.Ports;
 import io.homing.testing.RedisServer;
+import io.lettuce.core.RedisClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -29,6 +37,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -90,6 +99,59 @@ final class TestCluster implements AutoCloseable {
 
   void stopCore() {
     core.close();
+  }
+
+  /** The device's presence entry, "node|connection". */
+  String presenceRoute(String user, String device) {
+    RedisClient client = RedisClient.create(redis.uri());
+    try (var connection = client.connect()) {
+      return connection.sync().hget(new PresenceKeys(name + ":").presence(user), device);
+    } finally {
+      client.shutdown();
+    }
+  }
+
+  /** Sends one delivery to an edge's internal API, as core would, and returns its outcome. */
+  DeliveryResult.Outcome deliverDirectly(
+      int edge, String user, String device, String connectionId, long seq) throws Exception {
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", edges.get(edge).grpcPort()).usePlaintext()
+            .build();
+    try {
+      CompletableFuture<DeliveryResults> answer = new CompletableFuture<>();
+      StreamObserver<DeliveryBatch> requests =
+          EdgeServiceGrpc.newStub(channel)
+              .deliver(
+                  new StreamObserver<>() {
+                    @Override
+                    public void onNext(DeliveryResults results) {
+                      answer.complete(results);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                      answer.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {}
+                  });
+      requests.onNext(
+          DeliveryBatch.newBuilder()
+              .addDeliveries(
+                  Delivery.newBuilder()
+                      .setUserId(user)
+                      .setDeviceId(device)
+                      .setConnectionId(connectionId)
+                      .setSeq(seq)
+                      .setMessage(Message.newBuilder().setMessageId("direct-" + seq)))
+              .build());
+      DeliveryResults results = answer.get(10, TimeUnit.SECONDS);
+      requests.onCompleted();
+      return results.getResults(0).getOutcome();
+    } finally {
+      channel.shutdownNow();
+    }
   }
 
   void stopEdge(int index) {

@@ -122,7 +122,7 @@ final class Dispatcher {
       }
       for (AppliedBatch.Queued q : messages) {
         if (q.seq() > stream.sentThrough) {
-          outbox.add(stream.nodeId, delivery(user, entry.getKey(), q.seq(), q.message()));
+          outbox.add(stream.nodeId, delivery(user, entry.getKey(), stream, q.seq(), q.message()));
           stream.sentThrough = q.seq();
         }
       }
@@ -135,7 +135,7 @@ final class Dispatcher {
       List<StoredMessage> page =
           store.readAfter(user, stream.sentThrough, MAX_DELIVERIES_PER_MESSAGE);
       for (StoredMessage m : page) {
-        outbox.add(stream.nodeId, delivery(user, device, m.seq(), m.message()));
+        outbox.add(stream.nodeId, delivery(user, device, stream, m.seq(), m.message()));
         stream.sentThrough = m.seq();
       }
       if (page.size() < MAX_DELIVERIES_PER_MESSAGE) {
@@ -144,10 +144,12 @@ final class Dispatcher {
     }
   }
 
-  private static Delivery delivery(String user, String device, long seq, Message message) {
+  private static Delivery delivery(
+      String user, String device, DeviceStreams.Stream stream, long seq, Message message) {
     return Delivery.newBuilder()
         .setUserId(user)
         .setDeviceId(device)
+        .setConnectionId(stream.connectionId)
         .setSeq(seq)
         .setMessage(message)
         .build();

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The internal API core streams deliveries to: every delivery is written to the device's
- * connection on this node, if it has one, and answered with what happened to it.
+ * connection on this node if that is the connection core named, and answered with what happened
+ * to it. A newer connection of the device gets its messages only once core knows of it.
  */
 public final class EdgeDeliveryService extends EdgeServiceGrpc.EdgeServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(EdgeDeliveryService.class);
@@ -50,7 +51,10 @@ public final class EdgeDeliveryService extends EdgeServiceGrpc.EdgeServiceImplBa
 
   private DeliveryResult deliver(Delivery delivery) {
     Session session = registry.find(delivery.getUserId(), delivery.getDeviceId());
-    boolean written = session != null && session.push(delivery.getSeq(), delivery.getMessage());
+    boolean written =
+        session != null
+            && session.connectionId().equals(delivery.getConnectionId())
+            && session.push(delivery.getSeq(), delivery.getMessage());
     return DeliveryResult.newBuilder()
         .setUserId(delivery.getUserId())
         .setDeviceId(delivery.getDeviceId())
