@@ -10,22 +10,11 @@ import io.homing.client.Tokens;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class AuthIT {
-  private static TestCluster cluster;
-
-  @BeforeAll
-  static void start() {
-    cluster = new TestCluster(1);
-  }
-
-  @AfterAll
-  static void stop() {
-    cluster.close();
-  }
+  @RegisterExtension static final TestCluster cluster = TestCluster.perClass(1);
 
   @Test
   void refusesATokenSignedWithAnotherSecretAndClosesTheConnection() throws Exception {

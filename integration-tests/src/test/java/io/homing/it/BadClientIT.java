@@ -8,23 +8,12 @@ import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.Error;
 import io.homing.api.v1.ServerFrame;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Clients that break the protocol get a clear error and a closed connection. */
 class BadClientIT {
-  private static TestCluster cluster;
-
-  @BeforeAll
-  static void start() {
-    cluster = new TestCluster(1);
-  }
-
-  @AfterAll
-  static void stop() {
-    cluster.close();
-  }
+  @RegisterExtension static final TestCluster cluster = TestCluster.perClass(1);
 
   @Test
   void aClientThatNeverAuthenticatesIsClosedAfterTheAuthTimeout() throws Exception {

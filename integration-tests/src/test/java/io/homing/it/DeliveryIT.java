@@ -7,17 +7,12 @@ import io.homing.client.HomingConnection;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A message's whole path: producer → Kafka → core → store → edge → WebSocket client → ack. */
 class DeliveryIT {
-  private final TestCluster cluster = new TestCluster(2);
-
-  @AfterEach
-  void stop() {
-    cluster.close();
-  }
+  @RegisterExtension final TestCluster cluster = TestCluster.perTest(2);
 
   @Test
   void onlineClientReceivesSendApiAndKafkaMessagesInOrder() throws Exception {

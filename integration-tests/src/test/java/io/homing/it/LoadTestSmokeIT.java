@@ -11,9 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -21,19 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  * deployment: proves the harness works. The real runs are in BENCHMARKS.md, never in the suite.
  */
 class LoadTestSmokeIT {
-  private static TestCluster cluster;
+  @RegisterExtension static final TestCluster cluster = TestCluster.perClass(2);
 
   @TempDir Path reports;
-
-  @BeforeAll
-  static void start() {
-    cluster = new TestCluster(2);
-  }
-
-  @AfterAll
-  static void stop() {
-    cluster.close();
-  }
 
   @Test
   void latencyScenarioDeliversEverythingOnceAndInOrder() throws IOException {

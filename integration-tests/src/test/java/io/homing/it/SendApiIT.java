@@ -8,22 +8,11 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.homing.api.v1.SendRequest;
 import io.homing.api.v1.SendResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class SendApiIT {
-  private static TestCluster cluster;
-
-  @BeforeAll
-  static void start() {
-    cluster = new TestCluster(1);
-  }
-
-  @AfterAll
-  static void stop() {
-    cluster.close();
-  }
+  @RegisterExtension static final TestCluster cluster = TestCluster.perClass(1);
 
   @Test
   void answersWithTheMessageIdAndWhereEachRecipientsCopyWasWritten() {

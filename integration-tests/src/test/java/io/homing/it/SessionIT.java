@@ -6,17 +6,12 @@ import io.homing.api.v1.DeliveryResult;
 import io.homing.api.v1.Error;
 import io.homing.client.HomingConnection;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** How the edge ends sessions: a newer connection of the device, an edge shutting down. */
 class SessionIT {
-  private final TestCluster cluster = new TestCluster(2);
-
-  @AfterEach
-  void stop() {
-    cluster.close();
-  }
+  @RegisterExtension final TestCluster cluster = TestCluster.perTest(2);
 
   @Test
   void aNewerConnectionOfTheSameDeviceOnTheSameEdgeReplacesTheOlderOne() throws Exception {

@@ -44,13 +44,18 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A whole Homing deployment inside the test JVM, on real sockets: one delivery-core and N edge
  * nodes, on the JVM's shared real Kafka broker and Redis. Every cluster has its own topic prefix,
  * consumer group and Redis key prefix, so clusters of different tests never see each other.
+ * Register it as a JUnit extension: {@link #perClass} on a static field, {@link #perTest} on an
+ * instance field; it closes itself.
  */
-final class TestCluster implements AutoCloseable {
+final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCallback {
   static final String SECRET = "integration-test-secret-0123456789abcdef";
   static final int MAX_PAYLOAD_BYTES = 64 * 1024;
 
@@ -66,7 +71,20 @@ final class TestCluster implements AutoCloseable {
   private ManagedChannel sendChannel;
   private KafkaProducer<String, byte[]> producer;
 
-  TestCluster(int edgeCount) {
+  private final boolean perTest;
+
+  /** For {@code @RegisterExtension static}: one cluster for the class, closed after it. */
+  static TestCluster perClass(int edgeCount) {
+    return new TestCluster(edgeCount, false);
+  }
+
+  /** For {@code @RegisterExtension} on an instance field: a fresh cluster for every test. */
+  static TestCluster perTest(int edgeCount) {
+    return new TestCluster(edgeCount, true);
+  }
+
+  private TestCluster(int edgeCount, boolean perTest) {
+    this.perTest = perTest;
     try {
       dataDir = Files.createTempDirectory("homing-core-");
     } catch (IOException e) {
@@ -246,6 +264,20 @@ final class TestCluster implements AutoCloseable {
     producer
         .send(new ProducerRecord<>(topics.outbound(), user, message.toByteArray()))
         .get(10, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    if (perTest) {
+      close();
+    }
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    if (!perTest) {
+      close();
+    }
   }
 
   @Override
