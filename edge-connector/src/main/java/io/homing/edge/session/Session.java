@@ -44,11 +44,6 @@ public final class Session {
 
   /** Sends the error, then closes the connection. */
   void closeWith(Error.Code code, String reason) {
-    channel
-        .writeAndFlush(
-            ServerFrame.newBuilder()
-                .setError(Error.newBuilder().setCode(code).setMessage(reason))
-                .build())
-        .addListener(ChannelFutureListener.CLOSE);
+    channel.writeAndFlush(Frames.error(code, reason)).addListener(ChannelFutureListener.CLOSE);
   }
 }

@@ -172,18 +172,10 @@ public final class SessionHandler extends SimpleChannelInboundHandler<ClientFram
   }
 
   private static void refuse(ChannelHandlerContext ctx, AuthError.Code code, String message) {
-    ctx.writeAndFlush(
-            ServerFrame.newBuilder()
-                .setAuthError(AuthError.newBuilder().setCode(code).setMessage(message))
-                .build())
-        .addListener(ChannelFutureListener.CLOSE);
+    ctx.writeAndFlush(Frames.authError(code, message)).addListener(ChannelFutureListener.CLOSE);
   }
 
   private static void closeWith(ChannelHandlerContext ctx, Error.Code code, String message) {
-    ctx.writeAndFlush(
-            ServerFrame.newBuilder()
-                .setError(Error.newBuilder().setCode(code).setMessage(message))
-                .build())
-        .addListener(ChannelFutureListener.CLOSE);
+    ctx.writeAndFlush(Frames.error(code, message)).addListener(ChannelFutureListener.CLOSE);
   }
 }

@@ -5,6 +5,7 @@ import com.google.protobuf.util.JsonFormat;
 import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.Error;
 import io.homing.api.v1.ServerFrame;
+import io.homing.edge.session.Frames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufOutputStream;
@@ -53,10 +54,7 @@ final class WebSocketFrameCodec extends MessageToMessageCodec<WebSocketFrame, Se
       // From the tail, so that the frame passes through this codec's encoder.
       String reason = "cannot decode " + (isText ? "JSON" : "protobuf") + " frame: " + e.getMessage();
       ctx.channel()
-          .writeAndFlush(
-              ServerFrame.newBuilder()
-                  .setError(Error.newBuilder().setCode(Error.Code.MALFORMED_FRAME).setMessage(reason))
-                  .build())
+          .writeAndFlush(Frames.error(Error.Code.MALFORMED_FRAME, reason))
           .addListener(ChannelFutureListener.CLOSE);
     }
   }

@@ -1,0 +1,24 @@
+package io.homing.edge.session;
+
+import io.homing.api.v1.AuthError;
+import io.homing.api.v1.Error;
+import io.homing.api.v1.ServerFrame;
+
+/** The server frames that end a session, built in one place for every handler that sends them. */
+public final class Frames {
+  private Frames() {}
+
+  /** An Error frame; the sender closes the connection after it. */
+  public static ServerFrame error(Error.Code code, String message) {
+    return ServerFrame.newBuilder()
+        .setError(Error.newBuilder().setCode(code).setMessage(message))
+        .build();
+  }
+
+  /** An AuthError frame; the sender closes the connection after it. */
+  static ServerFrame authError(AuthError.Code code, String message) {
+    return ServerFrame.newBuilder()
+        .setAuthError(AuthError.newBuilder().setCode(code).setMessage(message))
+        .build();
+  }
+}
