@@ -57,4 +57,14 @@ class BadClientIT {
       assertThat(socket.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1009);
     }
   }
+
+  @Test
+  void fragmentsAddingUpToAnOversizedMessageCloseWithMessageTooBig() throws Exception {
+    try (RawWebSocket socket = new RawWebSocket(cluster.wsUri(0))) {
+      socket.sendBinary(new byte[40 * 1024], false);
+      socket.sendBinary(new byte[40 * 1024], true);
+
+      assertThat(socket.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1009);
+    }
+  }
 }

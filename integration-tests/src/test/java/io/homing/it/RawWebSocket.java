@@ -25,9 +25,14 @@ final class RawWebSocket implements WebSocket.Listener, AutoCloseable {
         HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(uri, this).join();
   }
 
-  /** Sends the bytes; the server may close the connection before it has read them all. */
+  /** Sends the bytes as one message; the server may close before it has read them all. */
   void sendBinary(byte[] bytes) {
-    socket.sendBinary(ByteBuffer.wrap(bytes), true).exceptionally(e -> null).join();
+    sendBinary(bytes, true);
+  }
+
+  /** Sends the bytes as a fragment of a message, the last one when {@code last}. */
+  void sendBinary(byte[] bytes, boolean last) {
+    socket.sendBinary(ByteBuffer.wrap(bytes), last).exceptionally(e -> null).join();
   }
 
   /** The next frame the server sent, or null after {@code seconds}. */

@@ -11,8 +11,8 @@ import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.MessageToMessageCodec;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -24,8 +24,7 @@ import java.util.List;
 /**
  * WebSocket data frames ↔ protocol frames. A binary frame carries a frame as protobuf bytes, a text
  * frame the same frame in protobuf's JSON mapping; the server answers in the form of the client's
- * first frame. A frame that does not decode gets an Error and the connection is closed. Closing the
- * channel sends a WebSocket Close frame first.
+ * first frame. A frame that does not decode gets an Error and the connection is closed.
  *
  * <p>One instance per channel; runs on its event loop. Releases every inbound frame (the base
  * class does); outbound buffers are released by the transport after the write.
@@ -36,7 +35,6 @@ final class WebSocketFrameCodec extends MessageToMessageCodec<WebSocketFrame, Se
       JsonFormat.printer().omittingInsignificantWhitespace();
 
   private Boolean text;
-  private boolean closing;
 
   @Override
   protected void decode(ChannelHandlerContext ctx, WebSocketFrame frame, List<Object> out) {
@@ -76,15 +74,16 @@ final class WebSocketFrameCodec extends MessageToMessageCodec<WebSocketFrame, Se
     out.add(new BinaryWebSocketFrame(buf));
   }
 
+  /** A message whose fragments add up to more than the frame limit closes with 1009. */
   @Override
-  public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-    if (closing || !ctx.channel().isActive()) {
-      ctx.close(promise);
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof TooLongFrameException) {
+      ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.MESSAGE_TOO_BIG,
+          WebSocketCloseStatus.MESSAGE_TOO_BIG.reasonText()));
+      ctx.channel().close();
       return;
     }
-    closing = true;
-    ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE))
-        .addListener(f -> ctx.close(promise));
+    ctx.fireExceptionCaught(cause);
   }
 
   private static ClientFrame parse(ByteBuf content) throws IOException {

@@ -11,9 +11,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
@@ -60,10 +62,18 @@ class WebSocketFrameCodecTest {
       assertThat(error.getCode()).isEqualTo(Error.Code.MALFORMED_FRAME);
       assertThat(error.getMessage()).startsWith("cannot decode protobuf frame");
     }
-    Object close = channel.readOutbound();
-    assertThat(close).isInstanceOf(CloseWebSocketFrame.class);
     assertThat(channel.isOpen()).isFalse();
     assertThat(garbage.refCnt()).isZero();
+  }
+
+  @Test
+  void closesWithMessageTooBigWhenFragmentsAddUpToTooMuch() {
+    channel.pipeline().fireExceptionCaught(new TooLongFrameException("content length exceeded"));
+
+    CloseWebSocketFrame close = channel.readOutbound();
+    assertThat(close.statusCode()).isEqualTo(WebSocketCloseStatus.MESSAGE_TOO_BIG.code());
+    close.release();
+    assertThat(channel.isOpen()).isFalse();
   }
 
   @Test
