@@ -2,18 +2,22 @@ package io.homing.loadtest;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
@@ -40,6 +44,10 @@ final class BaselineRig implements Bench.Rig {
     topic = target.topicPrefix + "lt-baseline-" + target.runId + "-" + System.nanoTime();
     admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all()
         .get(30, TimeUnit.SECONDS);
+    List<TopicPartition> all =
+        IntStream.range(0, partitions)
+            .mapToObj(p -> new TopicPartition(topic, p)).toList();
+    awaitLeaders(all);
     consumer =
         new KafkaConsumer<>(
             Map.of(
@@ -48,9 +56,6 @@ final class BaselineRig implements Bench.Rig {
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
             new StringDeserializer(),
             new ByteArrayDeserializer());
-    List<TopicPartition> all =
-        IntStream.range(0, partitions)
-            .mapToObj(p -> new TopicPartition(topic, p)).toList();
     consumer.assign(all);
     consumer.seekToBeginning(all);
     poller =
@@ -65,6 +70,27 @@ final class BaselineRig implements Bench.Rig {
             "baseline-consumer");
     poller.start();
     sink = new KafkaSink(target.kafka, topic, true);
+  }
+
+  /**
+   * Waits until each partition's leader answers: producing to a partition before its broker
+   * opened it can lose the first records of an idempotent producer (KAFKA-15591).
+   */
+  private void awaitLeaders(List<TopicPartition> partitions) throws Exception {
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    partitions.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+        return;
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(50);
+      }
+    }
   }
 
   @Override

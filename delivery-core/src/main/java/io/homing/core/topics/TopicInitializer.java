@@ -2,6 +2,7 @@ package io.homing.core.topics;
 
 import io.homing.api.Topics;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -11,7 +12,10 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -20,7 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Creates {@code outbound} and {@code delivery-events} when missing, and refuses to start when
  * they are not co-partitioned: with different partition counts a user's events would be applied
- * by another thread than the user's messages.
+ * by another thread than the user's messages. Returns once every partition's leader answers, so
+ * nothing is produced to a partition its broker has not opened yet (see {@link #awaitLeaders}).
  */
 public final class TopicInitializer {
   private static final Logger log = LoggerFactory.getLogger(TopicInitializer.class);
@@ -38,6 +43,31 @@ public final class TopicInitializer {
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
             || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  /**
+   * Waits until the leader of every partition answers a ListOffsets request. Until a new topic's
+   * partitions are open on their broker, an idempotent producer's first request may fail while a
+   * later one succeeds; the first then retries forever with OUT_OF_ORDER_SEQUENCE_NUMBER and its
+   * records are lost (KAFKA-15591), so a topic is used only once its leaders answer.
+   */
+  private static void awaitLeaders(Admin admin, Map<String, TopicDescription> topics)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+    topics.forEach((name, description) -> description.partitions().forEach(
+        p -> partitions.put(new TopicPartition(name, p.partition()), OffsetSpec.latest())));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+    while (true) {
+      try {
+        admin.listOffsets(partitions).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        return;
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
           throw e;
         }
         Thread.sleep(50);
@@ -79,6 +109,7 @@ public final class TopicInitializer {
                 + " partitions, " + topics.deliveryEvents() + " has " + events
                 + " (expected: equal)");
       }
+      awaitLeaders(admin, described);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);
