@@ -2,6 +2,7 @@ package io.homing.store;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Byte layout of the store's keys.
@@ -10,6 +11,8 @@ import java.nio.charset.StandardCharsets;
  * messages: [u16 length of user id][user id, UTF-8][u64 seq, big-endian]  → homing.v1.Message
  * users:    [user id, UTF-8]                                               → homing.store.v1.UserState
  * offsets:  [topic, UTF-8]['/'][partition, decimal]                        → u64 offset, big-endian
+ * ids:      [u16 length of user id][user id][message id, UTF-8]            → u64 accepted at (ms)
+ * id-expiry:[u64 accepted at (ms)][u16 length of user id][user id][message id] → (empty)
  * </pre>
  *
  * <p>Big-endian seq makes RocksDB's byte order the seq order, so a user's queue is one contiguous,
@@ -36,6 +39,25 @@ final class Keys {
 
   static long seqOf(byte[] messageKey) {
     return ByteBuffer.wrap(messageKey, messageKey.length - 8, 8).getLong();
+  }
+
+  static byte[] id(String userId, String messageId) {
+    byte[] user = userBytes(userId);
+    byte[] id = messageId.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(2 + user.length + id.length)
+        .putShort((short) user.length)
+        .put(user)
+        .put(id)
+        .array();
+  }
+
+  static byte[] idExpiry(long atMs, byte[] idKey) {
+    return ByteBuffer.allocate(8 + idKey.length).putLong(atMs).put(idKey).array();
+  }
+
+  /** The ids key inside an id-expiry key. */
+  static byte[] idOfExpiry(byte[] expiryKey) {
+    return Arrays.copyOfRange(expiryKey, 8, expiryKey.length);
   }
 
   static byte[] user(String userId) {

@@ -22,7 +22,8 @@ import org.rocksdb.WriteOptions;
 
 /**
  * Per-user offline queues on RocksDB: each user's messages under dense, increasing seqs, the user's
- * per-device ack cursors, and the Kafka offset up to which each partition's records are applied.
+ * per-device ack cursors, the Kafka offset up to which each partition's records are applied, and
+ * the message ids accepted recently (idempotency keys, with an index by time to expire them).
  *
  * <p>All changes go through a {@link StoreBatch}, which commits as one atomic {@code WriteBatch}: a
  * message, the user state that assigned its seq and the applied offset of the record that carried
@@ -45,6 +46,8 @@ public final class OfflineStore implements AutoCloseable {
   final ColumnFamilyHandle messages;
   final ColumnFamilyHandle users;
   final ColumnFamilyHandle offsets;
+  final ColumnFamilyHandle ids;
+  final ColumnFamilyHandle idExpiry;
   private boolean closed;
 
   private OfflineStore(
@@ -60,6 +63,8 @@ public final class OfflineStore implements AutoCloseable {
     this.messages = handles.get(1);
     this.users = handles.get(2);
     this.offsets = handles.get(3);
+    this.ids = handles.get(4);
+    this.idExpiry = handles.get(5);
   }
 
   /** Opens the store in {@code directory}, creating it when missing. */
@@ -69,7 +74,7 @@ public final class OfflineStore implements AutoCloseable {
     ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
-    for (String name : List.of("messages", "users", "offsets")) {
+    for (String name : List.of("messages", "users", "offsets", "ids", "id-expiry")) {
       descriptors.add(
           new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), cfOptions));
     }
@@ -130,6 +135,10 @@ public final class OfflineStore implements AutoCloseable {
   public long appliedOffset(String topic, int partition) {
     byte[] value = get(offsets, Keys.offset(topic, partition));
     return value == null ? -1 : Keys.longOf(value);
+  }
+
+  RocksIterator iterator(ColumnFamilyHandle family) {
+    return db.newIterator(family);
   }
 
   byte[] get(ColumnFamilyHandle family, byte[] key) {

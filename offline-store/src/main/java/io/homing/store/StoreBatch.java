@@ -2,10 +2,13 @@ package io.homing.store;
 
 import io.homing.api.v1.Message;
 import io.homing.store.v1.UserState;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 
 /**
@@ -19,6 +22,7 @@ public final class StoreBatch implements AutoCloseable {
   private final OfflineStore store;
   private final WriteBatch batch = new WriteBatch();
   private final Map<String, UserState.Builder> dirtyUsers = new LinkedHashMap<>();
+  private final Map<ByteBuffer, Long> pendingIds = new HashMap<>();
   private boolean committed;
 
   StoreBatch(OfflineStore store) {
@@ -54,6 +58,57 @@ public final class StoreBatch implements AutoCloseable {
   public UserState userState(String userId) {
     UserState.Builder dirty = dirtyUsers.get(userId);
     return dirty != null ? dirty.build() : store.userState(userId);
+  }
+
+  /**
+   * Whether the user's message id was accepted at or after {@code sinceMs}, by this batch or an
+   * earlier one. Ids older than that no longer count, even where not yet expired.
+   */
+  public boolean seenId(String userId, String messageId, long sinceMs) {
+    byte[] key = Keys.id(userId, messageId);
+    Long at = pendingIds.get(ByteBuffer.wrap(key));
+    if (at == null) {
+      byte[] stored = store.get(store.ids, key);
+      at = stored == null ? null : Keys.longOf(stored);
+    }
+    return at != null && at >= sinceMs;
+  }
+
+  /** Remembers the user's message id as accepted at {@code atMs}, until {@link #expireIds}. */
+  public void rememberId(String userId, String messageId, long atMs) {
+    byte[] key = Keys.id(userId, messageId);
+    pendingIds.put(ByteBuffer.wrap(key), atMs);
+    put(store.ids, key, Keys.longValue(atMs));
+    put(store.idExpiry, Keys.idExpiry(atMs, key), new byte[0]);
+  }
+
+  /**
+   * Forgets up to {@code limit} message ids accepted before {@code beforeMs} (committed ones; an
+   * id remembered again since keeps its newer time). Returns how many index entries it removed.
+   */
+  public int expireIds(long beforeMs, int limit) {
+    int removed = 0;
+    try (RocksIterator it = store.iterator(store.idExpiry)) {
+      for (it.seekToFirst(); it.isValid() && removed < limit; it.next()) {
+        byte[] expiryKey = it.key();
+        long at = Keys.longOf(expiryKey);
+        if (at >= beforeMs) {
+          break;
+        }
+        byte[] idKey = Keys.idOfExpiry(expiryKey);
+        byte[] current = store.get(store.ids, idKey);
+        if (current != null && Keys.longOf(current) == at
+            && !pendingIds.containsKey(ByteBuffer.wrap(idKey))) {
+          delete(store.ids, idKey);
+        }
+        delete(store.idExpiry, expiryKey);
+        removed++;
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw new StoreException("cannot expire message ids", e);
+    }
+    return removed;
   }
 
   /** Records that every record of the partition up to {@code offset} is applied by this batch. */
@@ -102,6 +157,14 @@ public final class StoreBatch implements AutoCloseable {
       dirtyUsers.put(userId, state);
     }
     return state;
+  }
+
+  private void delete(ColumnFamilyHandle family, byte[] key) {
+    try {
+      batch.delete(family, key);
+    } catch (RocksDBException e) {
+      throw new StoreException("cannot stage a delete", e);
+    }
   }
 
   private void put(ColumnFamilyHandle family, byte[] key, byte[] value) {

@@ -146,6 +146,63 @@ class OfflineStoreTest {
   }
 
   @Test
+  void messageIdsAreSeenPerUserWithinTheirWindow() {
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.seenId("alice", "m1", 0)).isFalse();
+      batch.rememberId("alice", "m1", 1_000);
+      assertThat(batch.seenId("alice", "m1", 0)).as("pending in the same batch").isTrue();
+      batch.commit();
+    }
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.seenId("alice", "m1", 1_000)).isTrue();
+      assertThat(batch.seenId("alice", "m1", 1_001)).as("older than the window").isFalse();
+      assertThat(batch.seenId("bob", "m1", 0)).as("another user's id").isFalse();
+    }
+  }
+
+  @Test
+  void expiringIdsForgetsOnlyOlderOnesAndKeepsIdsRememberedAgain() {
+    try (StoreBatch batch = store.newBatch()) {
+      batch.rememberId("alice", "old", 1_000);
+      batch.rememberId("alice", "again", 1_000);
+      batch.rememberId("alice", "new", 5_000);
+      batch.commit();
+    }
+    try (StoreBatch batch = store.newBatch()) {
+      batch.rememberId("alice", "again", 4_000);
+      batch.commit();
+    }
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.expireIds(3_000, 100)).isEqualTo(2);
+      batch.commit();
+    }
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.seenId("alice", "old", 0)).isFalse();
+      assertThat(batch.seenId("alice", "again", 0)).isTrue();
+      assertThat(batch.seenId("alice", "new", 0)).isTrue();
+      assertThat(batch.expireIds(3_000, 100)).isZero();
+    }
+  }
+
+  @Test
+  void expiringIdsStopsAtTheLimit() {
+    try (StoreBatch batch = store.newBatch()) {
+      for (int i = 0; i < 5; i++) {
+        batch.rememberId("alice", "m" + i, i);
+      }
+      batch.commit();
+    }
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.expireIds(100, 3)).isEqualTo(3);
+      batch.commit();
+    }
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.seenId("alice", "m2", 0)).isFalse();
+      assertThat(batch.seenId("alice", "m3", 0)).isTrue();
+    }
+  }
+
+  @Test
   void rejectsAnEmptyUserId() {
     try (StoreBatch batch = store.newBatch()) {
       assertThatThrownBy(() -> batch.append("", message("x")))
