@@ -21,6 +21,7 @@ import java.util.Objects;
  * @param dataDir where the offline store keeps its RocksDB files
  * @param maxPayloadBytes the largest payload the Send API accepts
  * @param defaultTtl how long a message waits for its recipient when its producer set no TTL
+ * @param delivery acks, resends and idempotency
  */
 public record CoreConfig(
     String instanceId,
@@ -34,7 +35,8 @@ public record CoreConfig(
     String keyPrefix,
     Path dataDir,
     int maxPayloadBytes,
-    Duration defaultTtl) {
+    Duration defaultTtl,
+    DeliveryPolicy delivery) {
 
   /** Above this, a payload no longer fits comfortably in one Kafka record. */
   public static final int PAYLOAD_LIMIT = 900 * 1024;
@@ -62,6 +64,7 @@ public record CoreConfig(
     if (defaultTtl == null || defaultTtl.isNegative() || defaultTtl.isZero()) {
       throw new IllegalArgumentException("defaultTtl: " + defaultTtl + " (expected: > 0)");
     }
+    Objects.requireNonNull(delivery, "delivery");
   }
 
   private static void requireText(String name, String value) {

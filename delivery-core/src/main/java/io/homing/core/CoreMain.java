@@ -74,6 +74,26 @@ public final class CoreMain implements Callable<Integer> {
           + "(env HOMING_DEFAULT_TTL).")
   Duration defaultTtl;
 
+  @Option(names = "--ack-timeout", defaultValue = "${env:HOMING_ACK_TIMEOUT:-PT10S}",
+      description = "How long a device may leave a message unacked before core resends it; "
+          + "doubled per resend (env HOMING_ACK_TIMEOUT).")
+  Duration ackTimeout;
+
+  @Option(names = "--max-redeliveries", defaultValue = "${env:HOMING_MAX_REDELIVERIES:-5}",
+      description = "Resends of one message before core closes the device's connection "
+          + "(env HOMING_MAX_REDELIVERIES).")
+  int maxRedeliveries;
+
+  @Option(names = "--inflight-window", defaultValue = "${env:HOMING_INFLIGHT_WINDOW:-1000}",
+      description = "Most messages sent to one device and not yet acked "
+          + "(env HOMING_INFLIGHT_WINDOW).")
+  int inflightWindow;
+
+  @Option(names = "--dedup-window", defaultValue = "${env:HOMING_DEDUP_WINDOW:-PT10M}",
+      description = "How long a message id stays an idempotency key for its user; PT0S turns "
+          + "deduplication off (env HOMING_DEDUP_WINDOW).")
+  Duration dedupWindow;
+
   CoreConfig config() {
     return new CoreConfig(
         instanceId,
@@ -87,7 +107,8 @@ public final class CoreMain implements Callable<Integer> {
         keyPrefix,
         dataDir,
         maxPayloadBytes,
-        defaultTtl);
+        defaultTtl,
+        new DeliveryPolicy(ackTimeout, maxRedeliveries, inflightWindow, dedupWindow));
   }
 
   @Override

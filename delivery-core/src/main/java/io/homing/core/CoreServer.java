@@ -51,6 +51,7 @@ public final class CoreServer implements AutoCloseable {
             "homing-core-" + config.instanceId(),
             store,
             config.defaultTtl(),
+            config.delivery(),
             presence,
             edges);
     pipeline.start();

@@ -24,6 +24,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class EdgeServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EdgeServer.class);
+  /** How long a shutdown waits for clients to take their SHUTTING_DOWN and close. */
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(3);
 
   private final EdgeConfig config;
   private final ConnectionRegistry registry = new ConnectionRegistry();
@@ -132,7 +135,12 @@ public final class EdgeServer implements AutoCloseable {
     closed = true;
     if (clientChannel != null) {
       clientChannel.close().syncUninterruptibly();
-      registry.closeAll(Error.Code.SHUTTING_DOWN, "edge " + config.nodeId() + " is shutting down");
+      try {
+        registry.closeAll(Error.Code.SHUTTING_DOWN, "edge " + config.nodeId() + " is shutting down",
+            CLOSE_TIMEOUT);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     if (workerGroup != null) {
       workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -1,5 +1,9 @@
 package io.homing.it;
 
+import io.homing.api.v1.Ack;
+import io.homing.api.v1.Auth;
+import io.homing.api.v1.AuthOk;
+import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.ServerFrame;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,6 +38,40 @@ final class RawWebSocket implements WebSocket.Listener, AutoCloseable {
   void sendBinary(byte[] bytes, boolean last) {
     socket.sendBinary(ByteBuffer.wrap(bytes), last).exceptionally(e -> null).join();
   }
+
+  /** Authenticates as the token's user and device, resuming after {@code lastSeq}. */
+  AuthOk authenticate(String token, long lastSeq) throws Exception {
+    sendBinary(ClientFrame.newBuilder()
+        .setAuth(Auth.newBuilder().setToken(token).setLastSeq(lastSeq)).build().toByteArray());
+    ServerFrame frame = next(10);
+    if (frame == null || !frame.hasAuthOk()) {
+      throw new AssertionError("expected AuthOk, got " + frame);
+    }
+    return frame.getAuthOk();
+  }
+
+  /** Acks every seq up to {@code seq}. */
+  void ack(long seq) {
+    sendBinary(ClientFrame.newBuilder().setAck(Ack.newBuilder().setSeq(seq)).build().toByteArray());
+  }
+
+  /** The seq of the next Push, skipping other frames; -1 if none came within {@code seconds}. */
+  long nextPushSeq(double seconds) throws Exception {
+    long deadline = System.nanoTime() + (long) (seconds * 1e9);
+    while (true) {
+      ServerFrame frame = frames.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+      if (frame == null) {
+        return -1;
+      }
+      if (frame.hasPush()) {
+        return frame.getPush().getSeq();
+      }
+      other.add(frame);
+    }
+  }
+
+  /** Frames other than Push that {@link #nextPushSeq} skipped, in arrival order. */
+  final LinkedBlockingQueue<ServerFrame> other = new LinkedBlockingQueue<>();
 
   /** The next frame the server sent, or null after {@code seconds}. */
   ServerFrame next(int seconds) throws Exception {

@@ -20,6 +20,7 @@ import io.homing.client.HomingConnection;
 import io.homing.client.Tokens;
 import io.homing.core.CoreConfig;
 import io.homing.core.CoreServer;
+import io.homing.core.DeliveryPolicy;
 import io.homing.edge.EdgeConfig;
 import io.homing.edge.EdgeServer;
 import io.homing.testing.KafkaBroker;
@@ -62,7 +63,8 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
   final String name = "it-" + UUID.randomUUID().toString().substring(0, 8);
   final Topics topics = new Topics(name + ".");
   final KafkaBroker kafka = KafkaBroker.shared();
-  final RedisServer redis = RedisServer.shared();
+  final RedisServer redis;
+  private final boolean ownRedis;
   private final Path dataDir;
   private final int sendPort = Ports.free();
   private final List<EdgeServer> edges = new ArrayList<>();
@@ -72,19 +74,29 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
   private KafkaProducer<String, byte[]> producer;
 
   private final boolean perTest;
+  private final DeliveryPolicy policy;
 
   /** For {@code @RegisterExtension static}: one cluster for the class, closed after it. */
   static TestCluster perClass(int edgeCount) {
-    return new TestCluster(edgeCount, false);
+    return new TestCluster(edgeCount, false, DeliveryPolicy.defaults(), false);
   }
 
   /** For {@code @RegisterExtension} on an instance field: a fresh cluster for every test. */
   static TestCluster perTest(int edgeCount) {
-    return new TestCluster(edgeCount, true);
+    return new TestCluster(edgeCount, true, DeliveryPolicy.defaults(), false);
   }
 
-  private TestCluster(int edgeCount, boolean perTest) {
+
+  /** A fresh cluster for every test, its core delivering by {@code policy}. */
+  static TestCluster perTest(int edgeCount, DeliveryPolicy policy) {
+    return new TestCluster(edgeCount, true, policy, false);
+  }
+
+  private TestCluster(int edgeCount, boolean perTest, DeliveryPolicy policy, boolean ownRedis) {
     this.perTest = perTest;
+    this.policy = policy;
+    this.ownRedis = ownRedis;
+    this.redis = ownRedis ? RedisServer.start() : RedisServer.shared();
     try {
       dataDir = Files.createTempDirectory("homing-core-");
     } catch (IOException e) {
@@ -111,7 +123,8 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
                     name + ":",
                     dataDir,
                     MAX_PAYLOAD_BYTES,
-                    Duration.ofDays(1)))
+                    Duration.ofDays(1),
+                    policy))
             .start();
   }
 
@@ -132,6 +145,13 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
   /** Sends one delivery to an edge's internal API, as core would, and returns its outcome. */
   DeliveryResult.Outcome deliverDirectly(
       int edge, String user, String device, String connectionId, long seq) throws Exception {
+    return deliverDirectly(edge, user, device, connectionId, seq, seq - 1);
+  }
+
+  /** Sends one delivery to an edge's internal API, as core would; returns the edge's answer. */
+  DeliveryResult.Outcome deliverDirectly(
+      int edge, String user, String device, String connectionId, long seq, long prevSeq)
+      throws Exception {
     ManagedChannel channel =
         NettyChannelBuilder.forAddress("127.0.0.1", edges.get(edge).grpcPort()).usePlaintext()
             .build();
@@ -162,6 +182,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
                       .setDeviceId(device)
                       .setConnectionId(connectionId)
                       .setSeq(seq)
+                      .setPrevSeq(prevSeq)
                       .setMessage(Message.newBuilder().setMessageId("direct-" + seq)))
               .build());
       DeliveryResults results = answer.get(10, TimeUnit.SECONDS);
@@ -202,6 +223,11 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
   URI wsUri(int edge) {
     InetSocketAddress address = edges.get(edge).clientAddress();
     return URI.create("ws://127.0.0.1:" + address.getPort() + "/ws");
+  }
+
+  /** A WebSocket URI nothing listens on. */
+  URI unusedWsUri() {
+    return URI.create("ws://127.0.0.1:" + Ports.free() + "/ws");
   }
 
   String token(String user, String device) {
@@ -291,5 +317,8 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     }
     edges.forEach(EdgeServer::close);
     core.close();
+    if (ownRedis) {
+      redis.close();
+    }
   }
 }

@@ -8,15 +8,20 @@ import java.util.Map;
 
 /**
  * What one poll batch changed, to act on once the store committed it: the messages queued per
- * user, and the devices that connected or disconnected, in log order.
+ * user, and what devices did (connected, acked, went away), in log order.
  */
 final class AppliedBatch {
   record Queued(long seq, Message message) {}
 
-  /** A device connected ({@code connected}, with the cursor to resume after) or went away. */
+  /** What a device did. */
+  enum Kind { CONNECTED, ACKED, DISCONNECTED }
+
+  /**
+   * A device connected, acked or went away; {@code cursor} is its ack cursor after the change
+   * (what a new connection resumes after), 0 for a disconnect.
+   */
   record SessionChange(
-      String userId, String deviceId, String nodeId, String connectionId, boolean connected,
-      long cursor) {}
+      Kind kind, String userId, String deviceId, String nodeId, String connectionId, long cursor) {}
 
   final Map<String, List<Queued>> queued = new LinkedHashMap<>();
   final List<SessionChange> sessionChanges = new ArrayList<>();
@@ -25,12 +30,9 @@ final class AppliedBatch {
     queued.computeIfAbsent(userId, u -> new ArrayList<>()).add(new Queued(seq, message));
   }
 
-  void connected(String userId, String deviceId, String nodeId, String connectionId, long cursor) {
-    sessionChanges.add(new SessionChange(userId, deviceId, nodeId, connectionId, true, cursor));
-  }
-
-  void disconnected(String userId, String deviceId, String nodeId, String connectionId) {
-    sessionChanges.add(new SessionChange(userId, deviceId, nodeId, connectionId, false, 0));
+  void changed(
+      Kind kind, String userId, String deviceId, String nodeId, String connectionId, long cursor) {
+    sessionChanges.add(new SessionChange(kind, userId, deviceId, nodeId, connectionId, cursor));
   }
 
   boolean isEmpty() {

@@ -1,6 +1,7 @@
 package io.homing.core.pipeline;
 
 import io.homing.api.Topics;
+import io.homing.core.DeliveryPolicy;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
 import io.homing.store.OfflineStore;
@@ -31,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * — every message and event of the users hashed to p — is applied by the same instance, on this
  * one thread, in log order.
  *
- * <p>Per poll: apply to the store (one atomic write with the applied offsets), then dispatch.
+ * <p>Per poll: apply to the store (one atomic write with the applied offsets), dispatch, then
+ * resend what devices left unacked too long (the poll returns at least every 100 ms).
  * Kafka offsets are committed after the store holds the records, at most every 200 ms; on a
  * restart, the consumer resumes after the store's applied offsets, so records are never applied
  * twice.
@@ -58,6 +60,7 @@ public final class DeliveryPipeline implements AutoCloseable {
       String clientId,
       OfflineStore store,
       Duration defaultTtl,
+      DeliveryPolicy policy,
       PresenceResolver presence,
       EdgeClients edges) {
     this.consumer =
@@ -74,8 +77,8 @@ public final class DeliveryPipeline implements AutoCloseable {
             new StringDeserializer(),
             new ByteArrayDeserializer());
     this.topics = topics;
-    this.applier = new RecordApplier(store, topics, defaultTtl);
-    this.dispatcher = new Dispatcher(store, presence, edges);
+    this.applier = new RecordApplier(store, topics, defaultTtl, policy.dedupWindow());
+    this.dispatcher = new Dispatcher(store, presence, edges, policy, System::nanoTime);
     this.thread = new Thread(this::run, "delivery-pipeline");
   }
 
@@ -93,6 +96,7 @@ public final class DeliveryPipeline implements AutoCloseable {
           pendingCommit.putAll(nextOffsets(records));
           dispatcher.dispatch(applied);
         }
+        dispatcher.resendOverdue();
         commitIfDue();
       }
     } catch (WakeupException e) {

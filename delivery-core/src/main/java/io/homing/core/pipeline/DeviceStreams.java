@@ -15,16 +15,33 @@ import java.util.Map;
  * from the store. Pipeline thread only.
  */
 final class DeviceStreams {
-  /** One device connection and how far core sent it. */
+  /**
+   * One device connection: how far core sent it, how far the device acked, and when core resends
+   * if no ack comes. Everything in (ackedThrough, sentThrough] is in flight.
+   */
   static final class Stream {
+    final String userId;
+    final String deviceId;
     final String nodeId;
     final String connectionId;
     long sentThrough;
+    long ackedThrough;
+    /** Resends of the oldest message in flight so far. */
+    int resends;
+    /** System.nanoTime() by which the oldest message in flight must be acked; 0 when none is. */
+    long ackDeadline;
 
-    Stream(String nodeId, String connectionId, long sentThrough) {
+    Stream(String userId, String deviceId, String nodeId, String connectionId, long cursor) {
+      this.userId = userId;
+      this.deviceId = deviceId;
       this.nodeId = nodeId;
       this.connectionId = connectionId;
-      this.sentThrough = sentThrough;
+      this.sentThrough = cursor;
+      this.ackedThrough = cursor;
+    }
+
+    long inFlight() {
+      return sentThrough - ackedThrough;
     }
   }
 
@@ -50,8 +67,13 @@ final class DeviceStreams {
     return byUser.getOrDefault(userId, Map.of());
   }
 
-  void open(String userId, String deviceId, Stream stream) {
-    byUser.computeIfAbsent(userId, u -> new HashMap<>()).put(deviceId, stream);
+  void open(Stream stream) {
+    byUser.computeIfAbsent(stream.userId, u -> new HashMap<>()).put(stream.deviceId, stream);
+  }
+
+  /** Whether {@code stream} is still the device's current stream. */
+  boolean isCurrent(Stream stream) {
+    return get(stream.userId, stream.deviceId) == stream;
   }
 
   /** Forgets the device's stream if it is still the one to {@code connectionId}. */

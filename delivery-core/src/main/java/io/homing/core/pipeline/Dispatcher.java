@@ -2,53 +2,92 @@ package io.homing.core.pipeline;
 
 import io.homing.api.v1.Delivery;
 import io.homing.api.v1.DeliveryBatch;
+import io.homing.api.v1.Disconnect;
 import io.homing.api.v1.Message;
+import io.homing.core.DeliveryPolicy;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
 import io.homing.core.routing.PresenceResolver.Route;
 import io.homing.store.OfflineStore;
 import io.homing.store.StoredMessage;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends what a committed batch made deliverable, keeping every device's stream in seq order with
- * no gap (see {@link DeviceStreams}):
+ * no gap (see {@link DeviceStreams}), at most {@link DeliveryPolicy#inflightWindow()} unacked
+ * messages ahead of the device's acks:
  *
  * <ol>
  *   <li>a device that connected gets its backlog after its cursor, read from the store (which
  *       already holds this batch's messages);
- *   <li>each new message goes to every stream of its user right after what that stream was sent;
+ *   <li>each new message goes to every stream of its user right after what that stream was sent,
+ *       while the stream's window has room; the rest follows from the store as acks come in;
  *   <li>a device that Redis shows connected but core has no stream for (it connected before this
  *       instance owned its partition) is brought up to date from the store first. Redis is read
  *       once per user after the instance took the user's partition; events carry the rest.
  * </ol>
  *
+ * <p>A stream whose oldest message in flight is not acked within the ack timeout is sent again
+ * from its ack cursor — the client drops seqs it already has — waiting twice as long each time;
+ * after {@link DeliveryPolicy#maxRedeliveries()} resends core asks the edge to close the
+ * connection, and the device resumes when it reconnects.
+ *
  * <p>Deliveries are grouped into one batch per edge node. Streams on dead nodes are dropped: the
- * device's reconnect elsewhere opens a new one.
+ * device's reconnect elsewhere opens a new one. Pipeline thread only.
  */
 final class Dispatcher {
+  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+
   /** Deliveries per gRPC message; bounds the size of one stream message. */
   static final int MAX_DELIVERIES_PER_MESSAGE = 500;
+
+  /** A stream's ack deadline, queued; stale once the stream moved its deadline or was replaced. */
+  private record Deadline(long at, DeviceStreams.Stream stream) {}
 
   private final OfflineStore store;
   private final PresenceResolver presence;
   private final EdgeClients edges;
+  private final DeliveryPolicy policy;
+  private final LongSupplier nanoClock;
   private final DeviceStreams streams = new DeviceStreams();
+  private final PriorityQueue<Deadline> deadlines =
+      new PriorityQueue<>(Comparator.comparingLong(Deadline::at));
+  private long redelivered;
+  private long disconnected;
 
-  Dispatcher(OfflineStore store, PresenceResolver presence, EdgeClients edges) {
+  Dispatcher(OfflineStore store, PresenceResolver presence, EdgeClients edges,
+      DeliveryPolicy policy, LongSupplier nanoClock) {
     this.store = store;
     this.presence = presence;
     this.edges = edges;
+    this.policy = policy;
+    this.nanoClock = nanoClock;
   }
 
   /** Forgets all streams, for a rebalance. */
   void reset() {
     streams.clear();
+    deadlines.clear();
+  }
+
+  /** Messages sent again because their ack did not come in time, since start. */
+  long redelivered() {
+    return redelivered;
+  }
+
+  /** Connections closed because their device never acked, since start. */
+  long disconnected() {
+    return disconnected;
   }
 
   void dispatch(AppliedBatch applied) {
@@ -66,16 +105,23 @@ final class Dispatcher {
     Outbox outbox = new Outbox(presence.liveNodes(nodes));
 
     for (AppliedBatch.SessionChange change : applied.sessionChanges) {
-      if (!change.connected()) {
-        streams.close(change.userId(), change.deviceId(), change.connectionId());
-        continue;
-      }
       DeviceStreams.Stream current = streams.get(change.userId(), change.deviceId());
-      if (current != null && current.connectionId.equals(change.connectionId())) {
-        continue; // opened from Redis before its Connected event: already up to date
+      switch (change.kind()) {
+        case DISCONNECTED -> streams.close(change.userId(), change.deviceId(),
+            change.connectionId());
+        case ACKED -> {
+          if (current != null) {
+            acked(current, change.cursor(), outbox);
+          }
+        }
+        case CONNECTED -> {
+          if (current != null && current.connectionId.equals(change.connectionId())) {
+            continue; // opened from Redis before its Connected event: already up to date
+          }
+          openStream(change.userId(), change.deviceId(), change.nodeId(), change.connectionId(),
+              change.cursor(), outbox);
+        }
       }
-      openStream(change.userId(), change.deviceId(), change.nodeId(), change.connectionId(),
-          change.cursor(), outbox);
     }
 
     applied.queued.forEach(
@@ -95,67 +141,153 @@ final class Dispatcher {
     outbox.flush();
   }
 
+  /**
+   * Resends to every stream whose ack is overdue, or asks its edge to close it once it had all
+   * its resends. Cheap when nothing is due: call it every loop turn.
+   */
+  void resendOverdue() {
+    long now = nanoClock.getAsLong();
+    Deadline head = deadlines.peek();
+    if (head == null || head.at() > now) {
+      return;
+    }
+    Set<String> nodes = new HashSet<>();
+    deadlines.forEach(d -> {
+      if (d.at() <= now) {
+        nodes.add(d.stream().nodeId);
+      }
+    });
+    Outbox outbox = new Outbox(presence.liveNodes(nodes));
+    while (!deadlines.isEmpty() && deadlines.peek().at() <= now) {
+      Deadline due = deadlines.poll();
+      DeviceStreams.Stream stream = due.stream();
+      if (!streams.isCurrent(stream) || stream.ackDeadline != due.at()) {
+        continue; // acked, moved on or replaced since
+      }
+      if (!outbox.isLive(stream.nodeId)) {
+        streams.close(stream.userId, stream.deviceId, stream.connectionId);
+        continue;
+      }
+      if (stream.resends >= policy.maxRedeliveries()) {
+        giveUp(stream, outbox);
+        continue;
+      }
+      stream.resends++;
+      redelivered += stream.inFlight();
+      log.debug("no ack from {}/{} after seq {}: resending {} (resend {})", stream.userId,
+          stream.deviceId, stream.ackedThrough, stream.inFlight(), stream.resends);
+      stream.sentThrough = stream.ackedThrough;
+      stream.ackDeadline = 0;
+      drain(stream, outbox);
+    }
+    outbox.flush();
+  }
+
+  private void giveUp(DeviceStreams.Stream stream, Outbox outbox) {
+    String reason = "no ack after seq " + stream.ackedThrough + " through " + stream.resends
+        + " resends";
+    log.info("closing {}/{} on {}: {}", stream.userId, stream.deviceId, stream.nodeId, reason);
+    disconnected++;
+    outbox.disconnect(stream.nodeId, Disconnect.newBuilder()
+        .setUserId(stream.userId)
+        .setDeviceId(stream.deviceId)
+        .setConnectionId(stream.connectionId)
+        .setReason(reason)
+        .build());
+    streams.close(stream.userId, stream.deviceId, stream.connectionId);
+  }
+
+  private void acked(DeviceStreams.Stream stream, long cursor, Outbox outbox) {
+    if (cursor <= stream.ackedThrough) {
+      return;
+    }
+    stream.ackedThrough = cursor;
+    stream.resends = 0;
+    if (stream.sentThrough < cursor) {
+      stream.sentThrough = cursor; // acked what another connection of the device got
+    }
+    stream.ackDeadline = 0;
+    if (outbox.isLive(stream.nodeId)) {
+      drain(stream, outbox); // the window has room again
+    }
+    armDeadline(stream);
+  }
+
   private void openStream(
       String user, String device, String node, String connectionId, long cursor, Outbox outbox) {
     if (!outbox.isLive(node)) {
       return;
     }
-    DeviceStreams.Stream stream = new DeviceStreams.Stream(node, connectionId, cursor);
-    streams.open(user, device, stream);
-    drain(user, device, stream, outbox);
+    DeviceStreams.Stream stream = new DeviceStreams.Stream(user, device, node, connectionId,
+        cursor);
+    streams.open(stream);
+    drain(stream, outbox);
   }
 
   private void sendLive(String user, List<AppliedBatch.Queued> messages, Outbox outbox) {
-    Iterator<Map.Entry<String, DeviceStreams.Stream>> it =
-        streams.of(user).entrySet().iterator();
+    Iterator<DeviceStreams.Stream> it = streams.of(user).values().iterator();
     while (it.hasNext()) {
-      Map.Entry<String, DeviceStreams.Stream> entry = it.next();
-      DeviceStreams.Stream stream = entry.getValue();
+      DeviceStreams.Stream stream = it.next();
       if (!outbox.isLive(stream.nodeId)) {
         it.remove();
         continue;
       }
       long first = messages.get(0).seq();
       if (first > stream.sentThrough + 1) {
-        drain(user, entry.getKey(), stream, outbox); // would leave a gap: catch up from the store
+        drain(stream, outbox); // would leave a gap: catch up from the store
         continue;
       }
       for (AppliedBatch.Queued q : messages) {
-        if (q.seq() > stream.sentThrough) {
-          outbox.add(stream.nodeId, delivery(user, entry.getKey(), stream, q.seq(), q.message()));
-          stream.sentThrough = q.seq();
+        if (stream.inFlight() >= policy.inflightWindow()) {
+          break; // the rest follows from the store as acks come in
+        }
+        if (q.seq() == stream.sentThrough + 1) {
+          send(stream, q.seq(), q.message(), outbox);
         }
       }
     }
   }
 
-  /** Sends the stream everything the store holds after what it was sent. */
-  private void drain(String user, String device, DeviceStreams.Stream stream, Outbox outbox) {
+  /** Sends the stream what the store holds after what it was sent, as far as its window allows. */
+  private void drain(DeviceStreams.Stream stream, Outbox outbox) {
     while (true) {
-      List<StoredMessage> page =
-          store.readAfter(user, stream.sentThrough, MAX_DELIVERIES_PER_MESSAGE);
-      for (StoredMessage m : page) {
-        outbox.add(stream.nodeId, delivery(user, device, stream, m.seq(), m.message()));
-        stream.sentThrough = m.seq();
+      long room = policy.inflightWindow() - stream.inFlight();
+      if (room <= 0) {
+        return;
       }
-      if (page.size() < MAX_DELIVERIES_PER_MESSAGE) {
+      int limit = (int) Math.min(room, MAX_DELIVERIES_PER_MESSAGE);
+      List<StoredMessage> page = store.readAfter(stream.userId, stream.sentThrough, limit);
+      for (StoredMessage m : page) {
+        send(stream, m.seq(), m.message(), outbox);
+      }
+      if (page.size() < limit) {
         return;
       }
     }
   }
 
-  private static Delivery delivery(
-      String user, String device, DeviceStreams.Stream stream, long seq, Message message) {
-    return Delivery.newBuilder()
-        .setUserId(user)
-        .setDeviceId(device)
+  private void send(DeviceStreams.Stream stream, long seq, Message message, Outbox outbox) {
+    outbox.add(stream.nodeId, Delivery.newBuilder()
+        .setUserId(stream.userId)
+        .setDeviceId(stream.deviceId)
         .setConnectionId(stream.connectionId)
         .setSeq(seq)
+        .setPrevSeq(stream.sentThrough)
         .setMessage(message)
-        .build();
+        .build());
+    stream.sentThrough = seq;
+    armDeadline(stream);
   }
 
-  /** Deliveries of one dispatch, one batch per live edge node. */
+  /** Starts the ack clock when something is in flight and the clock is not running. */
+  private void armDeadline(DeviceStreams.Stream stream) {
+    if (stream.ackDeadline == 0 && stream.inFlight() > 0) {
+      stream.ackDeadline = nanoClock.getAsLong() + policy.ackWait(stream.resends).toNanos();
+      deadlines.add(new Deadline(stream.ackDeadline, stream));
+    }
+  }
+
+  /** Deliveries and disconnects of one dispatch, one batch per live edge node. */
   private final class Outbox {
     private final Map<String, String> addresses;
     private final Map<String, DeliveryBatch.Builder> perNode = new HashMap<>();
@@ -169,19 +301,27 @@ final class Dispatcher {
     }
 
     void add(String node, Delivery delivery) {
-      DeliveryBatch.Builder batch = perNode.computeIfAbsent(node, n -> DeliveryBatch.newBuilder());
+      DeliveryBatch.Builder batch = batch(node);
       batch.addDeliveries(delivery);
       if (batch.getDeliveriesCount() >= MAX_DELIVERIES_PER_MESSAGE) {
         send(node, batch);
       }
     }
 
+    void disconnect(String node, Disconnect disconnect) {
+      batch(node).addDisconnects(disconnect);
+    }
+
     void flush() {
       perNode.forEach(this::send);
     }
 
+    private DeliveryBatch.Builder batch(String node) {
+      return perNode.computeIfAbsent(node, n -> DeliveryBatch.newBuilder());
+    }
+
     private void send(String node, DeliveryBatch.Builder batch) {
-      if (batch.getDeliveriesCount() > 0) {
+      if (batch.getDeliveriesCount() > 0 || batch.getDisconnectsCount() > 0) {
         edges.send(node, addresses.get(node), batch.build());
         batch.clear();
       }

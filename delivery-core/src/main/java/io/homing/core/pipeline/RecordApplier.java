@@ -5,6 +5,7 @@ import io.homing.api.Topics;
 import io.homing.api.v1.DeliveryEvent;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.OutboundMessage;
+import io.homing.core.pipeline.AppliedBatch.Kind;
 import io.homing.store.OfflineStore;
 import io.homing.store.StoreBatch;
 import java.time.Duration;
@@ -20,21 +21,33 @@ import org.slf4j.LoggerFactory;
  * Applies a poll batch of {@code outbound} and {@code delivery-events} records to the offline
  * store in one atomic write, together with each partition's applied offset. A record at or below
  * its partition's applied offset was applied before a restart and is skipped, so seqs are assigned
- * exactly once. A record that cannot be applied (undecodable, or keyed by another user than it
+ * exactly once. A message whose id was accepted for the same user within the dedup window is
+ * dropped; the window is measured in record timestamps, so a replay decides the same way. A record that cannot be applied (undecodable, or keyed by another user than it
  * names) is logged and skipped: retrying it could never succeed.
  */
 final class RecordApplier {
   private static final Logger log = LoggerFactory.getLogger(RecordApplier.class);
 
+  /** Bounds the work of forgetting old message ids per batch; the rest goes in later batches. */
+  static final int MAX_IDS_EXPIRED_PER_BATCH = 10_000;
+
   private final OfflineStore store;
   private final String outboundTopic;
   private final long defaultTtlMs;
+  private final long dedupWindowMs;
   private final Map<TopicPartition, Long> applied = new HashMap<>();
+  private long duplicates;
 
-  RecordApplier(OfflineStore store, Topics topics, Duration defaultTtl) {
+  RecordApplier(OfflineStore store, Topics topics, Duration defaultTtl, Duration dedupWindow) {
     this.store = store;
     this.outboundTopic = topics.outbound();
     this.defaultTtlMs = defaultTtl.toMillis();
+    this.dedupWindowMs = dedupWindow.toMillis();
+  }
+
+  /** Messages dropped since start because their id was accepted within the dedup window. */
+  long duplicates() {
+    return duplicates;
   }
 
   /** The offset of the last record applied on the partition, -1 when none. */
@@ -51,6 +64,7 @@ final class RecordApplier {
   AppliedBatch apply(ConsumerRecords<String, byte[]> records) {
     AppliedBatch result = new AppliedBatch();
     Map<TopicPartition, Long> offsets = new HashMap<>();
+    long newestTimestamp = 0;
     try (StoreBatch batch = store.newBatch()) {
       for (TopicPartition partition : records.partitions()) {
         long appliedOffset = appliedOffset(partition);
@@ -64,10 +78,14 @@ final class RecordApplier {
             applyEvent(batch, record, result);
           }
           offsets.put(partition, record.offset());
+          newestTimestamp = Math.max(newestTimestamp, record.timestamp());
         }
       }
       if (offsets.isEmpty()) {
         return result;
+      }
+      if (dedupWindowMs > 0) {
+        batch.expireIds(newestTimestamp - dedupWindowMs, MAX_IDS_EXPIRED_PER_BATCH);
       }
       offsets.forEach((tp, offset) -> batch.appliedOffset(tp.topic(), tp.partition(), offset));
       batch.commit();
@@ -98,6 +116,15 @@ final class RecordApplier {
       message.setTtlMs(defaultTtlMs);
     }
     Message built = message.build();
+    String id = built.getMessageId();
+    if (dedupWindowMs > 0 && !id.isEmpty()) {
+      if (batch.seenId(user, id, record.timestamp() - dedupWindowMs)) {
+        duplicates++;
+        log.debug("dropping message {} for {}: accepted within the dedup window", id, user);
+        return;
+      }
+      batch.rememberId(user, id, record.timestamp());
+    }
     result.queued(user, batch.append(user, built), built);
   }
 
@@ -115,18 +142,22 @@ final class RecordApplier {
           + "' keyed '" + record.key() + "'");
       return;
     }
+    String user = event.getUserId();
+    String device = event.getDeviceId();
     switch (event.getKindCase()) {
       case CONNECTED -> {
-        long cursor =
-            batch.ack(event.getUserId(), event.getDeviceId(), event.getConnected().getLastSeq());
-        result.connected(
-            event.getUserId(), event.getDeviceId(), event.getNodeId(), event.getConnectionId(),
+        long cursor = batch.ack(user, device, event.getConnected().getLastSeq());
+        result.changed(Kind.CONNECTED, user, device, event.getNodeId(), event.getConnectionId(),
             cursor);
       }
-      case ACKED -> batch.ack(event.getUserId(), event.getDeviceId(), event.getAcked().getSeq());
+      case ACKED -> {
+        long cursor = batch.ack(user, device, event.getAcked().getSeq());
+        result.changed(Kind.ACKED, user, device, event.getNodeId(), event.getConnectionId(),
+            cursor);
+      }
       case DISCONNECTED ->
-          result.disconnected(
-              event.getUserId(), event.getDeviceId(), event.getNodeId(), event.getConnectionId());
+          result.changed(Kind.DISCONNECTED, user, device, event.getNodeId(),
+              event.getConnectionId(), 0);
       default -> skip(record, "unknown event kind");
     }
   }

@@ -5,6 +5,8 @@ import io.homing.api.v1.Delivery;
 import io.homing.api.v1.DeliveryBatch;
 import io.homing.api.v1.DeliveryResult;
 import io.homing.api.v1.DeliveryResults;
+import io.homing.api.v1.Disconnect;
+import io.homing.api.v1.Error;
 import io.homing.api.v1.EdgeServiceGrpc;
 import io.homing.edge.session.ConnectionRegistry;
 import io.homing.edge.session.Session;
@@ -14,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The internal API core streams deliveries to: every delivery is written to the device's
  * connection on this node if that is the connection core named, and answered with what happened
- * to it. A newer connection of the device gets its messages only once core knows of it.
+ * to it. A newer connection of the device gets its messages only once core knows of it. Core may
+ * also ask to close a connection whose device stopped acking; it reconnects and resumes.
  */
 public final class EdgeDeliveryService extends EdgeServiceGrpc.EdgeServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(EdgeDeliveryService.class);
@@ -34,6 +37,7 @@ public final class EdgeDeliveryService extends EdgeServiceGrpc.EdgeServiceImplBa
         for (Delivery delivery : batch.getDeliveriesList()) {
           answer.addResults(deliver(delivery));
         }
+        batch.getDisconnectsList().forEach(EdgeDeliveryService.this::disconnect);
         results.onNext(answer.build());
       }
 
@@ -49,12 +53,21 @@ public final class EdgeDeliveryService extends EdgeServiceGrpc.EdgeServiceImplBa
     };
   }
 
+  private void disconnect(Disconnect disconnect) {
+    Session session = registry.find(disconnect.getUserId(), disconnect.getDeviceId());
+    if (session != null && session.connectionId().equals(disconnect.getConnectionId())) {
+      log.info("closing {}/{}: {}", disconnect.getUserId(), disconnect.getDeviceId(),
+          disconnect.getReason());
+      session.closeWith(Error.Code.ACK_TIMEOUT, disconnect.getReason());
+    }
+  }
+
   private DeliveryResult deliver(Delivery delivery) {
     Session session = registry.find(delivery.getUserId(), delivery.getDeviceId());
     boolean written =
         session != null
             && session.connectionId().equals(delivery.getConnectionId())
-            && session.push(delivery.getSeq(), delivery.getMessage());
+            && session.push(delivery.getSeq(), delivery.getPrevSeq(), delivery.getMessage());
     return DeliveryResult.newBuilder()
         .setUserId(delivery.getUserId())
         .setDeviceId(delivery.getDeviceId())

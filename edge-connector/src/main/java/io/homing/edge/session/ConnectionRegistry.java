@@ -2,8 +2,13 @@ package io.homing.edge.session;
 
 import io.homing.api.v1.Error;
 import io.homing.edge.auth.Identity;
+import io.netty.channel.ChannelFuture;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
 
 /** The authenticated connections of this node, one per (user, device). Thread-safe. */
 public final class ConnectionRegistry {
@@ -24,9 +29,22 @@ public final class ConnectionRegistry {
     return sessions.get(new Identity(userId, deviceId));
   }
 
-  /** Tells every client why, then closes its connection: for shutting this node down. */
-  public void closeAll(Error.Code code, String reason) {
-    sessions.values().forEach(session -> session.closeWith(code, reason));
+  /**
+   * Tells every client why, then closes its connection: for shutting this node down. Waits up to
+   * {@code timeout} for the connections to close, so the event loops are not stopped under
+   * writes still queued (the client would miss the reason).
+   */
+  public void closeAll(Error.Code code, String reason, Duration timeout)
+      throws InterruptedException {
+    List<ChannelFuture> closing = new ArrayList<>();
+    sessions.values().forEach(session -> closing.add(session.closeWith(code, reason)));
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (ChannelFuture f : closing) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0 || !f.await(left, TimeUnit.NANOSECONDS)) {
+        return;
+      }
+    }
   }
 
   public int size() {

@@ -6,6 +6,7 @@ import io.homing.api.v1.Push;
 import io.homing.api.v1.ServerFrame;
 import io.homing.edge.auth.Identity;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 
 /** One authenticated client connection on this node. Thread-safe: writes go to the channel. */
@@ -32,18 +33,21 @@ public final class Session {
    * Writes a Push frame. Returns false when the connection is already closed, in which case the
    * message stays queued in the store for the device's next connection.
    */
-  public boolean push(long seq, Message message) {
+  public boolean push(long seq, long prevSeq, Message message) {
     if (!channel.isActive()) {
       return false;
     }
     channel.writeAndFlush(
-        ServerFrame.newBuilder().setPush(Push.newBuilder().setSeq(seq).setMessage(message)).build(),
+        ServerFrame.newBuilder()
+            .setPush(Push.newBuilder().setSeq(seq).setPrevSeq(prevSeq).setMessage(message))
+            .build(),
         channel.voidPromise());
     return true;
   }
 
-  /** Sends the error, then closes the connection. */
-  void closeWith(Error.Code code, String reason) {
+  /** Sends the error, then closes the connection; the future completes once it is closed. */
+  public ChannelFuture closeWith(Error.Code code, String reason) {
     channel.writeAndFlush(Frames.error(code, reason)).addListener(ChannelFutureListener.CLOSE);
+    return channel.closeFuture();
   }
 }
