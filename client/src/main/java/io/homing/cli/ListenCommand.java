@@ -1,19 +1,21 @@
 package io.homing.cli;
 
-import io.homing.api.v1.AuthOk;
-import io.homing.client.HomingConnection;
+import io.homing.client.HomingClient;
 import io.homing.client.Tokens;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "listen", mixinStandardHelpOptions = true,
-    description = "Connect as a user, print every message that arrives and ack it.")
+    description = "Connect as a user, print every message that arrives and ack it; "
+        + "reconnect and resume whenever the connection ends.")
 final class ListenCommand implements Callable<Integer> {
   @Option(names = {"-u", "--user"}, required = true, description = "User id.")
   String user;
@@ -21,9 +23,11 @@ final class ListenCommand implements Callable<Integer> {
   @Option(names = {"-d", "--device"}, defaultValue = "cli", description = "Device id.")
   String device;
 
-  @Option(names = "--url", defaultValue = "${env:HOMING_WS_URL:-ws://127.0.0.1:7410/ws}",
-      description = "Edge WebSocket URL (env HOMING_WS_URL).")
-  URI url;
+  @Option(names = "--url", split = ",",
+      defaultValue = "${env:HOMING_WS_URL:-ws://127.0.0.1:7410/ws,ws://127.0.0.1:7411/ws}",
+      description = "Edge WebSocket URLs, tried in turn when a connection ends "
+          + "(env HOMING_WS_URL, comma-separated).")
+  List<URI> urls;
 
   @Option(names = "--secret", defaultValue = "${env:HOMING_JWT_SECRET:-" + HomingCli.DEV_SECRET
       + "}", description = "HS256 secret to mint the token with (env HOMING_JWT_SECRET).")
@@ -38,30 +42,31 @@ final class ListenCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    String jwt = token != null ? token : Tokens.mint(secret, user, device, Duration.ofHours(24));
-    try (HomingConnection connection =
-        HomingConnection.builder(url, jwt)
+    Supplier<String> tokens =
+        () -> token != null ? token : Tokens.mint(secret, user, device, Duration.ofHours(24));
+    CountDownLatch stopped = new CountDownLatch(1);
+    try (HomingClient client =
+        HomingClient.builder(urls, tokens)
             .lastSeq(lastSeq)
             .listener(
-                (seq, message) ->
-                    System.out.printf(
-                        "%s seq=%d id=%s %s%n",
-                        Instant.ofEpochMilli(message.getCreatedAtMs()),
-                        seq,
-                        message.getMessageId(),
-                        message.getPayload().toString(StandardCharsets.UTF_8)))
-            .connect()) {
-      AuthOk ok = connection.authenticated().get();
-      System.out.printf(
-          "listening as %s/%s on %s (Ctrl-C to stop)%n", ok.getUserId(), ok.getDeviceId(),
-          ok.getNodeId());
+                (seq, message) -> {
+                  System.out.printf(
+                      "%s seq=%d id=%s %s%n",
+                      Instant.ofEpochMilli(message.getCreatedAtMs()),
+                      seq,
+                      message.getMessageId(),
+                      message.getPayload().toString(StandardCharsets.UTF_8));
+                  System.out.flush();
+                })
+            .onDisconnect(reason -> System.err.println("disconnected (" + reason
+                + "); reconnecting"))
+            .start()) {
+      System.out.printf("listening as %s/%s on %s (Ctrl-C to stop)%n", user, device, urls);
       System.out.flush();
-      String reason = connection.closed().get();
-      System.err.println("closed: " + reason);
-      return 1;
-    } catch (ExecutionException e) {
-      System.err.println("cannot listen: " + e.getCause().getMessage());
-      return 1;
+      Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
+      stopped.await();
+      System.err.printf("stopped after seq %d%n", client.lastDelivered());
+      return 0;
     }
   }
 }

@@ -6,6 +6,7 @@ import io.homing.api.v1.AuthOk;
 import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.Error;
 import io.homing.api.v1.Ping;
+import io.homing.api.v1.Push;
 import io.homing.api.v1.ServerFrame;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -35,10 +36,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One WebSocket session with an edge: authenticates, hands each pushed message to the listener
  * once and in seq order (a seq at or below the last delivered is dropped as a redelivery), and
- * acks cumulatively after the listener returned.
+ * acks cumulatively after the listener returned. A push that says the server sent something this
+ * connection never got is a gap: the connection closes rather than skip it, and {@link #closed()}
+ * says so.
  *
- * <p>Reconnecting is the caller's: reconnect with {@link #lastDelivered()} as the new
- * connection's {@code lastSeq} to resume where this one stopped.
+ * <p>Reconnecting is the caller's — {@link HomingClient} does it — with {@link #lastDelivered()}
+ * as the new connection's {@code lastSeq}, to resume where this one stopped.
  */
 public final class HomingConnection implements AutoCloseable {
   private static final int MAX_FRAME_BYTES = 16 << 20;
@@ -51,6 +54,7 @@ public final class HomingConnection implements AutoCloseable {
   private final boolean autoAck;
   private volatile long lastDelivered;
   private volatile Error lastError;
+  private volatile String gapReason;
   private final AtomicBoolean closing = new AtomicBoolean();
   private Channel channel;
 
@@ -163,6 +167,8 @@ public final class HomingConnection implements AutoCloseable {
   private final class SessionHandler extends SimpleChannelInboundHandler<ServerFrame> {
     private final ClientFrame auth;
     private ScheduledFuture<?> heartbeat;
+    /** The highest seq pushed on this connection; -1 before the first push. */
+    private long seenOnConnection = -1;
 
     SessionHandler(ClientFrame auth) {
       this.auth = auth;
@@ -185,18 +191,34 @@ public final class HomingConnection implements AutoCloseable {
         }
         case AUTH_ERROR ->
             authenticated.completeExceptionally(new AuthRefusedException(frame.getAuthError()));
-        case PUSH -> {
-          long seq = frame.getPush().getSeq();
-          if (seq > lastDelivered) {
-            listener.onMessage(seq, frame.getPush().getMessage());
-            lastDelivered = seq;
-            if (autoAck) {
-              ack(seq);
-            }
-          }
-        }
+        case PUSH -> onPush(ctx, frame.getPush());
         case ERROR -> lastError = frame.getError();
         default -> { }
+      }
+    }
+
+    /**
+     * Delivers a push once and in order. The first push of the connection sets where the server
+     * starts ({@code prev_seq}: what this device acked before may be skipped); after that a
+     * {@code prev_seq} beyond the highest seq seen here means a push went missing — never skip
+     * it: close, and the next connection resumes after {@link #lastDelivered}.
+     */
+    private void onPush(ChannelHandlerContext ctx, Push push) {
+      long seq = push.getSeq();
+      if (seenOnConnection >= 0 && push.getPrevSeq() > seenOnConnection) {
+        gapReason = "gap: got seq " + seq + " after " + push.getPrevSeq() + ", but only "
+            + seenOnConnection + " arrived";
+        ctx.close();
+        return;
+      }
+      seenOnConnection = Math.max(seenOnConnection, seq);
+      if (seq <= lastDelivered) {
+        return; // a resend
+      }
+      listener.onMessage(seq, push.getMessage());
+      lastDelivered = seq;
+      if (autoAck) {
+        ack(seq);
       }
     }
 
@@ -220,7 +242,8 @@ public final class HomingConnection implements AutoCloseable {
       if (heartbeat != null) {
         heartbeat.cancel(false);
       }
-      String reason = lastError != null ? lastError.getCode() + ": " + lastError.getMessage()
+      String reason = gapReason != null ? gapReason
+          : lastError != null ? lastError.getCode() + ": " + lastError.getMessage()
           : "connection closed";
       authenticated.completeExceptionally(new IllegalStateException(reason));
       closed.complete(reason);

@@ -35,11 +35,26 @@ class SessionIT {
     String route = cluster.presenceRoute("sam", "phone");
     String connectionId = route.substring(route.indexOf('|') + 1);
 
-    assertThat(cluster.deliverDirectly(0, "sam", "phone", "an-older-connection", 7))
+    assertThat(cluster.deliverDirectly(0, "sam", "phone", "an-older-connection", 1))
         .isEqualTo(DeliveryResult.Outcome.NOT_CONNECTED);
-    assertThat(cluster.deliverDirectly(0, "sam", "phone", connectionId, 8))
+    assertThat(cluster.deliverDirectly(0, "sam", "phone", connectionId, 1))
         .isEqualTo(DeliveryResult.Outcome.WRITTEN);
-    assertThat(inbox.take(1)).extracting(Inbox.Received::seq).containsExactly(8L);
+    assertThat(inbox.take(1)).extracting(Inbox.Received::seq).containsExactly(1L);
+  }
+
+  @Test
+  void aClientThatMissedAPushClosesAndResumesInsteadOfSkippingIt() throws Exception {
+    Inbox inbox = new Inbox();
+    HomingConnection connection = cluster.connected(0, "tina", "phone", inbox);
+    String route = cluster.presenceRoute("tina", "phone");
+    String connectionId = route.substring(route.indexOf('|') + 1);
+
+    cluster.deliverDirectly(0, "tina", "phone", connectionId, 1, 0);
+    assertThat(inbox.take(1)).extracting(Inbox.Received::seq).containsExactly(1L);
+    cluster.deliverDirectly(0, "tina", "phone", connectionId, 3, 2); // 2 never came
+
+    assertThat(connection.closed().get(10, TimeUnit.SECONDS)).startsWith("gap");
+    assertThat(connection.lastDelivered()).isEqualTo(1);
   }
 
   @Test
