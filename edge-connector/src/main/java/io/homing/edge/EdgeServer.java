@@ -3,11 +3,13 @@ package io.homing.edge;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.homing.api.v1.Error;
+import io.homing.edge.auth.Identity;
 import io.homing.edge.auth.TokenVerifier;
 import io.homing.edge.delivery.EdgeDeliveryService;
 import io.homing.edge.events.DeliveryEventPublisher;
 import io.homing.edge.presence.Presence;
 import io.homing.edge.session.ConnectionRegistry;
+import io.homing.edge.session.Session;
 import io.homing.edge.session.SessionContext;
 import io.homing.edge.transport.websocket.WebSocketChannelInitializer;
 import io.netty.bootstrap.ServerBootstrap;
@@ -98,6 +100,7 @@ public final class EdgeServer implements AutoCloseable {
             .bind(config.clientAddress())
             .syncUninterruptibly()
             .channel();
+    presence.onLost(this::registerAgain);
     presence.start();
     log.info(
         "edge {} up: clients ws://{}{}, core grpc {}",
@@ -106,6 +109,22 @@ public final class EdgeServer implements AutoCloseable {
         WebSocketChannelInitializer.PATH,
         config.advertisedGrpc());
     return this;
+  }
+
+  /**
+   * Writes every connection's presence again and announces it to core with a Connected event
+   * (resuming after what the client acked), after Redis lost this node's entries: a core that
+   * reads presence from Redis finds the devices again, and one that knew them changes nothing.
+   */
+  private void registerAgain() {
+    int count = 0;
+    for (Session session : registry.sessions()) {
+      Identity id = session.identity();
+      presence.register(id.userId(), id.deviceId(), session.connectionId());
+      events.connected(id.userId(), id.deviceId(), session.connectionId(), session.lastAcked());
+      count++;
+    }
+    log.info("registered {} connections of node {} again", count, config.nodeId());
   }
 
   /** The bound client address (the real port when configured with port 0). */

@@ -86,6 +86,10 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     return new TestCluster(edgeCount, true, DeliveryPolicy.defaults(), false);
   }
 
+  /** A fresh cluster for every test, with a Redis of its own the test may kill and restart. */
+  static TestCluster withOwnRedis(int edgeCount) {
+    return new TestCluster(edgeCount, true, DeliveryPolicy.defaults(), true);
+  }
 
   /** A fresh cluster for every test, its core delivering by {@code policy}. */
   static TestCluster perTest(int edgeCount, DeliveryPolicy policy) {

@@ -42,6 +42,8 @@ public final class Presence implements AutoCloseable {
   private final String unregisterScript = script("unregister.lua");
   private final ScheduledExecutorService heartbeat =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "presence-heartbeat"));
+  private volatile Runnable onLost = () -> { };
+  private volatile boolean started;
   private boolean closed;
 
   public Presence(
@@ -55,9 +57,19 @@ public final class Presence implements AutoCloseable {
     this.redis = connection.async();
   }
 
+  /**
+   * What to do when Redis lost this node's state: the liveness key was gone at a refresh, so Redis
+   * restarted (empty) or the node was unreachable longer than the TTL — its device entries are
+   * gone or about to be. Runs on the heartbeat thread; it should register every connection again.
+   */
+  public void onLost(Runnable onLost) {
+    this.onLost = onLost;
+  }
+
   /** Writes the liveness key now, and keeps refreshing it until {@link #close()}. */
   public void start() {
     refreshLiveness().toCompletableFuture().join();
+    started = true;
     long period = Math.max(1, ttl.toMillis() / 3);
     heartbeat.scheduleAtFixedRate(
         () ->
@@ -97,8 +109,17 @@ public final class Presence implements AutoCloseable {
         .thenApply(removed -> removed == 1L);
   }
 
-  private CompletionStage<String> refreshLiveness() {
-    return redis.set(keys.edge(nodeId), advertisedAddress, SetArgs.Builder.px(ttl.toMillis()));
+  private CompletionStage<Void> refreshLiveness() {
+    return redis
+        .setGet(keys.edge(nodeId), advertisedAddress, SetArgs.Builder.px(ttl.toMillis()))
+        .thenAccept(
+            previous -> {
+              if (previous == null && started) {
+                log.warn("liveness key of node {} was gone: registering every connection again",
+                    nodeId);
+                onLost.run();
+              }
+            });
   }
 
   /**

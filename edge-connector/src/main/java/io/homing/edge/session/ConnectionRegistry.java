@@ -5,6 +5,7 @@ import io.homing.edge.auth.Identity;
 import io.netty.channel.ChannelFuture;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -45,6 +46,11 @@ public final class ConnectionRegistry {
         return;
       }
     }
+  }
+
+  /** Every session registered now. */
+  public Collection<Session> sessions() {
+    return sessions.values();
   }
 
   public int size() {

@@ -14,6 +14,7 @@ public final class Session {
   private final Identity identity;
   private final String connectionId;
   private final Channel channel;
+  private volatile long lastAcked;
 
   Session(Identity identity, String connectionId, Channel channel) {
     this.identity = identity;
@@ -27,6 +28,17 @@ public final class Session {
 
   public String connectionId() {
     return connectionId;
+  }
+
+  /** The highest seq the client acked on this connection, or the last seq it connected with. */
+  public long lastAcked() {
+    return lastAcked;
+  }
+
+  void acked(long seq) {
+    if (seq > lastAcked) {
+      lastAcked = seq;
+    }
   }
 
   /**

@@ -89,6 +89,7 @@ public final class SessionHandler extends SimpleChannelInboundHandler<ClientFram
       return;
     }
     Session current = new Session(identity, context.nextConnectionId(), ctx.channel());
+    current.acked(auth.getLastSeq());
     Session replaced = context.registry().register(current);
     if (replaced != null) {
       replaced.closeWith(Error.Code.REPLACED, "the same device connected again");
@@ -138,6 +139,7 @@ public final class SessionHandler extends SimpleChannelInboundHandler<ClientFram
       return;
     }
     Identity identity = session.identity();
+    session.acked(seq);
     context.events().acked(identity.userId(), identity.deviceId(), session.connectionId(), seq);
   }
 
