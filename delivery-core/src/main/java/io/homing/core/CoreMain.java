@@ -123,7 +123,14 @@ public final class CoreMain implements Callable<Integer> {
                   stopped.countDown();
                 },
                 "core-shutdown"));
+    server.failed().thenRun(stopped::countDown);
     stopped.await();
+    if (server.failed().isDone()) {
+      // Crash-only: a supervisor restarts the process, which resumes after the applied offsets.
+      System.err.println("delivery stopped: " + server.failed().join() + "; exiting");
+      server.close();
+      return 70;
+    }
     return 0;
   }
 

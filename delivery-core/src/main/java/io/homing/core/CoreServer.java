@@ -11,6 +11,7 @@ import io.homing.core.topics.TopicInitializer;
 import io.homing.store.OfflineStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,6 +77,11 @@ public final class CoreServer implements AutoCloseable {
         sendServer.getPort(),
         config.dataDir());
     return this;
+  }
+
+  /** Completes with the error that stopped delivery; see {@link DeliveryPipeline#failed()}. */
+  public CompletableFuture<Throwable> failed() {
+    return pipeline.failed();
   }
 
   /** The bound Send API port (the real one when configured with port 0). */

@@ -274,6 +274,25 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
 
   /** Publishes straight to {@code outbound}, as a producer application would. */
   void produce(String user, String text) throws Exception {
+    OutboundMessage message =
+        OutboundMessage.newBuilder()
+            .setUserId(user)
+            .setMessage(
+                Message.newBuilder()
+                    .setMessageId(UUID.randomUUID().toString())
+                    .setPayload(ByteString.copyFromUtf8(text)))
+            .build();
+    producer()
+        .send(new ProducerRecord<>(topics.outbound(), user, message.toByteArray()))
+        .get(10, TimeUnit.SECONDS);
+  }
+
+  /** Publishes any key and value to one partition of {@code topic}, as a buggy producer might. */
+  void produceRaw(String topic, int partition, String key, byte[] value) throws Exception {
+    producer().send(new ProducerRecord<>(topic, partition, key, value)).get(10, TimeUnit.SECONDS);
+  }
+
+  private KafkaProducer<String, byte[]> producer() {
     if (producer == null) {
       producer =
           new KafkaProducer<>(
@@ -283,17 +302,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
               new StringSerializer(),
               new ByteArraySerializer());
     }
-    OutboundMessage message =
-        OutboundMessage.newBuilder()
-            .setUserId(user)
-            .setMessage(
-                Message.newBuilder()
-                    .setMessageId(UUID.randomUUID().toString())
-                    .setPayload(ByteString.copyFromUtf8(text)))
-            .build();
-    producer
-        .send(new ProducerRecord<>(topics.outbound(), user, message.toByteArray()))
-        .get(10, TimeUnit.SECONDS);
+    return producer;
   }
 
   @Override

@@ -10,6 +10,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -49,6 +50,7 @@ public final class DeliveryPipeline implements AutoCloseable {
   private final Topics topics;
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
+  private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
   private final Map<TopicPartition, OffsetAndMetadata> pendingCommit = new HashMap<>();
   private long lastCommitNanos;
   private volatile boolean running = true;
@@ -86,6 +88,15 @@ public final class DeliveryPipeline implements AutoCloseable {
     thread.start();
   }
 
+  /**
+   * Completes with the error that stopped the loop (a store that cannot write, say). Nothing is
+   * delivered from then on: the process should exit so that it is restarted, and resumes after
+   * the store's applied offsets.
+   */
+  public CompletableFuture<Throwable> failed() {
+    return failed;
+  }
+
   private void run() {
     try {
       consumer.subscribe(List.of(topics.outbound(), topics.deliveryEvents()), new Rebalance());
@@ -103,6 +114,7 @@ public final class DeliveryPipeline implements AutoCloseable {
       // close() asked us to stop
     } catch (RuntimeException e) {
       log.error("delivery pipeline stopped", e);
+      failed.complete(e);
     } finally {
       try {
         commitPending();

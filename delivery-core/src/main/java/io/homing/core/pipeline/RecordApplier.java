@@ -1,6 +1,7 @@
 package io.homing.core.pipeline;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.homing.api.Limits;
 import io.homing.api.Topics;
 import io.homing.api.v1.DeliveryEvent;
 import io.homing.api.v1.Message;
@@ -104,8 +105,14 @@ final class RecordApplier {
       return;
     }
     String user = outbound.getUserId().isEmpty() ? record.key() : outbound.getUserId();
-    if (user == null || user.isBlank() || !user.equals(record.key())) {
-      skip(record, "key '" + record.key() + "' does not name the recipient '" + user + "'");
+    if (!Limits.isValidId(user) || !user.equals(record.key())) {
+      skip(record, "key '" + abbreviate(record.key()) + "' does not name a valid recipient '"
+          + abbreviate(user) + "'");
+      return;
+    }
+    if (outbound.getMessage().getMessageId().length() > Limits.MAX_ID_LENGTH) {
+      skip(record, "message id of " + outbound.getMessage().getMessageId().length()
+          + " characters (expected: <= " + Limits.MAX_ID_LENGTH + ")");
       return;
     }
     Message.Builder message = outbound.getMessage().toBuilder();
@@ -137,9 +144,10 @@ final class RecordApplier {
       skip(record, "value is not a DeliveryEvent");
       return;
     }
-    if (!event.getUserId().equals(record.key()) || event.getDeviceId().isEmpty()) {
-      skip(record, "event of user '" + event.getUserId() + "' device '" + event.getDeviceId()
-          + "' keyed '" + record.key() + "'");
+    if (!Limits.isValidId(event.getUserId()) || !event.getUserId().equals(record.key())
+        || !Limits.isValidId(event.getDeviceId())) {
+      skip(record, "event of user '" + abbreviate(event.getUserId()) + "' device '"
+          + abbreviate(event.getDeviceId()) + "' keyed '" + abbreviate(record.key()) + "'");
       return;
     }
     String user = event.getUserId();
@@ -160,6 +168,10 @@ final class RecordApplier {
               event.getConnectionId(), 0);
       default -> skip(record, "unknown event kind");
     }
+  }
+
+  private static String abbreviate(String s) {
+    return s == null || s.length() <= 64 ? s : s.substring(0, 64) + "… (" + s.length() + " chars)";
   }
 
   private static void skip(ConsumerRecord<String, byte[]> record, String why) {

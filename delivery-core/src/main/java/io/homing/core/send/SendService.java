@@ -2,6 +2,7 @@ package io.homing.core.send;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.homing.api.Limits;
 import io.homing.api.v1.Acceptance;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.OutboundMessage;
@@ -24,7 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SendService extends SendServiceGrpc.SendServiceImplBase {
   static final int MAX_RECIPIENTS = 1000;
-  static final int MAX_ID_LENGTH = 256;
 
   private static final Logger log = LoggerFactory.getLogger(SendService.class);
 
@@ -97,8 +97,8 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
           + MAX_RECIPIENTS + ")";
     }
     for (String user : request.getUserIdsList()) {
-      if (user.isBlank() || user.length() > MAX_ID_LENGTH) {
-        return "user_ids: '" + user + "' (expected: 1.." + MAX_ID_LENGTH
+      if (!Limits.isValidId(user)) {
+        return "user_ids: '" + user + "' (expected: 1.." + Limits.MAX_ID_LENGTH
             + " characters, not blank)";
       }
     }
@@ -106,9 +106,9 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
       return "payload: " + request.getPayload().size() + " bytes (expected: <= "
           + maxPayloadBytes + ")";
     }
-    if (request.getMessageId().length() > MAX_ID_LENGTH) {
+    if (request.getMessageId().length() > Limits.MAX_ID_LENGTH) {
       return "message_id: " + request.getMessageId().length() + " characters (expected: <= "
-          + MAX_ID_LENGTH + ")";
+          + Limits.MAX_ID_LENGTH + ")";
     }
     if (request.hasTtl() && (request.getTtl().getSeconds() < 0 || request.getTtl().getNanos() < 0
         || ttlMillis(request) == 0)) {

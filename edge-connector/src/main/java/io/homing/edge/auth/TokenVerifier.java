@@ -6,6 +6,7 @@ import com.auth0.jwt.algorithms.Algorithm;
 import com.auth0.jwt.exceptions.JWTVerificationException;
 import com.auth0.jwt.exceptions.TokenExpiredException;
 import com.auth0.jwt.interfaces.DecodedJWT;
+import io.homing.api.Limits;
 import io.homing.api.v1.AuthError;
 
 /**
@@ -16,7 +17,6 @@ public final class TokenVerifier {
   /** The claim that names the device. */
   public static final String DEVICE_CLAIM = "device";
 
-  private static final int MAX_ID_LENGTH = 256;
 
   private final JWTVerifier verifier;
 
@@ -53,10 +53,10 @@ public final class TokenVerifier {
   }
 
   private static void requireId(String claim, String value) throws AuthenticationException {
-    if (value == null || value.isBlank() || value.length() > MAX_ID_LENGTH) {
+    if (!Limits.isValidId(value)) {
       throw new AuthenticationException(
           AuthError.Code.INVALID_TOKEN,
-          "token refused: claim '" + claim + "' must be a string of 1.." + MAX_ID_LENGTH
+          "token refused: claim '" + claim + "' must be a string of 1.." + Limits.MAX_ID_LENGTH
               + " characters");
     }
   }
