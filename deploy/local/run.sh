@@ -50,7 +50,7 @@ require_free() { # port, what
   fi
 }
 
-for p in 9092 9093 7400 7410 7411 7420 7421; do require_free "$p" "Homing local stack"; done
+for p in 9092 9093 7400 7401 7410 7411 7420 7421 7430 7431; do require_free "$p" "Homing local stack"; done
 
 if [[ -z "${HOMING_SKIP_BUILD:-}" ]]; then
   echo "building (mvn package, tests skipped)..."
@@ -99,6 +99,7 @@ await_port 7400 core $!
 edge_pids=()
 for i in 1 2; do # both edges start at once
   HOMING_NODE_ID="edge-$i" HOMING_WS_PORT=$((7409 + i)) HOMING_EDGE_GRPC_PORT=$((7419 + i)) \
+    HOMING_METRICS_PORT=$((7429 + i)) \
     java -jar "$edge_jar" > "$data/logs/edge-$i.log" 2>&1 &
   pids+=($!)
   edge_pids+=($!)
@@ -112,6 +113,7 @@ Homing is up (started in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 
   Send API (gRPC)   127.0.0.1:7400
   WebSocket         ws://127.0.0.1:7410/ws   ws://127.0.0.1:7411/ws
   Kafka             127.0.0.1:9092   (topics outbound, delivery-events)
+  Metrics           http://127.0.0.1:7401/metrics (core)   :7430, :7431 (edges); /health alike
   Redis             $REDIS_URL
   Logs              $data/logs
 Try, in another terminal:

@@ -11,6 +11,7 @@ import java.util.Objects;
  *
  * @param instanceId this instance's id, for logs and Kafka client ids
  * @param sendAddress where the public Send API listens
+ * @param metricsAddress where {@code /metrics} (Prometheus) and {@code /health} are served
  * @param kafkaBootstrap {@code bootstrap.servers}
  * @param topics the deployment's Kafka topics
  * @param groupId the consumer group all core instances of a deployment share
@@ -26,6 +27,7 @@ import java.util.Objects;
 public record CoreConfig(
     String instanceId,
     InetSocketAddress sendAddress,
+    InetSocketAddress metricsAddress,
     String kafkaBootstrap,
     Topics topics,
     String groupId,
@@ -44,6 +46,7 @@ public record CoreConfig(
   public CoreConfig {
     requireText("instanceId", instanceId);
     Objects.requireNonNull(sendAddress, "sendAddress");
+    Objects.requireNonNull(metricsAddress, "metricsAddress");
     requireText("kafkaBootstrap", kafkaBootstrap);
     Objects.requireNonNull(topics, "topics");
     requireText("groupId", groupId);

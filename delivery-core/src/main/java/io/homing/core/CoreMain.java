@@ -1,11 +1,11 @@
 package io.homing.core;
 
 import io.homing.api.Topics;
+import io.homing.runtime.Lifecycle;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,6 +30,10 @@ public final class CoreMain implements Callable<Integer> {
   @Option(names = "--send-port", defaultValue = "${env:HOMING_SEND_PORT:-7400}",
       description = "Port of the public Send API (env HOMING_SEND_PORT).")
   int sendPort;
+
+  @Option(names = "--metrics-port", defaultValue = "${env:HOMING_METRICS_PORT:-7401}",
+      description = "Port of /metrics (Prometheus) and /health (env HOMING_METRICS_PORT).")
+  int metricsPort;
 
   @Option(names = "--kafka", defaultValue = "${env:KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
       description = "Kafka bootstrap servers (env KAFKA_BOOTSTRAP).")
@@ -98,6 +102,7 @@ public final class CoreMain implements Callable<Integer> {
     return new CoreConfig(
         instanceId,
         new InetSocketAddress(host, sendPort),
+        new InetSocketAddress(host, metricsPort),
         kafka,
         new Topics(topicPrefix),
         groupId,
@@ -114,24 +119,7 @@ public final class CoreMain implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     CoreServer server = new CoreServer(config()).start();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  server.close();
-                  stopped.countDown();
-                },
-                "core-shutdown"));
-    server.failed().thenRun(stopped::countDown);
-    stopped.await();
-    if (server.failed().isDone()) {
-      // Crash-only: a supervisor restarts the process, which resumes after the applied offsets.
-      System.err.println("delivery stopped: " + server.failed().join() + "; exiting");
-      server.close();
-      return 70;
-    }
-    return 0;
+    return Lifecycle.runUntilStopped("core", server, server.failed());
   }
 
   public static void main(String[] args) {

@@ -8,9 +8,11 @@ import io.homing.core.routing.PresenceResolver;
 import io.homing.core.send.OutboundProducer;
 import io.homing.core.send.SendService;
 import io.homing.core.topics.TopicInitializer;
+import io.homing.runtime.MetricsEndpoint;
 import io.homing.store.OfflineStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -30,6 +32,7 @@ public final class CoreServer implements AutoCloseable {
   private DeliveryPipeline pipeline;
   private OutboundProducer producer;
   private Server sendServer;
+  private MetricsEndpoint metrics;
   private boolean closed;
 
   public CoreServer(CoreConfig config) {
@@ -41,6 +44,8 @@ public final class CoreServer implements AutoCloseable {
     TopicInitializer.ensureTopics(
         config.kafkaBootstrap(), config.topics(), config.partitions(),
         config.replicationFactor());
+    metrics = new MetricsEndpoint(config.metricsAddress(),
+        () -> pipeline != null && !pipeline.failed().isDone());
     store = OfflineStore.open(config.dataDir());
     presence = new PresenceResolver(config.redisUri(), config.keyPrefix());
     edges = new EdgeClients();
@@ -54,7 +59,8 @@ public final class CoreServer implements AutoCloseable {
             config.defaultTtl(),
             config.delivery(),
             presence,
-            edges);
+            edges,
+            metrics.registry());
     pipeline.start();
     producer =
         new OutboundProducer(
@@ -82,6 +88,11 @@ public final class CoreServer implements AutoCloseable {
   /** Completes with the error that stopped delivery; see {@link DeliveryPipeline#failed()}. */
   public CompletableFuture<Throwable> failed() {
     return pipeline.failed();
+  }
+
+  /** Where /metrics and /health are served (the real port when configured with port 0). */
+  public InetSocketAddress metricsAddress() {
+    return metrics.address();
   }
 
   /** The bound Send API port (the real one when configured with port 0). */
@@ -122,6 +133,9 @@ public final class CoreServer implements AutoCloseable {
     }
     if (store != null) {
       store.close();
+    }
+    if (metrics != null) {
+      metrics.close();
     }
   }
 }

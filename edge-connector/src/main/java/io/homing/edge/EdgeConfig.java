@@ -11,6 +11,7 @@ import java.util.Objects;
  * @param nodeId this node's id, unique in the cluster; names it in presence
  * @param clientAddress where clients connect (WebSocket at {@code /ws})
  * @param grpcAddress where delivery-core's delivery streams connect
+ * @param metricsAddress where {@code /metrics} (Prometheus) and {@code /health} are served
  * @param advertisedGrpc the {@code host:port} core should dial to reach {@code grpcAddress}
  * @param redisUri presence store, e.g. {@code redis://127.0.0.1:6379}
  * @param kafkaBootstrap {@code bootstrap.servers} for publishing delivery events
@@ -27,6 +28,7 @@ public record EdgeConfig(
     String nodeId,
     InetSocketAddress clientAddress,
     InetSocketAddress grpcAddress,
+    InetSocketAddress metricsAddress,
     String advertisedGrpc,
     String redisUri,
     String kafkaBootstrap,
@@ -46,6 +48,7 @@ public record EdgeConfig(
     }
     Objects.requireNonNull(clientAddress, "clientAddress");
     Objects.requireNonNull(grpcAddress, "grpcAddress");
+    Objects.requireNonNull(metricsAddress, "metricsAddress");
     requireText("advertisedGrpc", advertisedGrpc);
     requireText("redisUri", redisUri);
     requireText("kafkaBootstrap", kafkaBootstrap);

@@ -1,10 +1,11 @@
 package io.homing.edge;
 
 import io.homing.api.Topics;
+import io.homing.runtime.Lifecycle;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,6 +33,10 @@ public final class EdgeMain implements Callable<Integer> {
   @Option(names = "--grpc-port", defaultValue = "${env:HOMING_EDGE_GRPC_PORT:-7420}",
       description = "Port of the internal API core delivers through (env HOMING_EDGE_GRPC_PORT).")
   int grpcPort;
+
+  @Option(names = "--metrics-port", defaultValue = "${env:HOMING_METRICS_PORT:-7430}",
+      description = "Port of /metrics (Prometheus) and /health (env HOMING_METRICS_PORT).")
+  int metricsPort;
 
   @Option(names = "--advertised-grpc", defaultValue = "${env:HOMING_ADVERTISED_GRPC:-}",
       description = "host:port core dials to reach this node; default host:grpc-port "
@@ -86,6 +91,7 @@ public final class EdgeMain implements Callable<Integer> {
         nodeId,
         new InetSocketAddress(host, wsPort),
         new InetSocketAddress(host, grpcPort),
+        new InetSocketAddress(host, metricsPort),
         advertised,
         redisUri,
         kafka,
@@ -102,17 +108,7 @@ public final class EdgeMain implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     EdgeServer server = new EdgeServer(config()).start();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  server.close();
-                  stopped.countDown();
-                },
-                "edge-shutdown"));
-    stopped.await();
-    return 0;
+    return Lifecycle.runUntilStopped("edge", server, new CompletableFuture<>());
   }
 
   public static void main(String[] args) {

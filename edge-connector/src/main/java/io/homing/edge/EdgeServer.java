@@ -12,6 +12,9 @@ import io.homing.edge.session.ConnectionRegistry;
 import io.homing.edge.session.Session;
 import io.homing.edge.session.SessionContext;
 import io.homing.edge.transport.websocket.WebSocketChannelInitializer;
+import io.homing.runtime.MetricsEndpoint;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -48,6 +51,7 @@ public final class EdgeServer implements AutoCloseable {
   private EventLoopGroup workerGroup;
   private Channel clientChannel;
   private Server grpcServer;
+  private MetricsEndpoint metrics;
   private boolean closed;
 
   public EdgeServer(EdgeConfig config) {
@@ -56,6 +60,10 @@ public final class EdgeServer implements AutoCloseable {
 
   /** Starts every part; returns once clients and core can connect. */
   public synchronized EdgeServer start() {
+    metrics = new MetricsEndpoint(config.metricsAddress(), () -> !closed);
+    MeterRegistry meters = metrics.registry();
+    Gauge.builder("homing.edge.connections", registry, ConnectionRegistry::size)
+        .description("Authenticated client connections on this node").register(meters);
     events = new DeliveryEventPublisher(
             config.kafkaBootstrap(), config.topics().deliveryEvents(), config.nodeId());
     presence =
@@ -68,7 +76,7 @@ public final class EdgeServer implements AutoCloseable {
     try {
       grpcServer =
           NettyServerBuilder.forAddress(config.grpcAddress())
-              .addService(new EdgeDeliveryService(registry))
+              .addService(new EdgeDeliveryService(registry, meters))
               .build()
               .start();
     } catch (IOException e) {
@@ -84,7 +92,8 @@ public final class EdgeServer implements AutoCloseable {
             new TokenVerifier(config.jwtSecret()),
             registry,
             presence,
-            events);
+            events,
+            meters);
     // epoll where the native library loads (Linux), NIO elsewhere.
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -124,12 +133,18 @@ public final class EdgeServer implements AutoCloseable {
       events.connected(id.userId(), id.deviceId(), session.connectionId(), session.lastAcked());
       count++;
     }
+    metrics.registry().counter("homing.edge.presence.reregistered").increment(count);
     log.info("registered {} connections of node {} again", count, config.nodeId());
   }
 
   /** The bound client address (the real port when configured with port 0). */
   public InetSocketAddress clientAddress() {
     return (InetSocketAddress) clientChannel.localAddress();
+  }
+
+  /** Where /metrics and /health are served (the real port when configured with port 0). */
+  public InetSocketAddress metricsAddress() {
+    return metrics.address();
   }
 
   /** The bound gRPC port. */
@@ -181,6 +196,9 @@ public final class EdgeServer implements AutoCloseable {
     }
     if (events != null) {
       events.close();
+    }
+    if (metrics != null) {
+      metrics.close();
     }
   }
 

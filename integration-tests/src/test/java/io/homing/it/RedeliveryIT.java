@@ -36,6 +36,8 @@ class RedeliveryIT {
       device.ack(1);
 
       assertThat(device.nextPushSeq(3)).as("nothing once acked").isEqualTo(-1);
+      assertThat(TestCluster.metric(cluster.coreMetrics(), "homing_messages_redelivered_total"))
+          .isGreaterThanOrEqualTo(1);
     }
   }
 
@@ -66,6 +68,8 @@ class RedeliveryIT {
       ServerFrame last = device.next(10);
       assertThat(last.getError().getCode()).isEqualTo(Error.Code.ACK_TIMEOUT);
       assertThat(device.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1000);
+      assertThat(TestCluster.metric(cluster.coreMetrics(), "homing_connections_ack_timeouts_total"))
+          .isEqualTo(1);
     }
     cluster.sendText("two", "xavier");
     try (RawWebSocket device = new RawWebSocket(cluster.wsUri(0))) {
@@ -91,6 +95,11 @@ class RedeliveryIT {
     assertThat(received).extracting(Inbox.Received::text).containsExactly("first", "next");
     assertThat(received).extracting(Inbox.Received::seq).containsExactly(1L, 2L);
     assertThat(zoe.take(1)).extracting(Inbox.Received::text).containsExactly("first");
+    String core = cluster.coreMetrics();
+    assertThat(TestCluster.metric(core, "homing_messages_duplicates_total")).isEqualTo(1);
+    assertThat(TestCluster.metric(core, "homing_messages_accepted_total")).isEqualTo(3);
+    assertThat(TestCluster.metric(cluster.edgeMetrics(0), "homing_edge_connections"))
+        .isEqualTo(2);
   }
 
   private void send(String id, String text, String... users) {

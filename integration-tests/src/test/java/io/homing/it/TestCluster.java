@@ -118,6 +118,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
                 new CoreConfig(
                     "core",
                     new InetSocketAddress("127.0.0.1", sendPort),
+                    new InetSocketAddress("127.0.0.1", 0),
                     kafka.bootstrapServers(),
                     topics,
                     name,
@@ -207,6 +208,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         "edge-" + index,
         new InetSocketAddress("127.0.0.1", 0),
         new InetSocketAddress("127.0.0.1", grpcPort),
+        new InetSocketAddress("127.0.0.1", 0),
         "127.0.0.1:" + grpcPort,
         redis.uri(),
         kafka.bootstrapServers(),
@@ -218,6 +220,34 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         64 * 1024,
         Duration.ofSeconds(5),
         name + ":");
+  }
+
+  /** The core's /metrics, as Prometheus would scrape it. */
+  String coreMetrics() throws Exception {
+    return get(URI.create("http://127.0.0.1:" + core.metricsAddress().getPort() + "/metrics"));
+  }
+
+  /** An edge's /metrics. */
+  String edgeMetrics(int edge) throws Exception {
+    return get(URI.create(
+        "http://127.0.0.1:" + edges.get(edge).metricsAddress().getPort() + "/metrics"));
+  }
+
+  /** The value of one series (name and labels as Prometheus prints them) in a scrape; NaN if absent. */
+  static double metric(String scrape, String series) {
+    for (String line : scrape.split("\n")) {
+      if (line.startsWith(series + " ")) {
+        return Double.parseDouble(line.substring(series.length() + 1).trim());
+      }
+    }
+    return Double.NaN;
+  }
+
+  private static String get(URI uri) throws Exception {
+    return java.net.http.HttpClient.newHttpClient()
+        .send(java.net.http.HttpRequest.newBuilder(uri).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 
   int sendPort() {

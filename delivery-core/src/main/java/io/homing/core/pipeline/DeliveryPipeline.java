@@ -5,6 +5,7 @@ import io.homing.core.DeliveryPolicy;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
 import io.homing.store.OfflineStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -64,7 +65,8 @@ public final class DeliveryPipeline implements AutoCloseable {
       Duration defaultTtl,
       DeliveryPolicy policy,
       PresenceResolver presence,
-      EdgeClients edges) {
+      EdgeClients edges,
+      MeterRegistry meters) {
     this.consumer =
         new KafkaConsumer<>(
             Map.of(
@@ -79,8 +81,8 @@ public final class DeliveryPipeline implements AutoCloseable {
             new StringDeserializer(),
             new ByteArrayDeserializer());
     this.topics = topics;
-    this.applier = new RecordApplier(store, topics, defaultTtl, policy.dedupWindow());
-    this.dispatcher = new Dispatcher(store, presence, edges, policy, System::nanoTime);
+    this.applier = new RecordApplier(store, topics, defaultTtl, policy.dedupWindow(), meters);
+    this.dispatcher = new Dispatcher(store, presence, edges, policy, System::nanoTime, meters);
     this.thread = new Thread(this::run, "delivery-pipeline");
   }
 

@@ -104,6 +104,15 @@ final class DeviceStreams {
     resolved.put(userId, Boolean.TRUE);
   }
 
+  /** How many device streams are open. Pipeline thread only; a gauge may read it racily. */
+  int size() {
+    int n = 0;
+    for (Map<String, Stream> devices : byUser.values()) {
+      n += devices.size();
+    }
+    return n;
+  }
+
   /** Forgets everything: after a rebalance, streams are rebuilt from events and Redis. */
   void clear() {
     byUser.clear();

@@ -10,6 +10,9 @@ import io.homing.core.routing.PresenceResolver;
 import io.homing.core.routing.PresenceResolver.Route;
 import io.homing.store.OfflineStore;
 import io.homing.store.StoredMessage;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -62,32 +65,30 @@ final class Dispatcher {
   private final DeviceStreams streams = new DeviceStreams();
   private final PriorityQueue<Deadline> deadlines =
       new PriorityQueue<>(Comparator.comparingLong(Deadline::at));
-  private long redelivered;
-  private long disconnected;
+  private final Counter redelivered;
+  private final Counter disconnected;
 
   Dispatcher(OfflineStore store, PresenceResolver presence, EdgeClients edges,
-      DeliveryPolicy policy, LongSupplier nanoClock) {
+      DeliveryPolicy policy, LongSupplier nanoClock, MeterRegistry meters) {
     this.store = store;
     this.presence = presence;
     this.edges = edges;
     this.policy = policy;
     this.nanoClock = nanoClock;
+    this.redelivered = Counter.builder("homing.messages.redelivered")
+        .description("Messages sent again because their ack did not come in time")
+        .register(meters);
+    this.disconnected = Counter.builder("homing.connections.ack.timeouts")
+        .description("Connections closed because their device never acked through every resend")
+        .register(meters);
+    Gauge.builder("homing.device.streams", streams, DeviceStreams::size)
+        .description("Device connections this instance streams to").register(meters);
   }
 
   /** Forgets all streams, for a rebalance. */
   void reset() {
     streams.clear();
     deadlines.clear();
-  }
-
-  /** Messages sent again because their ack did not come in time, since start. */
-  long redelivered() {
-    return redelivered;
-  }
-
-  /** Connections closed because their device never acked, since start. */
-  long disconnected() {
-    return disconnected;
   }
 
   void dispatch(AppliedBatch applied) {
@@ -173,7 +174,7 @@ final class Dispatcher {
         continue;
       }
       stream.resends++;
-      redelivered += stream.inFlight();
+      redelivered.increment(stream.inFlight());
       log.debug("no ack from {}/{} after seq {}: resending {} (resend {})", stream.userId,
           stream.deviceId, stream.ackedThrough, stream.inFlight(), stream.resends);
       stream.sentThrough = stream.ackedThrough;
@@ -187,7 +188,7 @@ final class Dispatcher {
     String reason = "no ack after seq " + stream.ackedThrough + " through " + stream.resends
         + " resends";
     log.info("closing {}/{} on {}: {}", stream.userId, stream.deviceId, stream.nodeId, reason);
-    disconnected++;
+    disconnected.increment();
     outbox.disconnect(stream.nodeId, Disconnect.newBuilder()
         .setUserId(stream.userId)
         .setDeviceId(stream.deviceId)

@@ -12,6 +12,8 @@ import io.homing.store.StoreBatch;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.TopicPartition;
@@ -37,18 +39,22 @@ final class RecordApplier {
   private final long defaultTtlMs;
   private final long dedupWindowMs;
   private final Map<TopicPartition, Long> applied = new HashMap<>();
-  private long duplicates;
+  private final Counter accepted;
+  private final Counter duplicates;
+  private final MeterRegistry meters;
 
-  RecordApplier(OfflineStore store, Topics topics, Duration defaultTtl, Duration dedupWindow) {
+  RecordApplier(OfflineStore store, Topics topics, Duration defaultTtl, Duration dedupWindow,
+      MeterRegistry meters) {
     this.store = store;
     this.outboundTopic = topics.outbound();
     this.defaultTtlMs = defaultTtl.toMillis();
     this.dedupWindowMs = dedupWindow.toMillis();
-  }
-
-  /** Messages dropped since start because their id was accepted within the dedup window. */
-  long duplicates() {
-    return duplicates;
+    this.meters = meters;
+    this.accepted = Counter.builder("homing.messages.accepted")
+        .description("Messages queued for their user under a new seq").register(meters);
+    this.duplicates = Counter.builder("homing.messages.duplicates")
+        .description("Messages dropped: their id was accepted for the user within the window")
+        .register(meters);
   }
 
   /** The offset of the last record applied on the partition, -1 when none. */
@@ -126,13 +132,14 @@ final class RecordApplier {
     String id = built.getMessageId();
     if (dedupWindowMs > 0 && !id.isEmpty()) {
       if (batch.seenId(user, id, record.timestamp() - dedupWindowMs)) {
-        duplicates++;
+        duplicates.increment();
         log.debug("dropping message {} for {}: accepted within the dedup window", id, user);
         return;
       }
       batch.rememberId(user, id, record.timestamp());
     }
     result.queued(user, batch.append(user, built), built);
+    accepted.increment();
   }
 
   private void applyEvent(
@@ -174,7 +181,8 @@ final class RecordApplier {
     return s == null || s.length() <= 64 ? s : s.substring(0, 64) + "… (" + s.length() + " chars)";
   }
 
-  private static void skip(ConsumerRecord<String, byte[]> record, String why) {
+  private void skip(ConsumerRecord<String, byte[]> record, String why) {
+    meters.counter("homing.records.skipped", "topic", record.topic()).increment();
     log.warn("skipping {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), why);
   }
 }

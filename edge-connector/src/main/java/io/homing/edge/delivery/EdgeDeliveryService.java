@@ -10,6 +10,8 @@ import io.homing.api.v1.Error;
 import io.homing.api.v1.EdgeServiceGrpc;
 import io.homing.edge.session.ConnectionRegistry;
 import io.homing.edge.session.Session;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,9 +25,15 @@ public final class EdgeDeliveryService extends EdgeServiceGrpc.EdgeServiceImplBa
   private static final Logger log = LoggerFactory.getLogger(EdgeDeliveryService.class);
 
   private final ConnectionRegistry registry;
+  private final Counter written;
+  private final Counter notConnected;
 
-  public EdgeDeliveryService(ConnectionRegistry registry) {
+  public EdgeDeliveryService(ConnectionRegistry registry, MeterRegistry meters) {
     this.registry = registry;
+    this.written = Counter.builder("homing.edge.pushes").tag("outcome", "written")
+        .description("Deliveries from core, by what became of them").register(meters);
+    this.notConnected = Counter.builder("homing.edge.pushes").tag("outcome", "not_connected")
+        .description("Deliveries from core, by what became of them").register(meters);
   }
 
   @Override
@@ -68,6 +76,7 @@ public final class EdgeDeliveryService extends EdgeServiceGrpc.EdgeServiceImplBa
         session != null
             && session.connectionId().equals(delivery.getConnectionId())
             && session.push(delivery.getSeq(), delivery.getPrevSeq(), delivery.getMessage());
+    (written ? this.written : notConnected).increment();
     return DeliveryResult.newBuilder()
         .setUserId(delivery.getUserId())
         .setDeviceId(delivery.getDeviceId())

@@ -1,8 +1,10 @@
 package io.homing.edge.session;
 
+import io.homing.api.v1.AuthError;
 import io.homing.edge.auth.TokenVerifier;
 import io.homing.edge.events.DeliveryEventPublisher;
 import io.homing.edge.presence.Presence;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -16,6 +18,7 @@ public final class SessionContext {
   private final ConnectionRegistry registry;
   private final Presence presence;
   private final DeliveryEventPublisher events;
+  private final MeterRegistry meters;
   private final AtomicLong connectionIds = new AtomicLong();
   private final String epoch = Long.toString(System.currentTimeMillis(), 36);
 
@@ -27,7 +30,8 @@ public final class SessionContext {
       TokenVerifier verifier,
       ConnectionRegistry registry,
       Presence presence,
-      DeliveryEventPublisher events) {
+      DeliveryEventPublisher events,
+      MeterRegistry meters) {
     this.nodeId = nodeId;
     this.authTimeout = authTimeout;
     this.heartbeat = heartbeat;
@@ -36,6 +40,12 @@ public final class SessionContext {
     this.registry = registry;
     this.presence = presence;
     this.events = events;
+    this.meters = meters;
+  }
+
+  /** Counts a refused authentication by its code. */
+  void authRefused(AuthError.Code code) {
+    meters.counter("homing.edge.auth.refused", "code", code.name()).increment();
   }
 
   /** Unique on this node, also across its restarts: the start time, then a counter. */

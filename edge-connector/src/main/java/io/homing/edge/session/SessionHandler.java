@@ -173,7 +173,8 @@ public final class SessionHandler extends SimpleChannelInboundHandler<ClientFram
     ctx.close();
   }
 
-  private static void refuse(ChannelHandlerContext ctx, AuthError.Code code, String message) {
+  private void refuse(ChannelHandlerContext ctx, AuthError.Code code, String message) {
+    context.authRefused(code);
     ctx.writeAndFlush(Frames.authError(code, message)).addListener(ChannelFutureListener.CLOSE);
   }
 
