@@ -11,6 +11,8 @@ package io.homing.api;
  * {prefix}presence:{user}  hash    device id → "{node}|{connection id}"; removed on disconnect
  *                                  only if the field still names that connection. An entry whose
  *                                  node is dead means the device is offline.
+ * {prefix}full:{user}      string  set by delivery-core with a short TTL while the user's queue
+ *                                  is full and refuses messages; the Send API refuses at once.
  * </pre>
  *
  * <p>Presence is soft state: losing all of it delays delivery until devices reconnect; it never
@@ -29,6 +31,10 @@ public final class PresenceKeys {
 
   public String presence(String userId) {
     return prefix + "presence:" + userId;
+  }
+
+  public String fullQueue(String userId) {
+    return prefix + "full:" + userId;
   }
 
   /** The value of a device's field in {@link #presence}. */

@@ -23,6 +23,7 @@ import java.util.Objects;
  * @param maxPayloadBytes the largest payload the Send API accepts
  * @param defaultTtl how long a message waits for its recipient when its producer set no TTL
  * @param delivery acks, resends and idempotency
+ * @param queues the caps of each user's queue
  */
 public record CoreConfig(
     String instanceId,
@@ -38,7 +39,8 @@ public record CoreConfig(
     Path dataDir,
     int maxPayloadBytes,
     Duration defaultTtl,
-    DeliveryPolicy delivery) {
+    DeliveryPolicy delivery,
+    QueueLimits queues) {
 
   /** Above this, a payload no longer fits comfortably in one Kafka record. */
   public static final int PAYLOAD_LIMIT = 900 * 1024;
@@ -68,6 +70,7 @@ public record CoreConfig(
       throw new IllegalArgumentException("defaultTtl: " + defaultTtl + " (expected: > 0)");
     }
     Objects.requireNonNull(delivery, "delivery");
+    Objects.requireNonNull(queues, "queues");
   }
 
   private static void requireText(String name, String value) {

@@ -98,6 +98,20 @@ public final class CoreMain implements Callable<Integer> {
           + "deduplication off (env HOMING_DEDUP_WINDOW).")
   Duration dedupWindow;
 
+  @Option(names = "--max-queued-messages",
+      defaultValue = "${env:HOMING_MAX_QUEUED_MESSAGES:-10000}",
+      description = "Most messages queued for one user (env HOMING_MAX_QUEUED_MESSAGES).")
+  long maxQueuedMessages;
+
+  @Option(names = "--max-queued-bytes", defaultValue = "${env:HOMING_MAX_QUEUED_BYTES:-67108864}",
+      description = "Most bytes queued for one user (env HOMING_MAX_QUEUED_BYTES).")
+  long maxQueuedBytes;
+
+  @Option(names = "--when-queue-full", defaultValue = "${env:HOMING_WHEN_QUEUE_FULL:-REJECT}",
+      description = "REJECT new messages (Send API: RESOURCE_EXHAUSTED) or DROP_OLDEST "
+          + "(env HOMING_WHEN_QUEUE_FULL).")
+  QueueLimits.WhenFull whenQueueFull;
+
   CoreConfig config() {
     return new CoreConfig(
         instanceId,
@@ -113,7 +127,8 @@ public final class CoreMain implements Callable<Integer> {
         dataDir,
         maxPayloadBytes,
         defaultTtl,
-        new DeliveryPolicy(ackTimeout, maxRedeliveries, inflightWindow, dedupWindow));
+        new DeliveryPolicy(ackTimeout, maxRedeliveries, inflightWindow, dedupWindow),
+        new QueueLimits(maxQueuedMessages, maxQueuedBytes, whenQueueFull));
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.homing.core.pipeline.DeliveryPipeline;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
+import io.homing.core.send.FullQueues;
 import io.homing.core.send.OutboundProducer;
 import io.homing.core.send.SendService;
 import io.homing.core.topics.TopicInitializer;
@@ -28,6 +29,7 @@ public final class CoreServer implements AutoCloseable {
   private final CoreConfig config;
   private OfflineStore store;
   private PresenceResolver presence;
+  private FullQueues fullQueues;
   private EdgeClients edges;
   private DeliveryPipeline pipeline;
   private OutboundProducer producer;
@@ -48,6 +50,7 @@ public final class CoreServer implements AutoCloseable {
         () -> pipeline != null && !pipeline.failed().isDone());
     store = OfflineStore.open(config.dataDir());
     presence = new PresenceResolver(config.redisUri(), config.keyPrefix());
+    fullQueues = new FullQueues(config.redisUri(), config.keyPrefix());
     edges = new EdgeClients();
     pipeline =
         new DeliveryPipeline(
@@ -58,8 +61,10 @@ public final class CoreServer implements AutoCloseable {
             store,
             config.defaultTtl(),
             config.delivery(),
+            config.queues(),
             presence,
             edges,
+            fullQueues,
             metrics.registry());
     pipeline.start();
     producer =
@@ -69,7 +74,7 @@ public final class CoreServer implements AutoCloseable {
       sendServer =
           NettyServerBuilder.forAddress(config.sendAddress())
               .maxInboundMessageSize(Math.max(4 << 20, config.maxPayloadBytes() + (1 << 20)))
-              .addService(new SendService(producer, config.maxPayloadBytes()))
+              .addService(new SendService(producer, fullQueues, config.maxPayloadBytes()))
               .build()
               .start();
     } catch (IOException e) {
@@ -127,6 +132,9 @@ public final class CoreServer implements AutoCloseable {
     }
     if (presence != null) {
       presence.close();
+    }
+    if (fullQueues != null) {
+      fullQueues.close();
     }
     if (producer != null) {
       producer.close();

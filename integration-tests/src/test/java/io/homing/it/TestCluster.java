@@ -21,6 +21,7 @@ import io.homing.client.Tokens;
 import io.homing.core.CoreConfig;
 import io.homing.core.CoreServer;
 import io.homing.core.DeliveryPolicy;
+import io.homing.core.QueueLimits;
 import io.homing.edge.EdgeConfig;
 import io.homing.edge.EdgeServer;
 import io.homing.testing.KafkaBroker;
@@ -75,30 +76,41 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
 
   private final boolean perTest;
   private final DeliveryPolicy policy;
+  private final QueueLimits limits;
 
   /** For {@code @RegisterExtension static}: one cluster for the class, closed after it. */
   static TestCluster perClass(int edgeCount) {
-    return new TestCluster(edgeCount, false, DeliveryPolicy.defaults(), false);
+    return new TestCluster(edgeCount, false, DeliveryPolicy.defaults(), QueueLimits.defaults(),
+        false);
   }
 
   /** For {@code @RegisterExtension} on an instance field: a fresh cluster for every test. */
   static TestCluster perTest(int edgeCount) {
-    return new TestCluster(edgeCount, true, DeliveryPolicy.defaults(), false);
+    return new TestCluster(edgeCount, true, DeliveryPolicy.defaults(), QueueLimits.defaults(),
+        false);
+  }
+
+  /** A fresh cluster for every test, its core capping each user's queue by {@code limits}. */
+  static TestCluster perTest(int edgeCount, QueueLimits limits) {
+    return new TestCluster(edgeCount, true, DeliveryPolicy.defaults(), limits, false);
   }
 
   /** A fresh cluster for every test, with a Redis of its own the test may kill and restart. */
   static TestCluster withOwnRedis(int edgeCount) {
-    return new TestCluster(edgeCount, true, DeliveryPolicy.defaults(), true);
+    return new TestCluster(edgeCount, true, DeliveryPolicy.defaults(), QueueLimits.defaults(),
+        true);
   }
 
   /** A fresh cluster for every test, its core delivering by {@code policy}. */
   static TestCluster perTest(int edgeCount, DeliveryPolicy policy) {
-    return new TestCluster(edgeCount, true, policy, false);
+    return new TestCluster(edgeCount, true, policy, QueueLimits.defaults(), false);
   }
 
-  private TestCluster(int edgeCount, boolean perTest, DeliveryPolicy policy, boolean ownRedis) {
+  private TestCluster(int edgeCount, boolean perTest, DeliveryPolicy policy, QueueLimits limits,
+      boolean ownRedis) {
     this.perTest = perTest;
     this.policy = policy;
+    this.limits = limits;
     this.ownRedis = ownRedis;
     this.redis = ownRedis ? RedisServer.start() : RedisServer.shared();
     try {
@@ -129,7 +141,8 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
                     dataDir,
                     MAX_PAYLOAD_BYTES,
                     Duration.ofDays(1),
-                    policy))
+                    policy,
+                    limits))
             .start();
   }
 

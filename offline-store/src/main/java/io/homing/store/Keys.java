@@ -13,6 +13,7 @@ import java.util.Arrays;
  * offsets:  [topic, UTF-8]['/'][partition, decimal]                        → u64 offset, big-endian
  * ids:      [u16 length of user id][user id][message id, UTF-8]            → u64 accepted at (ms)
  * id-expiry:[u64 accepted at (ms)][u16 length of user id][user id][message id] → (empty)
+ * expiry:   [u64 expires at (ms)][messages key]                            → (empty)
  * </pre>
  *
  * <p>Big-endian seq makes RocksDB's byte order the seq order, so a user's queue is one contiguous,
@@ -53,6 +54,16 @@ final class Keys {
 
   static byte[] idExpiry(long atMs, byte[] idKey) {
     return ByteBuffer.allocate(8 + idKey.length).putLong(atMs).put(idKey).array();
+  }
+
+  static byte[] expiry(long atMs, byte[] messageKey) {
+    return ByteBuffer.allocate(8 + messageKey.length).putLong(atMs).put(messageKey).array();
+  }
+
+  /** The user id of a messages key. */
+  static String userOf(byte[] messageKey) {
+    int length = ((messageKey[0] & 0xFF) << 8) | (messageKey[1] & 0xFF);
+    return new String(messageKey, 2, length, StandardCharsets.UTF_8);
   }
 
   /** The ids key inside an id-expiry key. */

@@ -23,7 +23,8 @@ import org.rocksdb.WriteOptions;
 /**
  * Per-user offline queues on RocksDB: each user's messages under dense, increasing seqs, the user's
  * per-device ack cursors, the Kafka offset up to which each partition's records are applied, and
- * the message ids accepted recently (idempotency keys, with an index by time to expire them).
+ * the message ids accepted recently (idempotency keys, with an index by time to expire them), and
+ * an index of messages by the time their TTL ends.
  *
  * <p>All changes go through a {@link StoreBatch}, which commits as one atomic {@code WriteBatch}: a
  * message, the user state that assigned its seq and the applied offset of the record that carried
@@ -48,6 +49,7 @@ public final class OfflineStore implements AutoCloseable {
   final ColumnFamilyHandle offsets;
   final ColumnFamilyHandle ids;
   final ColumnFamilyHandle idExpiry;
+  final ColumnFamilyHandle expiry;
   private boolean closed;
 
   private OfflineStore(
@@ -65,6 +67,7 @@ public final class OfflineStore implements AutoCloseable {
     this.offsets = handles.get(3);
     this.ids = handles.get(4);
     this.idExpiry = handles.get(5);
+    this.expiry = handles.get(6);
   }
 
   /** Opens the store in {@code directory}, creating it when missing. */
@@ -74,7 +77,7 @@ public final class OfflineStore implements AutoCloseable {
     ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
-    for (String name : List.of("messages", "users", "offsets", "ids", "id-expiry")) {
+    for (String name : List.of("messages", "users", "offsets", "ids", "id-expiry", "expiry")) {
       descriptors.add(
           new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), cfOptions));
     }

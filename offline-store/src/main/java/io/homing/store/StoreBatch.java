@@ -3,6 +3,7 @@ package io.homing.store;
 import io.homing.api.v1.Message;
 import io.homing.store.v1.UserState;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,13 +30,86 @@ public final class StoreBatch implements AutoCloseable {
     this.store = store;
   }
 
-  /** Queues the message for the user under the user's next seq, and returns that seq. */
+  /**
+   * Queues the message for the user under the user's next seq, and returns that seq. A message
+   * with a TTL is indexed by the time it ends, for {@link #expireMessages}.
+   */
   public long append(String userId, Message message) {
     UserState.Builder state = state(userId);
     long seq = state.getLastSeq() + 1;
-    state.setLastSeq(seq);
-    put(store.messages, Keys.message(userId, seq), message.toByteArray());
+    byte[] value = message.toByteArray();
+    byte[] key = Keys.message(userId, seq);
+    state.setLastSeq(seq)
+        .setQueuedCount(state.getQueuedCount() + 1)
+        .setQueuedBytes(state.getQueuedBytes() + value.length);
+    put(store.messages, key, value);
+    if (message.getTtlMs() > 0) {
+      put(store.expiry, Keys.expiry(message.getCreatedAtMs() + message.getTtlMs(), key),
+          new byte[0]);
+    }
     return seq;
+  }
+
+  /**
+   * Deletes the user's oldest queued messages until {@code count} more messages of {@code bytes}
+   * in all fit under the caps, as the drop-oldest policy does for a full queue. Returns how many
+   * it deleted. Every device's cursor stays; what they had not received is gone for them.
+   */
+  public int dropOldest(String userId, int count, long bytes, long maxCount, long maxBytes) {
+    UserState.Builder state = state(userId);
+    int dropped = 0;
+    try (RocksIterator it = store.iterator(store.messages)) {
+      byte[] upper = Keys.messageUpperBound(userId);
+      for (it.seek(Keys.message(userId, state.getPurgedThrough() + 1));
+          it.isValid() && Arrays.compareUnsigned(it.key(), upper) < 0
+              && (state.getQueuedCount() + count > maxCount
+                  || state.getQueuedBytes() + bytes > maxBytes);
+          it.next()) {
+        delete(store.messages, it.key());
+        state.setQueuedCount(state.getQueuedCount() - 1)
+            .setQueuedBytes(state.getQueuedBytes() - it.value().length)
+            .setPurgedThrough(Keys.seqOf(it.key()));
+        dropped++;
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw new StoreException("cannot drop messages of user " + userId, e);
+    }
+    return dropped;
+  }
+
+  /**
+   * Deletes up to {@code limit} messages whose TTL ended at or before {@code nowMs}, and forgets
+   * index entries of messages already gone. Returns the messages deleted, per user.
+   */
+  public Map<String, Integer> expireMessages(long nowMs, int limit) {
+    Map<String, Integer> expired = new HashMap<>();
+    int visited = 0;
+    try (RocksIterator it = store.iterator(store.expiry)) {
+      for (it.seekToFirst(); it.isValid() && visited < limit; it.next()) {
+        byte[] indexKey = it.key();
+        if (Keys.longOf(indexKey) > nowMs) {
+          break;
+        }
+        visited++;
+        delete(store.expiry, indexKey);
+        byte[] messageKey = Arrays.copyOfRange(indexKey, 8, indexKey.length);
+        byte[] value = store.get(store.messages, messageKey);
+        if (value == null) {
+          continue; // acked or dropped before it expired
+        }
+        String userId = Keys.userOf(messageKey);
+        UserState.Builder state = state(userId);
+        delete(store.messages, messageKey);
+        state.setQueuedCount(state.getQueuedCount() - 1)
+            .setQueuedBytes(state.getQueuedBytes() - value.length);
+        expired.merge(userId, 1, Integer::sum);
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw new StoreException("cannot expire messages", e);
+    }
+    return expired;
   }
 
   /**
@@ -139,7 +213,14 @@ public final class StoreBatch implements AutoCloseable {
     if (minAcked <= state.getPurgedThrough()) {
       return;
     }
-    try {
+    byte[] upper = Keys.message(userId, minAcked + 1);
+    try (RocksIterator it = store.iterator(store.messages)) {
+      for (it.seek(Keys.message(userId, state.getPurgedThrough() + 1));
+          it.isValid() && Arrays.compareUnsigned(it.key(), upper) < 0; it.next()) {
+        state.setQueuedCount(state.getQueuedCount() - 1)
+            .setQueuedBytes(state.getQueuedBytes() - it.value().length);
+      }
+      it.status();
       batch.deleteRange(
           store.messages,
           Keys.message(userId, state.getPurgedThrough() + 1),

@@ -7,6 +7,7 @@ import com.google.protobuf.ByteString;
 import io.homing.api.v1.Message;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -199,6 +200,70 @@ class OfflineStoreTest {
     try (StoreBatch batch = store.newBatch()) {
       assertThat(batch.seenId("alice", "m2", 0)).isFalse();
       assertThat(batch.seenId("alice", "m3", 0)).isTrue();
+    }
+  }
+
+  @Test
+  void countsWhatEachQueueHoldsThroughAppendsAndAcks() {
+    Message m = message("twelve bytes");
+    int size = m.getSerializedSize();
+    try (StoreBatch batch = store.newBatch()) {
+      batch.append("alice", m);
+      batch.append("alice", m);
+      batch.append("alice", m);
+      batch.ack("alice", "phone", 0);
+      batch.commit();
+    }
+    assertThat(store.userState("alice").getQueuedCount()).isEqualTo(3);
+    assertThat(store.userState("alice").getQueuedBytes()).isEqualTo(3L * size);
+    try (StoreBatch batch = store.newBatch()) {
+      batch.ack("alice", "phone", 2);
+      batch.commit();
+    }
+    assertThat(store.userState("alice").getQueuedCount()).isEqualTo(1);
+    assertThat(store.userState("alice").getQueuedBytes()).isEqualTo(size);
+  }
+
+  @Test
+  void dropOldestMakesRoomFromTheHeadOfTheQueue() {
+    try (StoreBatch batch = store.newBatch()) {
+      for (int i = 1; i <= 5; i++) {
+        batch.append("alice", message("m" + i));
+      }
+      batch.commit();
+    }
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.dropOldest("alice", 1, 10, 3, Long.MAX_VALUE)).isEqualTo(3);
+      batch.append("alice", message("m6"));
+      batch.commit();
+    }
+    assertThat(store.readAfter("alice", 0, 10)).extracting(StoredMessage::seq)
+        .containsExactly(4L, 5L, 6L);
+    assertThat(store.userState("alice").getQueuedCount()).isEqualTo(3);
+    assertThat(store.userState("alice").getPurgedThrough()).isEqualTo(3);
+  }
+
+  @Test
+  void expiringRemovesMessagesWhoseTtlEndedAndSkipsAckedOnes() {
+    try (StoreBatch batch = store.newBatch()) {
+      batch.append("alice", message("short").toBuilder().setCreatedAtMs(1_000).setTtlMs(1_000)
+          .build());
+      batch.append("alice", message("long").toBuilder().setCreatedAtMs(1_000).setTtlMs(60_000)
+          .build());
+      batch.append("bob", message("acked").toBuilder().setCreatedAtMs(1_000).setTtlMs(500)
+          .build());
+      batch.ack("bob", "phone", 1);
+      batch.commit();
+    }
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.expireMessages(2_000, 100)).containsExactly(Map.entry("alice", 1));
+      batch.commit();
+    }
+    assertThat(store.readAfter("alice", 0, 10)).extracting(StoredMessage::seq)
+        .containsExactly(2L);
+    assertThat(store.userState("alice").getQueuedCount()).isEqualTo(1);
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.expireMessages(2_000, 100)).isEmpty();
     }
   }
 

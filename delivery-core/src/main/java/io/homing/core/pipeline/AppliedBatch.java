@@ -3,8 +3,10 @@ package io.homing.core.pipeline;
 import io.homing.api.v1.Message;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What one poll batch changed, to act on once the store committed it: the messages queued per
@@ -25,6 +27,8 @@ final class AppliedBatch {
 
   final Map<String, List<Queued>> queued = new LinkedHashMap<>();
   final List<SessionChange> sessionChanges = new ArrayList<>();
+  /** Users a message was refused for because their queue is full. */
+  final Set<String> full = new LinkedHashSet<>();
 
   void queued(String userId, long seq, Message message) {
     queued.computeIfAbsent(userId, u -> new ArrayList<>()).add(new Queued(seq, message));
@@ -33,6 +37,10 @@ final class AppliedBatch {
   void changed(
       Kind kind, String userId, String deviceId, String nodeId, String connectionId, long cursor) {
     sessionChanges.add(new SessionChange(kind, userId, deviceId, nodeId, connectionId, cursor));
+  }
+
+  void full(String userId) {
+    full.add(userId);
   }
 
   boolean isEmpty() {

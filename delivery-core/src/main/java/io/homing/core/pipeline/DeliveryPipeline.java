@@ -2,8 +2,10 @@ package io.homing.core.pipeline;
 
 import io.homing.api.Topics;
 import io.homing.core.DeliveryPolicy;
+import io.homing.core.QueueLimits;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
+import io.homing.core.send.FullQueues;
 import io.homing.store.OfflineStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -35,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * one thread, in log order.
  *
  * <p>Per poll: apply to the store (one atomic write with the applied offsets), dispatch, then
- * resend what devices left unacked too long (the poll returns at least every 100 ms).
+ * resend what devices left unacked too long (the poll returns at least every 100 ms); about once a
+ * second, delete messages whose TTL ended.
  * Kafka offsets are committed after the store holds the records, at most every 200 ms; on a
  * restart, the consumer resumes after the store's applied offsets, so records are never applied
  * twice.
@@ -44,10 +47,13 @@ public final class DeliveryPipeline implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DeliveryPipeline.class);
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
   private static final Duration COMMIT_INTERVAL = Duration.ofMillis(200);
+  private static final Duration EXPIRY_INTERVAL = Duration.ofSeconds(1);
 
   private final KafkaConsumer<String, byte[]> consumer;
   private final RecordApplier applier;
   private final Dispatcher dispatcher;
+  private final FullQueues fullQueues;
+  private long nextExpiryNanos;
   private final Topics topics;
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -64,8 +70,10 @@ public final class DeliveryPipeline implements AutoCloseable {
       OfflineStore store,
       Duration defaultTtl,
       DeliveryPolicy policy,
+      QueueLimits limits,
       PresenceResolver presence,
       EdgeClients edges,
+      FullQueues fullQueues,
       MeterRegistry meters) {
     this.consumer =
         new KafkaConsumer<>(
@@ -81,7 +89,9 @@ public final class DeliveryPipeline implements AutoCloseable {
             new StringDeserializer(),
             new ByteArrayDeserializer());
     this.topics = topics;
-    this.applier = new RecordApplier(store, topics, defaultTtl, policy.dedupWindow(), meters);
+    this.applier =
+        new RecordApplier(store, topics, defaultTtl, policy.dedupWindow(), limits, meters);
+    this.fullQueues = fullQueues;
     this.dispatcher = new Dispatcher(store, presence, edges, policy, System::nanoTime, meters);
     this.thread = new Thread(this::run, "delivery-pipeline");
   }
@@ -107,9 +117,13 @@ public final class DeliveryPipeline implements AutoCloseable {
         if (!records.isEmpty()) {
           AppliedBatch applied = applier.apply(records);
           pendingCommit.putAll(nextOffsets(records));
+          if (!applied.full.isEmpty()) {
+            fullQueues.mark(applied.full);
+          }
           dispatcher.dispatch(applied);
         }
         dispatcher.resendOverdue();
+        expireIfDue();
         commitIfDue();
       }
     } catch (WakeupException e) {
@@ -138,6 +152,18 @@ public final class DeliveryPipeline implements AutoCloseable {
       consumer.commitAsync(new HashMap<>(pendingCommit), null);
       pendingCommit.clear();
       lastCommitNanos = System.nanoTime();
+    }
+  }
+
+  /** Deletes messages whose TTL ended, about once a second. */
+  private void expireIfDue() {
+    long now = System.nanoTime();
+    if (now >= nextExpiryNanos) {
+      nextExpiryNanos = now + EXPIRY_INTERVAL.toNanos();
+      int expired = applier.expire(System.currentTimeMillis());
+      if (expired > 0) {
+        log.debug("expired {} messages", expired);
+      }
     }
   }
 

@@ -6,14 +6,16 @@ import io.homing.api.Topics;
 import io.homing.api.v1.DeliveryEvent;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.OutboundMessage;
+import io.homing.core.QueueLimits;
 import io.homing.core.pipeline.AppliedBatch.Kind;
 import io.homing.store.OfflineStore;
 import io.homing.store.StoreBatch;
+import io.homing.store.v1.UserState;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.TopicPartition;
@@ -33,6 +35,8 @@ final class RecordApplier {
 
   /** Bounds the work of forgetting old message ids per batch; the rest goes in later batches. */
   static final int MAX_IDS_EXPIRED_PER_BATCH = 10_000;
+  /** Bounds the work of one expiry sweep; the rest goes in the next. */
+  static final int MAX_EXPIRED_PER_SWEEP = 10_000;
 
   private final OfflineStore store;
   private final String outboundTopic;
@@ -41,15 +45,28 @@ final class RecordApplier {
   private final Map<TopicPartition, Long> applied = new HashMap<>();
   private final Counter accepted;
   private final Counter duplicates;
+  private final Counter rejectedFull;
+  private final Counter droppedFull;
+  private final Counter expired;
+  private final QueueLimits limits;
   private final MeterRegistry meters;
 
   RecordApplier(OfflineStore store, Topics topics, Duration defaultTtl, Duration dedupWindow,
-      MeterRegistry meters) {
+      QueueLimits limits, MeterRegistry meters) {
     this.store = store;
     this.outboundTopic = topics.outbound();
     this.defaultTtlMs = defaultTtl.toMillis();
     this.dedupWindowMs = dedupWindow.toMillis();
     this.meters = meters;
+    this.limits = limits;
+    this.rejectedFull = Counter.builder("homing.messages.rejected").tag("reason", "queue_full")
+        .description("Messages refused because their user's queue was full").register(meters);
+    this.droppedFull = Counter.builder("homing.messages.removed").tag("reason", "queue_full")
+        .description("Queued messages removed before every device acked them")
+        .register(meters);
+    this.expired = Counter.builder("homing.messages.removed").tag("reason", "ttl")
+        .description("Queued messages removed before every device acked them")
+        .register(meters);
     this.accepted = Counter.builder("homing.messages.accepted")
         .description("Messages queued for their user under a new seq").register(meters);
     this.duplicates = Counter.builder("homing.messages.duplicates")
@@ -130,16 +147,54 @@ final class RecordApplier {
     }
     Message built = message.build();
     String id = built.getMessageId();
-    if (dedupWindowMs > 0 && !id.isEmpty()) {
-      if (batch.seenId(user, id, record.timestamp() - dedupWindowMs)) {
-        duplicates.increment();
-        log.debug("dropping message {} for {}: accepted within the dedup window", id, user);
-        return;
-      }
+    boolean dedup = dedupWindowMs > 0 && !id.isEmpty();
+    if (dedup && batch.seenId(user, id, record.timestamp() - dedupWindowMs)) {
+      duplicates.increment();
+      log.debug("dropping message {} for {}: accepted within the dedup window", id, user);
+      return;
+    }
+    if (!makeRoom(batch, user, built.getSerializedSize(), result)) {
+      return;
+    }
+    if (dedup) {
       batch.rememberId(user, id, record.timestamp());
     }
     result.queued(user, batch.append(user, built), built);
     accepted.increment();
+  }
+
+  /**
+   * Whether a message of {@code size} bytes fits the user's queue, after dropping the oldest
+   * messages when that is the policy. A refused message is counted and its user marked full.
+   */
+  private boolean makeRoom(StoreBatch batch, String user, int size, AppliedBatch result) {
+    UserState state = batch.userState(user);
+    if (state.getQueuedCount() + 1 <= limits.maxMessages()
+        && state.getQueuedBytes() + size <= limits.maxBytes()) {
+      return true;
+    }
+    if (limits.whenFull() == QueueLimits.WhenFull.DROP_OLDEST && size <= limits.maxBytes()) {
+      int dropped = batch.dropOldest(user, 1, size, limits.maxMessages(), limits.maxBytes());
+      droppedFull.increment(dropped);
+      log.debug("queue of {} full: dropped its {} oldest messages", user, dropped);
+      return true;
+    }
+    rejectedFull.increment();
+    result.full(user);
+    log.debug("queue of {} full ({} messages, {} bytes): refusing a message", user,
+        state.getQueuedCount(), state.getQueuedBytes());
+    return false;
+  }
+
+  /** Deletes messages whose TTL ended, in its own batch; returns how many. */
+  int expire(long nowMs) {
+    try (StoreBatch batch = store.newBatch()) {
+      Map<String, Integer> expired = batch.expireMessages(nowMs, MAX_EXPIRED_PER_SWEEP);
+      batch.commit();
+      int total = expired.values().stream().mapToInt(Integer::intValue).sum();
+      this.expired.increment(total);
+      return total;
+    }
   }
 
   private void applyEvent(

@@ -20,8 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The public Send API: validates a request, writes one {@code outbound} record per distinct
- * recipient and answers once Kafka acknowledged all of them.
+ * The public Send API: validates a request, refuses it whole with RESOURCE_EXHAUSTED when a
+ * recipient's queue is full ({@link FullQueues}), else writes one {@code outbound} record per
+ * distinct recipient and answers once Kafka acknowledged all of them.
  */
 public final class SendService extends SendServiceGrpc.SendServiceImplBase {
   static final int MAX_RECIPIENTS = 1000;
@@ -29,10 +30,12 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(SendService.class);
 
   private final OutboundProducer producer;
+  private final FullQueues fullQueues;
   private final int maxPayloadBytes;
 
-  public SendService(OutboundProducer producer, int maxPayloadBytes) {
+  public SendService(OutboundProducer producer, FullQueues fullQueues, int maxPayloadBytes) {
     this.producer = producer;
+    this.fullQueues = fullQueues;
     this.maxPayloadBytes = maxPayloadBytes;
   }
 
@@ -55,6 +58,20 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
             .setTtlMs(request.hasTtl() ? ttlMillis(request) : 0)
             .build();
     List<String> recipients = new ArrayList<>(new LinkedHashSet<>(request.getUserIdsList()));
+    fullQueues.full(recipients).whenComplete((full, ignored) -> {
+      if (full != null && !full.isEmpty()) {
+        response.onError(Status.RESOURCE_EXHAUSTED
+            .withDescription("queue full for " + full + ": nothing was sent; retry later")
+            .asRuntimeException());
+        return;
+      }
+      produce(messageId, message, recipients, response);
+    });
+  }
+
+  /** Writes the message for every recipient; answers once Kafka acked them all. */
+  private void produce(String messageId, Message message, List<String> recipients,
+      StreamObserver<SendResponse> response) {
     List<CompletableFuture<RecordMetadata>> writes = new ArrayList<>(recipients.size());
     for (String user : recipients) {
       writes.add(
