@@ -24,6 +24,7 @@ import java.util.Objects;
  * @param defaultTtl how long a message waits for its recipient when its producer set no TTL
  * @param delivery acks, resends and idempotency
  * @param queues the caps of each user's queue
+ * @param devices which devices of a user hold messages back
  */
 public record CoreConfig(
     String instanceId,
@@ -40,7 +41,8 @@ public record CoreConfig(
     int maxPayloadBytes,
     Duration defaultTtl,
     DeliveryPolicy delivery,
-    QueueLimits queues) {
+    QueueLimits queues,
+    DeviceLimits devices) {
 
   /** Above this, a payload no longer fits comfortably in one Kafka record. */
   public static final int PAYLOAD_LIMIT = 900 * 1024;
@@ -71,6 +73,7 @@ public record CoreConfig(
     }
     Objects.requireNonNull(delivery, "delivery");
     Objects.requireNonNull(queues, "queues");
+    Objects.requireNonNull(devices, "devices");
   }
 
   private static void requireText(String name, String value) {

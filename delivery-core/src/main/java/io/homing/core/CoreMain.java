@@ -112,6 +112,16 @@ public final class CoreMain implements Callable<Integer> {
           + "(env HOMING_WHEN_QUEUE_FULL).")
   QueueLimits.WhenFull whenQueueFull;
 
+  @Option(names = "--max-devices", defaultValue = "${env:HOMING_MAX_DEVICES:-16}",
+      description = "Most devices kept per user; the least recently seen is forgotten "
+          + "(env HOMING_MAX_DEVICES).")
+  int maxDevices;
+
+  @Option(names = "--device-retention", defaultValue = "${env:HOMING_DEVICE_RETENTION:-P30D}",
+      description = "A device away this long stops holding messages back "
+          + "(env HOMING_DEVICE_RETENTION).")
+  Duration deviceRetention;
+
   CoreConfig config() {
     return new CoreConfig(
         instanceId,
@@ -128,7 +138,8 @@ public final class CoreMain implements Callable<Integer> {
         maxPayloadBytes,
         defaultTtl,
         new DeliveryPolicy(ackTimeout, maxRedeliveries, inflightWindow, dedupWindow),
-        new QueueLimits(maxQueuedMessages, maxQueuedBytes, whenQueueFull));
+        new QueueLimits(maxQueuedMessages, maxQueuedBytes, whenQueueFull),
+        new DeviceLimits(maxDevices, deviceRetention));
   }
 
   @Override

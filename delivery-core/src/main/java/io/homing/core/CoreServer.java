@@ -62,6 +62,7 @@ public final class CoreServer implements AutoCloseable {
             config.defaultTtl(),
             config.delivery(),
             config.queues(),
+            config.devices(),
             presence,
             edges,
             fullQueues,

@@ -19,7 +19,8 @@ class QueueLimitsIT {
   @Nested
   class WhenFullNewMessagesAreRefused {
     @RegisterExtension final TestCluster cluster =
-        TestCluster.perTest(1, new QueueLimits(3, 1 << 20, QueueLimits.WhenFull.REJECT));
+        TestCluster.perTest(1, TestCluster.Options.defaults()
+        .with(new QueueLimits(3, 1 << 20, QueueLimits.WhenFull.REJECT)));
 
     @Test
     void coreRefusesWhatDoesNotFitAndTheSendApiThenAnswersResourceExhausted() throws Exception {
@@ -41,7 +42,8 @@ class QueueLimitsIT {
   @Nested
   class WhenFullTheOldestAreDropped {
     @RegisterExtension final TestCluster cluster =
-        TestCluster.perTest(1, new QueueLimits(3, 1 << 20, QueueLimits.WhenFull.DROP_OLDEST));
+        TestCluster.perTest(1, TestCluster.Options.defaults()
+        .with(new QueueLimits(3, 1 << 20, QueueLimits.WhenFull.DROP_OLDEST)));
 
     @Test
     void theNewestMessagesStayAndTheDroppedAreCounted() throws Exception {

@@ -23,7 +23,7 @@ class RedeliveryIT {
   private static final DeliveryPolicy POLICY =
       new DeliveryPolicy(Duration.ofMillis(700), 2, 3, Duration.ofMinutes(10));
 
-  @RegisterExtension final TestCluster cluster = TestCluster.perTest(1, POLICY);
+  @RegisterExtension final TestCluster cluster = TestCluster.perTest(1, TestCluster.Options.defaults().with(POLICY));
 
   @Test
   void anUnackedMessageIsSentAgainUntilItIsAcked() throws Exception {

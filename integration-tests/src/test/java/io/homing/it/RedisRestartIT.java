@@ -12,7 +12,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * wait in the store.
  */
 class RedisRestartIT {
-  @RegisterExtension final TestCluster cluster = TestCluster.withOwnRedis(1);
+  @RegisterExtension final TestCluster cluster = TestCluster.perTest(1, TestCluster.Options.defaults().withOwnRedis());
 
   @Test
   void edgesRegisterTheirConnectionsAgainAndACoreStartedAfterwardsFindsThem() throws Exception {

@@ -21,6 +21,7 @@ import io.homing.client.Tokens;
 import io.homing.core.CoreConfig;
 import io.homing.core.CoreServer;
 import io.homing.core.DeliveryPolicy;
+import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
 import io.homing.edge.EdgeConfig;
 import io.homing.edge.EdgeServer;
@@ -75,43 +76,53 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
   private KafkaProducer<String, byte[]> producer;
 
   private final boolean perTest;
-  private final DeliveryPolicy policy;
-  private final QueueLimits limits;
+  private final Options options;
+
+  /** How the cluster's core is configured, and whether it has a Redis of its own. */
+  record Options(DeliveryPolicy delivery, QueueLimits queues, DeviceLimits devices,
+      boolean ownRedis) {
+    static Options defaults() {
+      return new Options(DeliveryPolicy.defaults(), QueueLimits.defaults(),
+          DeviceLimits.defaults(), false);
+    }
+
+    Options with(DeliveryPolicy delivery) {
+      return new Options(delivery, queues, devices, ownRedis);
+    }
+
+    Options with(QueueLimits queues) {
+      return new Options(delivery, queues, devices, ownRedis);
+    }
+
+    Options with(DeviceLimits devices) {
+      return new Options(delivery, queues, devices, ownRedis);
+    }
+
+    /** A Redis of the cluster's own, which a test may kill and restart. */
+    Options withOwnRedis() {
+      return new Options(delivery, queues, devices, true);
+    }
+  }
 
   /** For {@code @RegisterExtension static}: one cluster for the class, closed after it. */
   static TestCluster perClass(int edgeCount) {
-    return new TestCluster(edgeCount, false, DeliveryPolicy.defaults(), QueueLimits.defaults(),
-        false);
+    return new TestCluster(edgeCount, false, Options.defaults());
   }
 
   /** For {@code @RegisterExtension} on an instance field: a fresh cluster for every test. */
   static TestCluster perTest(int edgeCount) {
-    return new TestCluster(edgeCount, true, DeliveryPolicy.defaults(), QueueLimits.defaults(),
-        false);
+    return new TestCluster(edgeCount, true, Options.defaults());
   }
 
-  /** A fresh cluster for every test, its core capping each user's queue by {@code limits}. */
-  static TestCluster perTest(int edgeCount, QueueLimits limits) {
-    return new TestCluster(edgeCount, true, DeliveryPolicy.defaults(), limits, false);
+  /** A fresh cluster for every test, configured by {@code options}. */
+  static TestCluster perTest(int edgeCount, Options options) {
+    return new TestCluster(edgeCount, true, options);
   }
 
-  /** A fresh cluster for every test, with a Redis of its own the test may kill and restart. */
-  static TestCluster withOwnRedis(int edgeCount) {
-    return new TestCluster(edgeCount, true, DeliveryPolicy.defaults(), QueueLimits.defaults(),
-        true);
-  }
-
-  /** A fresh cluster for every test, its core delivering by {@code policy}. */
-  static TestCluster perTest(int edgeCount, DeliveryPolicy policy) {
-    return new TestCluster(edgeCount, true, policy, QueueLimits.defaults(), false);
-  }
-
-  private TestCluster(int edgeCount, boolean perTest, DeliveryPolicy policy, QueueLimits limits,
-      boolean ownRedis) {
+  private TestCluster(int edgeCount, boolean perTest, Options options) {
     this.perTest = perTest;
-    this.policy = policy;
-    this.limits = limits;
-    this.ownRedis = ownRedis;
+    this.options = options;
+    this.ownRedis = options.ownRedis();
     this.redis = ownRedis ? RedisServer.start() : RedisServer.shared();
     try {
       dataDir = Files.createTempDirectory("homing-core-");
@@ -141,8 +152,9 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
                     dataDir,
                     MAX_PAYLOAD_BYTES,
                     Duration.ofDays(1),
-                    policy,
-                    limits))
+                    options.delivery(),
+                    options.queues(),
+                    options.devices()))
             .start();
   }
 

@@ -3,9 +3,11 @@ package io.homing.store;
 import io.homing.api.v1.Message;
 import io.homing.store.v1.UserState;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
@@ -114,18 +116,52 @@ public final class StoreBatch implements AutoCloseable {
 
   /**
    * Records that the device holds every message up to {@code seq} (clamped to the user's last
-   * seq; a cursor never moves back), then deletes what every known device of the user has acked.
-   * Returns the device's cursor after the change.
+   * seq; a cursor never moves back) and was seen at {@code atMs}, then deletes what every known
+   * device of the user has acked. Returns the device's cursor after the change.
    */
-  public long ack(String userId, String deviceId, long seq) {
+  public long ack(String userId, String deviceId, long seq, long atMs) {
     UserState.Builder state = state(userId);
     long current = state.getDeviceAckedOrDefault(deviceId, 0L);
     long cursor = Math.max(current, Math.min(seq, state.getLastSeq()));
     if (cursor != current || !state.containsDeviceAcked(deviceId)) {
       state.putDeviceAcked(deviceId, cursor);
     }
+    if (atMs > state.getDeviceSeenMsOrDefault(deviceId, Long.MIN_VALUE)) {
+      state.putDeviceSeenMs(deviceId, atMs);
+    }
     purge(userId, state);
     return cursor;
+  }
+
+  /**
+   * Forgets the user's devices last seen before {@code unseenBeforeMs}, then the least recently
+   * seen ones beyond {@code maxDevices}: they no longer hold messages back, which are deleted once
+   * the remaining devices acked them. A device with no time recorded counts as seen now. Returns
+   * the devices forgotten.
+   */
+  public List<String> retainDevices(String userId, long unseenBeforeMs, int maxDevices, long nowMs) {
+    UserState.Builder state = state(userId);
+    for (String device : state.getDeviceAckedMap().keySet()) {
+      if (!state.containsDeviceSeenMs(device)) {
+        state.putDeviceSeenMs(device, nowMs);
+      }
+    }
+    List<Map.Entry<String, Long>> byAge = new ArrayList<>(state.getDeviceSeenMsMap().entrySet());
+    byAge.sort(Map.Entry.comparingByValue());
+    List<String> forgotten = new ArrayList<>();
+    int remaining = byAge.size();
+    for (Map.Entry<String, Long> device : byAge) {
+      if (device.getValue() < unseenBeforeMs || remaining > maxDevices) {
+        state.removeDeviceAcked(device.getKey());
+        state.removeDeviceSeenMs(device.getKey());
+        forgotten.add(device.getKey());
+        remaining--;
+      }
+    }
+    if (!forgotten.isEmpty()) {
+      purge(userId, state);
+    }
+    return forgotten;
   }
 
   /** The user's state as this batch sees it (its own pending changes included). */

@@ -75,17 +75,17 @@ class OfflineStoreTest {
       for (int i = 1; i <= 4; i++) {
         batch.append("alice", message("m" + i));
       }
-      batch.ack("alice", "phone", 0);
-      batch.ack("alice", "laptop", 0);
+      batch.ack("alice", "phone", 0, 0);
+      batch.ack("alice", "laptop", 0, 0);
       batch.commit();
     }
     try (StoreBatch batch = store.newBatch()) {
-      batch.ack("alice", "phone", 3);
+      batch.ack("alice", "phone", 3, 0);
       batch.commit();
     }
     assertThat(seqs(store.readAfter("alice", 0, 10))).containsExactly(1L, 2L, 3L, 4L);
     try (StoreBatch batch = store.newBatch()) {
-      batch.ack("alice", "laptop", 2);
+      batch.ack("alice", "laptop", 2, 0);
       batch.commit();
     }
     assertThat(seqs(store.readAfter("alice", 0, 10))).containsExactly(3L, 4L);
@@ -99,8 +99,8 @@ class OfflineStoreTest {
     try (StoreBatch batch = store.newBatch()) {
       batch.append("alice", message("m1"));
       batch.append("alice", message("m2"));
-      assertThat(batch.ack("alice", "phone", 99)).isEqualTo(2);
-      assertThat(batch.ack("alice", "phone", 1)).isEqualTo(2);
+      assertThat(batch.ack("alice", "phone", 99, 0)).isEqualTo(2);
+      assertThat(batch.ack("alice", "phone", 1, 0)).isEqualTo(2);
       batch.commit();
     }
     assertThat(store.readAfter("alice", 0, 10)).isEmpty();
@@ -116,7 +116,7 @@ class OfflineStoreTest {
     try (StoreBatch batch = store.newBatch()) {
       batch.append("alice", message("m1"));
       batch.append("alice", message("m2"));
-      batch.ack("alice", "phone", 1);
+      batch.ack("alice", "phone", 1, 0);
       batch.appliedOffset("outbound", 3, 41);
       batch.appliedOffset("delivery-events", 3, 12);
       batch.commit();
@@ -211,13 +211,13 @@ class OfflineStoreTest {
       batch.append("alice", m);
       batch.append("alice", m);
       batch.append("alice", m);
-      batch.ack("alice", "phone", 0);
+      batch.ack("alice", "phone", 0, 0);
       batch.commit();
     }
     assertThat(store.userState("alice").getQueuedCount()).isEqualTo(3);
     assertThat(store.userState("alice").getQueuedBytes()).isEqualTo(3L * size);
     try (StoreBatch batch = store.newBatch()) {
-      batch.ack("alice", "phone", 2);
+      batch.ack("alice", "phone", 2, 0);
       batch.commit();
     }
     assertThat(store.userState("alice").getQueuedCount()).isEqualTo(1);
@@ -252,7 +252,7 @@ class OfflineStoreTest {
           .build());
       batch.append("bob", message("acked").toBuilder().setCreatedAtMs(1_000).setTtlMs(500)
           .build());
-      batch.ack("bob", "phone", 1);
+      batch.ack("bob", "phone", 1, 0);
       batch.commit();
     }
     try (StoreBatch batch = store.newBatch()) {
@@ -265,6 +265,24 @@ class OfflineStoreTest {
     try (StoreBatch batch = store.newBatch()) {
       assertThat(batch.expireMessages(2_000, 100)).isEmpty();
     }
+  }
+
+  @Test
+  void devicesUnseenTooLongOrBeyondTheCapStopHoldingMessages() {
+    try (StoreBatch batch = store.newBatch()) {
+      batch.append("alice", message("m1"));
+      batch.ack("alice", "old-tablet", 0, 1_000);
+      batch.ack("alice", "laptop", 0, 5_000);
+      batch.ack("alice", "phone", 1, 6_000);
+      batch.commit();
+    }
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.retainDevices("alice", 2_000, 3, 6_000)).containsExactly("old-tablet");
+      assertThat(batch.retainDevices("alice", 2_000, 1, 6_000)).containsExactly("laptop");
+      batch.commit();
+    }
+    assertThat(store.userState("alice").getDeviceAckedMap()).containsOnlyKeys("phone");
+    assertThat(store.readAfter("alice", 0, 10)).as("acked by every device left").isEmpty();
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.homing.core.pipeline;
 
 import io.homing.api.Topics;
 import io.homing.core.DeliveryPolicy;
+import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
@@ -71,6 +72,7 @@ public final class DeliveryPipeline implements AutoCloseable {
       Duration defaultTtl,
       DeliveryPolicy policy,
       QueueLimits limits,
+      DeviceLimits devices,
       PresenceResolver presence,
       EdgeClients edges,
       FullQueues fullQueues,
@@ -90,7 +92,8 @@ public final class DeliveryPipeline implements AutoCloseable {
             new ByteArrayDeserializer());
     this.topics = topics;
     this.applier =
-        new RecordApplier(store, topics, defaultTtl, policy.dedupWindow(), limits, meters);
+        new RecordApplier(store, topics, defaultTtl, policy.dedupWindow(), limits, devices,
+            meters);
     this.fullQueues = fullQueues;
     this.dispatcher = new Dispatcher(store, presence, edges, policy, System::nanoTime, meters);
     this.thread = new Thread(this::run, "delivery-pipeline");

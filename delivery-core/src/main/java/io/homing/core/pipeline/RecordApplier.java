@@ -6,6 +6,7 @@ import io.homing.api.Topics;
 import io.homing.api.v1.DeliveryEvent;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.OutboundMessage;
+import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
 import io.homing.core.pipeline.AppliedBatch.Kind;
 import io.homing.store.OfflineStore;
@@ -15,6 +16,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -48,17 +50,23 @@ final class RecordApplier {
   private final Counter rejectedFull;
   private final Counter droppedFull;
   private final Counter expired;
+  private final Counter devicesForgotten;
   private final QueueLimits limits;
+  private final DeviceLimits devices;
   private final MeterRegistry meters;
 
   RecordApplier(OfflineStore store, Topics topics, Duration defaultTtl, Duration dedupWindow,
-      QueueLimits limits, MeterRegistry meters) {
+      QueueLimits limits, DeviceLimits devices, MeterRegistry meters) {
     this.store = store;
     this.outboundTopic = topics.outbound();
     this.defaultTtlMs = defaultTtl.toMillis();
     this.dedupWindowMs = dedupWindow.toMillis();
     this.meters = meters;
     this.limits = limits;
+    this.devices = devices;
+    this.devicesForgotten = Counter.builder("homing.devices.forgotten")
+        .description("Devices that stopped holding messages back: away too long, or over the cap")
+        .register(meters);
     this.rejectedFull = Counter.builder("homing.messages.rejected").tag("reason", "queue_full")
         .description("Messages refused because their user's queue was full").register(meters);
     this.droppedFull = Counter.builder("homing.messages.removed").tag("reason", "queue_full")
@@ -186,6 +194,15 @@ final class RecordApplier {
     return false;
   }
 
+  private void retainDevices(StoreBatch batch, String user, long nowMs) {
+    List<String> forgotten = batch.retainDevices(user, nowMs - devices.retention().toMillis(),
+        devices.maxDevices(), nowMs);
+    if (!forgotten.isEmpty()) {
+      devicesForgotten.increment(forgotten.size());
+      log.debug("forgot devices {} of {}", forgotten, user);
+    }
+  }
+
   /** Deletes messages whose TTL ended, in its own batch; returns how many. */
   int expire(long nowMs) {
     try (StoreBatch batch = store.newBatch()) {
@@ -216,12 +233,15 @@ final class RecordApplier {
     String device = event.getDeviceId();
     switch (event.getKindCase()) {
       case CONNECTED -> {
-        long cursor = batch.ack(user, device, event.getConnected().getLastSeq());
+        long cursor =
+            batch.ack(user, device, event.getConnected().getLastSeq(), record.timestamp());
+        retainDevices(batch, user, record.timestamp());
         result.changed(Kind.CONNECTED, user, device, event.getNodeId(), event.getConnectionId(),
             cursor);
       }
       case ACKED -> {
-        long cursor = batch.ack(user, device, event.getAcked().getSeq());
+        long cursor = batch.ack(user, device, event.getAcked().getSeq(), record.timestamp());
+        retainDevices(batch, user, record.timestamp());
         result.changed(Kind.ACKED, user, device, event.getNodeId(), event.getConnectionId(),
             cursor);
       }

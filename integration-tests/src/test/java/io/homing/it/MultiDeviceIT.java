@@ -1,0 +1,88 @@
+package io.homing.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.homing.client.HomingConnection;
+import io.homing.core.DeviceLimits;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Every device of a user gets every message, on its own cursor; forgotten devices stop holding. */
+class MultiDeviceIT {
+  @Nested
+  class EveryDevice {
+    @RegisterExtension final TestCluster cluster = TestCluster.perTest(2);
+
+    @Test
+    void eachDeviceGetsEveryMessageAndAMessageStaysUntilEveryDeviceAckedIt() throws Exception {
+      Inbox phone = new Inbox();
+      Inbox laptop = new Inbox();
+      cluster.connected(0, "kim", "phone", phone);
+      HomingConnection onLaptop = cluster.track(
+          cluster.client(1, "kim", "laptop").listener(laptop).autoAck(false).connect());
+      onLaptop.authenticated().get(10, TimeUnit.SECONDS);
+
+      cluster.sendText("one", "kim");
+      cluster.sendText("two", "kim");
+      assertThat(phone.take(2)).extracting(Inbox.Received::seq).containsExactly(1L, 2L);
+      assertThat(laptop.take(2)).extracting(Inbox.Received::seq).containsExactly(1L, 2L);
+      onLaptop.close(); // the phone acked both, the laptop nothing
+
+      Inbox laptopAgain = new Inbox();
+      cluster.connected(0, "kim", "laptop", laptopAgain);
+      assertThat(laptopAgain.take(2)).extracting(Inbox.Received::text)
+          .containsExactly("one", "two");
+    }
+  }
+
+  @Nested
+  class BeyondTheCap {
+    @RegisterExtension final TestCluster cluster = TestCluster.perTest(1,
+        TestCluster.Options.defaults().with(new DeviceLimits(2, Duration.ofDays(30))));
+
+    @Test
+    void theLeastRecentlySeenDeviceIsForgottenAndStopsHoldingMessages() throws Exception {
+      connectAndLeave("lena", "old-phone");
+      connectAndLeave("lena", "tablet");
+      cluster.sendText("while away", "lena");
+
+      Inbox laptop = new Inbox();
+      cluster.connected(0, "lena", "laptop", laptop); // a third device: old-phone is forgotten
+      assertThat(laptop.take(1)).extracting(Inbox.Received::text).containsExactly("while away");
+      Inbox tablet = new Inbox();
+      cluster.connected(0, "lena", "tablet", tablet);
+      assertThat(tablet.take(1)).extracting(Inbox.Received::text).containsExactly("while away");
+      awaitForgotten(1);
+
+      // acked by every device it still knows: gone, so the forgotten one comes back to nothing
+      cluster.sendText("later", "lena");
+      assertThat(laptop.take(1)).extracting(Inbox.Received::text).containsExactly("later");
+      assertThat(tablet.take(1)).extracting(Inbox.Received::text).containsExactly("later");
+      Inbox oldPhone = new Inbox();
+      HomingConnection back = cluster.connected(0, "lena", "old-phone", oldPhone);
+      assertThat(back.lastDelivered()).isZero();
+      cluster.sendText("newest", "lena");
+      assertThat(oldPhone.take(1)).extracting(Inbox.Received::seq, Inbox.Received::text)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple(3L, "newest"));
+    }
+
+    private void connectAndLeave(String user, String device) throws Exception {
+      HomingConnection c = cluster.connected(0, user, device, new Inbox());
+      c.close();
+      c.closed().get(10, TimeUnit.SECONDS);
+    }
+
+    private void awaitForgotten(double count) throws Exception {
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (TestCluster.metric(cluster.coreMetrics(), "homing_devices_forgotten_total") < count
+          && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(TestCluster.metric(cluster.coreMetrics(), "homing_devices_forgotten_total"))
+          .isEqualTo(count);
+    }
+  }
+}
