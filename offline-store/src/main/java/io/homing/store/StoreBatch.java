@@ -133,11 +133,25 @@ public final class StoreBatch implements AutoCloseable {
     return cursor;
   }
 
+  /** Records that the device has an open connection, {@code connectionId}. */
+  public void connected(String userId, String deviceId, String connectionId) {
+    state(userId).putDeviceConnection(deviceId, connectionId);
+  }
+
+  /** Records that the device's connection closed, if it is the one recorded. */
+  public void disconnected(String userId, String deviceId, String connectionId) {
+    UserState.Builder state = state(userId);
+    if (connectionId.equals(state.getDeviceConnectionOrDefault(deviceId, null))) {
+      state.removeDeviceConnection(deviceId);
+    }
+  }
+
   /**
    * Forgets the user's devices last seen before {@code unseenBeforeMs}, then the least recently
-   * seen ones beyond {@code maxDevices}: they no longer hold messages back, which are deleted once
-   * the remaining devices acked them. A device with no time recorded counts as seen now. Returns
-   * the devices forgotten.
+   * seen ones without an open connection while more than {@code maxDevices} remain (connected
+   * devices may exceed the cap; they are never cut off mid-stream). Forgotten devices no longer
+   * hold messages back, which are deleted once the remaining devices acked them. A device with
+   * no time recorded counts as seen now. Returns the devices forgotten.
    */
   public List<String> retainDevices(String userId, long unseenBeforeMs, int maxDevices, long nowMs) {
     UserState.Builder state = state(userId);
@@ -151,9 +165,12 @@ public final class StoreBatch implements AutoCloseable {
     List<String> forgotten = new ArrayList<>();
     int remaining = byAge.size();
     for (Map.Entry<String, Long> device : byAge) {
-      if (device.getValue() < unseenBeforeMs || remaining > maxDevices) {
+      boolean stale = device.getValue() < unseenBeforeMs;
+      boolean overCap = remaining > maxDevices && !state.containsDeviceConnection(device.getKey());
+      if (stale || overCap) {
         state.removeDeviceAcked(device.getKey());
         state.removeDeviceSeenMs(device.getKey());
+        state.removeDeviceConnection(device.getKey());
         forgotten.add(device.getKey());
         remaining--;
       }

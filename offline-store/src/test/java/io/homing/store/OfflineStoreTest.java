@@ -286,6 +286,21 @@ class OfflineStoreTest {
   }
 
   @Test
+  void theCapNeverForgetsADeviceWithAnOpenConnection() {
+    try (StoreBatch batch = store.newBatch()) {
+      batch.ack("alice", "phone", 0, 1_000);
+      batch.connected("alice", "phone", "c1");
+      batch.ack("alice", "laptop", 0, 2_000);
+      batch.connected("alice", "laptop", "c2");
+      assertThat(batch.retainDevices("alice", 0, 1, 3_000)).isEmpty();
+      batch.disconnected("alice", "phone", "an-older-connection");
+      assertThat(batch.retainDevices("alice", 0, 1, 3_000)).isEmpty();
+      batch.disconnected("alice", "phone", "c1");
+      assertThat(batch.retainDevices("alice", 0, 1, 3_000)).containsExactly("phone");
+    }
+  }
+
+  @Test
   void rejectsAnEmptyUserId() {
     try (StoreBatch batch = store.newBatch()) {
       assertThatThrownBy(() -> batch.append("", message("x")))

@@ -235,6 +235,7 @@ final class RecordApplier {
       case CONNECTED -> {
         long cursor =
             batch.ack(user, device, event.getConnected().getLastSeq(), record.timestamp());
+        batch.connected(user, device, event.getConnectionId());
         retainDevices(batch, user, record.timestamp());
         result.changed(Kind.CONNECTED, user, device, event.getNodeId(), event.getConnectionId(),
             cursor);
@@ -245,9 +246,11 @@ final class RecordApplier {
         result.changed(Kind.ACKED, user, device, event.getNodeId(), event.getConnectionId(),
             cursor);
       }
-      case DISCONNECTED ->
-          result.changed(Kind.DISCONNECTED, user, device, event.getNodeId(),
-              event.getConnectionId(), 0);
+      case DISCONNECTED -> {
+        batch.disconnected(user, device, event.getConnectionId());
+        result.changed(Kind.DISCONNECTED, user, device, event.getNodeId(),
+            event.getConnectionId(), 0);
+      }
       default -> skip(record, "unknown event kind");
     }
   }
