@@ -49,6 +49,8 @@ public final class DeliveryPipeline implements AutoCloseable {
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
   private static final Duration COMMIT_INTERVAL = Duration.ofMillis(200);
   private static final Duration EXPIRY_INTERVAL = Duration.ofSeconds(1);
+  /** How long the group waits for a silent instance before giving its partitions to others. */
+  private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(15);
 
   private final KafkaConsumer<String, byte[]> consumer;
   private final RecordApplier applier;
@@ -77,19 +79,21 @@ public final class DeliveryPipeline implements AutoCloseable {
       EdgeClients edges,
       FullQueues fullQueues,
       MeterRegistry meters) {
+    Map<String, Object> config = new HashMap<>();
+    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+    config.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    // Static membership: a restarted instance takes its partitions back at once instead of
+    // waiting out the session of its previous life.
+    config.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, clientId);
+    config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) SESSION_TIMEOUT.toMillis());
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName());
+    config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000);
     this.consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.GROUP_ID_CONFIG, groupId,
-                ConsumerConfig.CLIENT_ID_CONFIG, clientId,
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName(),
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000),
-            new StringDeserializer(),
-            new ByteArrayDeserializer());
+        new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
     this.topics = topics;
     this.applier =
         new RecordApplier(store, topics, defaultTtl, policy.dedupWindow(), limits, devices,

@@ -27,6 +27,8 @@ public final class PresenceResolver implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PresenceResolver.class);
   private static final Duration TIMEOUT = Duration.ofSeconds(2);
   private static final Duration NODE_CACHE_TTL = Duration.ofSeconds(1);
+  /** How long a node whose liveness key is missing still counts as live. */
+  static final Duration DEATH_GRACE = Duration.ofSeconds(10);
 
   private final PresenceKeys keys;
   private final RedisClient client;
@@ -68,8 +70,11 @@ public final class PresenceResolver implements AutoCloseable {
   }
 
   /**
-   * For each node, its gRPC address; dead nodes (liveness key expired) are absent. Answers are
-   * cached for a second: a node that dies is noticed within its liveness TTL plus that.
+   * For each node, its gRPC address; dead nodes are absent. Answers are cached for a second. A node
+   * whose liveness key vanished counts as live with its last address for {@link #DEATH_GRACE}
+   * more: after Redis restarts empty, live edges write their keys again within a second or so,
+   * and their streams must not be dropped meanwhile. A node that died is noticed within its
+   * liveness TTL plus the grace.
    */
   public Map<String, String> liveNodes(Collection<String> nodeIds) {
     long now = System.nanoTime();
@@ -86,10 +91,10 @@ public final class PresenceResolver implements AutoCloseable {
       }
     }
     for (Map.Entry<String, RedisFuture<String>> e : pending.entrySet()) {
-      String address = await(e.getValue());
-      nodes.put(e.getKey(), new CachedNode(address, now));
-      if (address != null) {
-        result.put(e.getKey(), address);
+      CachedNode node = CachedNode.read(nodes.get(e.getKey()), await(e.getValue()), now);
+      nodes.put(e.getKey(), node);
+      if (node.address != null) {
+        result.put(e.getKey(), node.address);
       }
     }
     return result;
@@ -113,5 +118,21 @@ public final class PresenceResolver implements AutoCloseable {
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
   }
 
-  private record CachedNode(String address, long readAtNanos) {}
+  /**
+   * What core believes of a node: its address while live (null once dead), when that was read,
+   * and since when its key has been missing (0 while present).
+   */
+  private record CachedNode(String address, long readAtNanos, long missingSinceNanos) {
+    static CachedNode read(CachedNode before, String address, long now) {
+      if (address != null) {
+        return new CachedNode(address, now, 0);
+      }
+      if (before == null || before.address == null) {
+        return new CachedNode(null, now, now);
+      }
+      long missingSince = before.missingSinceNanos == 0 ? now : before.missingSinceNanos;
+      boolean dead = now - missingSince >= DEATH_GRACE.toNanos();
+      return new CachedNode(dead ? null : before.address, now, missingSince);
+    }
+  }
 }
