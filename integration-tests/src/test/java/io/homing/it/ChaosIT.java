@@ -1,0 +1,328 @@
+package io.homing.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.homing.api.Topics;
+import io.homing.api.v1.Message;
+import io.homing.api.v1.OutboundMessage;
+import io.homing.client.HomingClient;
+import io.homing.client.Tokens;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Kills things under a steady load and checks what the applications saw: every message once, in
+ * order, none missing — and how long delivery took to catch up after the fault. Real processes
+ * (core and edges from their jars, SIGKILLed), a broker and a Redis of the cluster's own; users are
+ * {@link HomingClient}s that reconnect by themselves.
+ *
+ * <p>Short by default (CI). The long form, a few thousand users for minutes:
+ * {@code mvn -B verify -pl integration-tests -am -Dtest=ChaosIT -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dchaos.users=3000 -Dchaos.rate=1500 -Dchaos.seconds=60}. Each run appends its figures to
+ * {@code integration-tests/target/chaos-report.md}.
+ */
+class ChaosIT {
+  private static final int USERS = Integer.getInteger("chaos.users", 200);
+  private static final int RATE = Integer.getInteger("chaos.rate", 200);
+  private static final Duration PHASE = Duration.ofSeconds(Long.getLong("chaos.seconds", 6));
+  private static final Duration DRAIN = Duration.ofSeconds(90);
+
+  private ProcessCluster cluster;
+  private EventLoopGroup group;
+  private final List<HomingClient> clients = new ArrayList<>();
+
+  @AfterEach
+  void tearDown() {
+    clients.forEach(HomingClient::close);
+    if (group != null) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void killAnEdge() throws Exception {
+    run("SIGKILL an edge; its clients move to the other", c -> {
+      c.killEdge(0);
+      c.startEdge(0);
+    });
+  }
+
+  @Test
+  void killTheCore() throws Exception {
+    run("SIGKILL the core; it restarts on its disk", c -> {
+      c.killCore();
+      c.startCore();
+    });
+  }
+
+  @Test
+  void restartRedisEmpty() throws Exception {
+    run("restart Redis empty", c -> c.redis.restart());
+  }
+
+  @Test
+  void restartTheKafkaBroker() throws Exception {
+    run("restart the Kafka broker", c -> c.kafka.restart());
+  }
+
+  private interface Fault {
+    void inject(ProcessCluster cluster) throws Exception;
+  }
+
+  private void run(String scenario, Fault fault) throws Exception {
+    cluster = new ProcessCluster();
+    group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    Tally tally = new Tally(USERS);
+    for (int u = 0; u < USERS; u++) {
+      String user = "user-" + u;
+      clients.add(HomingClient.builder(List.of(cluster.wsUri(u % 2), cluster.wsUri(1 - u % 2)),
+              () -> Tokens.mint(ProcessCluster.SECRET, user, "phone", Duration.ofHours(1)))
+          .listener((seq, message) -> tally.received(message.getPayload()))
+          .backoff(Duration.ofMillis(100), Duration.ofSeconds(2))
+          .eventLoopGroup(group)
+          .start());
+    }
+    awaitAllConnected();
+
+    try (Publisher publisher = new Publisher(cluster, tally)) {
+      publisher.start();
+      Thread.sleep(PHASE.toMillis() / 2);
+      long faultNanos = System.nanoTime();
+      CompletableFuture<Long> recovered = CompletableFuture.supplyAsync(() -> {
+        try {
+          // everything published in the first second of the fault: when has it all arrived?
+          Thread.sleep(1000);
+          return awaitReceived(tally, tally.sentSnapshot(), Duration.ofSeconds(120));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return System.nanoTime();
+        }
+      });
+      fault.inject(cluster);
+      long injectedMillis = (System.nanoTime() - faultNanos) / 1_000_000;
+      long recoveredNanos = recovered.get(150, TimeUnit.SECONDS);
+      Thread.sleep(PHASE.toMillis());
+      publisher.stop();
+      awaitReceived(tally, tally.sentSnapshot(), DRAIN);
+      Tally.Result result = tally.result();
+      double recovery = (recoveredNanos - faultNanos) / 1e9;
+      report(scenario, result, injectedMillis, recovery, publisher.failures.get());
+
+      assertThat(publisher.failures.get()).as("publish failures").isZero();
+      assertThat(result.lost()).as("lost").isZero();
+      assertThat(result.duplicated()).as("duplicated").isZero();
+      assertThat(result.outOfOrder()).as("out of order").isZero();
+      assertThat(result.received()).isEqualTo(result.sent()).isPositive();
+    }
+  }
+
+  private void awaitAllConnected() throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (clients.stream().anyMatch(c -> c.sessions() == 0) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(clients).allSatisfy(c -> assertThat(c.sessions()).isPositive());
+  }
+
+  /**
+   * Waits until every user received at least what {@code sent} says; returns when that was, or
+   * the deadline.
+   */
+  private static long awaitReceived(Tally tally, long[] sent, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!tally.caughtUp(sent) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    return System.nanoTime();
+  }
+
+  /** What was published per user, and what the applications received. Thread-safe. */
+  static final class Tally {
+    record Result(long sent, long received, long lost, long duplicated, long outOfOrder) {}
+
+    private final AtomicLongArray acked;
+    private final long[] highest;
+    private final long[] distinct;
+    private final long[] duplicated;
+    private final long[] outOfOrder;
+
+    Tally(int users) {
+      acked = new AtomicLongArray(users);
+      highest = new long[users];
+      distinct = new long[users];
+      duplicated = new long[users];
+      outOfOrder = new long[users];
+    }
+
+    void published(int user) {
+      acked.incrementAndGet(user);
+    }
+
+    /** A payload "user:counter" reached the application. */
+    synchronized void received(ByteString payload) {
+      String[] parts = payload.toString(StandardCharsets.UTF_8).split(":");
+      int user = Integer.parseInt(parts[0]);
+      long counter = Long.parseLong(parts[1]);
+      if (counter <= highest[user]) {
+        duplicated[user]++;
+      } else {
+        if (counter != highest[user] + 1) {
+          outOfOrder[user]++;
+        }
+        highest[user] = counter;
+        distinct[user]++;
+      }
+    }
+
+    long[] sentSnapshot() {
+      long[] snapshot = new long[acked.length()];
+      for (int u = 0; u < snapshot.length; u++) {
+        snapshot[u] = acked.get(u);
+      }
+      return snapshot;
+    }
+
+    synchronized boolean caughtUp(long[] sent) {
+      for (int u = 0; u < sent.length; u++) {
+        if (highest[u] < sent[u]) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    synchronized Result result() {
+      long sent = 0;
+      long received = 0;
+      long lost = 0;
+      long dup = 0;
+      long ooo = 0;
+      for (int u = 0; u < highest.length; u++) {
+        sent += acked.get(u);
+        received += distinct[u];
+        lost += Math.max(0, acked.get(u) - distinct[u]);
+        dup += duplicated[u];
+        ooo += outOfOrder[u];
+      }
+      return new Result(sent, received, lost, dup, ooo);
+    }
+  }
+
+  /** Publishes to outbound at a steady rate, round robin over the users, like a producer app. */
+  static final class Publisher implements AutoCloseable {
+    final AtomicLong failures = new AtomicLong();
+    private final KafkaProducer<String, byte[]> producer;
+    private final String topic;
+    private final Tally tally;
+    private final long[] counters = new long[USERS];
+    private final Thread thread = new Thread(this::run, "chaos-publisher");
+    private volatile boolean running = true;
+
+    Publisher(ProcessCluster cluster, Tally tally) {
+      this.producer = new KafkaProducer<>(Map.of(
+          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.kafka.bootstrapServers(),
+          ProducerConfig.ACKS_CONFIG, "all",
+          ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+          ProducerConfig.LINGER_MS_CONFIG, 5,
+          ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000),
+          new StringSerializer(), new ByteArraySerializer());
+      this.topic = new Topics(cluster.topicPrefix()).outbound();
+      this.tally = tally;
+    }
+
+    void start() {
+      thread.start();
+    }
+
+    void stop() throws InterruptedException {
+      running = false;
+      thread.join();
+      producer.flush();
+    }
+
+    private void run() {
+      long intervalNanos = 1_000_000_000L / RATE;
+      long next = System.nanoTime();
+      int user = 0;
+      while (running) {
+        long counter = ++counters[user];
+        int u = user;
+        String id = "user-" + u;
+        byte[] value = OutboundMessage.newBuilder()
+            .setUserId(id)
+            .setMessage(Message.newBuilder()
+                .setMessageId(UUID.randomUUID().toString())
+                .setPayload(ByteString.copyFromUtf8(u + ":" + counter)))
+            .build()
+            .toByteArray();
+        producer.send(new ProducerRecord<>(topic, id, value), (metadata, error) -> {
+          if (error == null) {
+            tally.published(u);
+          } else {
+            failures.incrementAndGet();
+          }
+        });
+        user = (user + 1) % USERS;
+        next += intervalNanos;
+        long wait = next - System.nanoTime();
+        if (wait > 0) {
+          try {
+            TimeUnit.NANOSECONDS.sleep(wait);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      running = false;
+      producer.close(Duration.ofSeconds(10));
+    }
+  }
+
+  private static void report(String scenario, Tally.Result r, long injectedMillis,
+      double recoverySeconds, long publishFailures) throws IOException {
+    String line = String.format(Locale.ROOT,
+        "| %s | %d | %d/s | %d | %d | %d | %d | %d | %d | %.2f s |%n",
+        scenario, USERS, RATE, r.sent(), r.received(), r.lost(), r.duplicated(), r.outOfOrder(),
+        publishFailures, recoverySeconds);
+    System.out.printf("chaos: %s (injecting took %d ms)%n", line.trim(), injectedMillis);
+    Path file = Path.of("target", "chaos-report.md");
+    if (!Files.exists(file)) {
+      Files.writeString(file, "| scenario | users | rate | sent | received | lost | duplicated "
+          + "| out of order | publish failures | caught up after |\n"
+          + "|---|---|---|---|---|---|---|---|---|---|\n");
+    }
+    Files.writeString(file, line, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+  }
+}

@@ -1,0 +1,171 @@
+package io.homing.it;
+
+import io.homing.testing.KafkaBroker;
+import io.homing.testing.Ports;
+import io.homing.testing.RedisServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A deployment of real processes, for tests that kill them: delivery-core and two edges each run
+ * from their shaded jar in a JVM of their own (so SIGKILL is a real crash), beside a Kafka broker
+ * and a redis-server that belong to this cluster alone (so they can be restarted). The jars are
+ * the ones the reactor built before this module's tests run.
+ */
+final class ProcessCluster implements AutoCloseable {
+  static final String SECRET = TestCluster.SECRET;
+  static final int PARTITIONS = 4;
+
+  final String name = "chaos-" + UUID.randomUUID().toString().substring(0, 8);
+  final KafkaBroker kafka = KafkaBroker.start();
+  final RedisServer redis = RedisServer.start();
+  private final Path dir;
+  private final int sendPort = Ports.free();
+  private final int[] wsPorts = {Ports.free(), Ports.free()};
+  private final int[] grpcPorts = {Ports.free(), Ports.free()};
+  private Process core;
+  private final Process[] edges = new Process[2];
+
+  ProcessCluster() {
+    try {
+      dir = Files.createTempDirectory("homing-chaos-");
+      Files.createDirectories(dir.resolve("logs"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    startCore();
+    startEdge(0);
+    startEdge(1);
+  }
+
+  String topicPrefix() {
+    return name + ".";
+  }
+
+  URI wsUri(int edge) {
+    return URI.create("ws://127.0.0.1:" + wsPorts[edge] + "/ws");
+  }
+
+  Path logs() {
+    return dir.resolve("logs");
+  }
+
+  void startCore() {
+    core = launch("core", jar("delivery-core", "homing-core.jar"), List.of(
+        "--instance-id", "core-1",
+        "--send-port", Integer.toString(sendPort),
+        "--metrics-port", "0",
+        "--kafka", kafka.bootstrapServers(),
+        "--topic-prefix", topicPrefix(),
+        "--group-id", name,
+        "--partitions", Integer.toString(PARTITIONS),
+        "--redis", redis.uri(),
+        "--key-prefix", name + ":",
+        "--data-dir", dir.resolve("core-data").toString(),
+        "--ack-timeout", "PT2S"));
+    awaitPort(sendPort, core, "core");
+  }
+
+  /** SIGKILL: no shutdown hook, no flush, no goodbye. */
+  void killCore() {
+    kill(core);
+  }
+
+  void startEdge(int i) {
+    edges[i] = launch("edge-" + i, jar("edge-connector", "homing-edge.jar"), List.of(
+        "--node-id", "edge-" + i,
+        "--ws-port", Integer.toString(wsPorts[i]),
+        "--grpc-port", Integer.toString(grpcPorts[i]),
+        "--metrics-port", "0",
+        "--kafka", kafka.bootstrapServers(),
+        "--topic-prefix", topicPrefix(),
+        "--redis", redis.uri(),
+        "--key-prefix", name + ":",
+        "--presence-ttl", "PT3S"));
+    awaitPort(wsPorts[i], edges[i], "edge-" + i);
+  }
+
+  void killEdge(int i) {
+    kill(edges[i]);
+  }
+
+  @Override
+  public void close() {
+    for (Process p : edges) {
+      kill(p);
+    }
+    kill(core);
+    redis.close();
+    kafka.close();
+  }
+
+  private Process launch(String name, Path jar, List<String> options) {
+    List<String> command = new ArrayList<>(List.of(
+        ProcessHandle.current().info().command().orElse("java"), "-Xmx256m", "-jar",
+        jar.toString()));
+    command.addAll(options);
+    ProcessBuilder builder = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(logs().resolve(name + ".log").toFile()));
+    builder.environment().put("HOMING_JWT_SECRET", SECRET);
+    builder.environment().put("HOMING_LOG_LEVEL", "INFO");
+    try {
+      return builder.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + name, e);
+    }
+  }
+
+  private static Path jar(String module, String file) {
+    Path jar = Path.of("..", module, "target", file).toAbsolutePath().normalize();
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar + " is missing: build the reactor (mvn verify) first");
+    }
+    return jar;
+  }
+
+  private void awaitPort(int port, Process process, String name) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(name + " exited with " + process.exitValue()
+            + "; see " + logs().resolve(name + ".log"));
+      }
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        return;
+      } catch (IOException notYet) {
+        sleep(100);
+      }
+    }
+    throw new IllegalStateException(name + " did not open port " + port + " within 60 s");
+  }
+
+  private static void kill(Process process) {
+    if (process != null && process.isAlive()) {
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
