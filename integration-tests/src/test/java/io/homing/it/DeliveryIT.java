@@ -130,4 +130,20 @@ class DeliveryIT {
         .extracting(Inbox.Received::seq, Inbox.Received::text)
         .containsExactly(org.assertj.core.groups.Tuple.tuple(2L, "after restart"));
   }
+
+  @Test
+  void aCoreWhoseStoreIsBehindTheGroupRefusesToAssignSeqsAgain() throws Exception {
+    Inbox inbox = new Inbox();
+    cluster.connected(0, "nina", "phone", inbox);
+    cluster.sendText("one", "nina");
+    assertThat(inbox.take(1)).extracting(Inbox.Received::seq).containsExactly(1L);
+    Thread.sleep(500); // past the 200 ms commit interval
+
+    cluster.stopCore();
+    cluster.wipeCoreStore();
+    cluster.startCore();
+
+    Throwable failure = cluster.coreFailed().get(60, TimeUnit.SECONDS);
+    assertThat(failure).rootCause().hasMessageContaining("Refusing to assign seqs twice");
+  }
 }

@@ -158,6 +158,19 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
             .start();
   }
 
+  /** Deletes the core's offline store, as a lost disk would (with the core stopped). */
+  void wipeCoreStore() throws IOException {
+    try (var files = Files.walk(dataDir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(dataDir))
+          .forEach(p -> p.toFile().delete());
+    }
+  }
+
+  /** Completes with the error that stopped the core's delivery loop. */
+  CompletableFuture<Throwable> coreFailed() {
+    return core.failed();
+  }
+
   void stopCore() {
     core.close();
   }

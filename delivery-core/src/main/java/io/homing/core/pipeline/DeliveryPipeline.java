@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -200,8 +201,20 @@ public final class DeliveryPipeline implements AutoCloseable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          partitions.isEmpty() ? Map.of() : consumer.committed(new HashSet<>(partitions));
       for (TopicPartition tp : partitions) {
         long applied = applier.appliedOffset(tp);
+        OffsetAndMetadata groupOffset = committed.get(tp);
+        if (groupOffset != null && groupOffset.offset() > applied + 1) {
+          // Another store applied this partition further (another instance, or this one before
+          // its disk was lost): applying from here would assign its users' seqs a second time.
+          throw new IllegalStateException("partition " + tp + " was applied up to offset "
+              + (groupOffset.offset() - 1) + " but this store holds it only up to " + applied
+              + ": its queues live in another store, and moving them (changelog failover) is "
+              + "not built. Refusing to assign seqs twice; run one core per deployment, or "
+              + "restore this core's data folder");
+        }
         if (applied >= 0) {
           consumer.seek(tp, applied + 1);
         }
