@@ -144,6 +144,10 @@ public final class OfflineStore implements AutoCloseable {
     return db.newIterator(family);
   }
 
+  RocksIterator iterator(ColumnFamilyHandle family, ReadOptions options) {
+    return db.newIterator(family, options);
+  }
+
   byte[] get(ColumnFamilyHandle family, byte[] key) {
     try {
       return db.get(family, key);

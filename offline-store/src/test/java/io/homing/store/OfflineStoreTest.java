@@ -174,14 +174,14 @@ class OfflineStoreTest {
       batch.commit();
     }
     try (StoreBatch batch = store.newBatch()) {
-      assertThat(batch.expireIds(3_000, 100)).isEqualTo(2);
+      assertThat(batch.expireIds(0, 3_000, 100)).isEqualTo(2);
       batch.commit();
     }
     try (StoreBatch batch = store.newBatch()) {
       assertThat(batch.seenId("alice", "old", 0)).isFalse();
       assertThat(batch.seenId("alice", "again", 0)).isTrue();
       assertThat(batch.seenId("alice", "new", 0)).isTrue();
-      assertThat(batch.expireIds(3_000, 100)).isZero();
+      assertThat(batch.expireIds(0, 3_000, 100)).isZero();
     }
   }
 
@@ -194,11 +194,13 @@ class OfflineStoreTest {
       batch.commit();
     }
     try (StoreBatch batch = store.newBatch()) {
-      assertThat(batch.expireIds(100, 3)).isEqualTo(3);
+      assertThat(batch.expireIds(0, 100, 3)).isEqualTo(3);
       batch.commit();
     }
     try (StoreBatch batch = store.newBatch()) {
       assertThat(batch.seenId("alice", "m2", 0)).isFalse();
+      assertThat(batch.seenId("alice", "m3", 0)).isTrue();
+      assertThat(batch.expireIds(4, 100, 10)).as("from a later start").isEqualTo(1);
       assertThat(batch.seenId("alice", "m3", 0)).isTrue();
     }
   }

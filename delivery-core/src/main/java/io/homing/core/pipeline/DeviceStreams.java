@@ -30,6 +30,8 @@ final class DeviceStreams {
     int resends;
     /** System.nanoTime() by which the oldest message in flight must be acked; 0 when none is. */
     long ackDeadline;
+    /** Whether the store may hold messages for it beyond what it was sent (the window was full). */
+    boolean behind;
 
     Stream(String userId, String deviceId, String nodeId, String connectionId, long cursor) {
       this.userId = userId;

@@ -13,6 +13,7 @@ import io.homing.store.StoredMessage;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -148,23 +149,20 @@ final class Dispatcher {
    */
   void resendOverdue() {
     long now = nanoClock.getAsLong();
-    Deadline head = deadlines.peek();
-    if (head == null || head.at() > now) {
+    List<DeviceStreams.Stream> due = new ArrayList<>();
+    while (!deadlines.isEmpty() && deadlines.peek().at() <= now) {
+      Deadline d = deadlines.poll();
+      if (streams.isCurrent(d.stream()) && d.stream().ackDeadline == d.at()) {
+        due.add(d.stream()); // else acked, moved on or replaced since
+      }
+    }
+    if (due.isEmpty()) {
       return;
     }
     Set<String> nodes = new HashSet<>();
-    deadlines.forEach(d -> {
-      if (d.at() <= now) {
-        nodes.add(d.stream().nodeId);
-      }
-    });
+    due.forEach(stream -> nodes.add(stream.nodeId));
     Outbox outbox = new Outbox(presence.liveNodes(nodes));
-    while (!deadlines.isEmpty() && deadlines.peek().at() <= now) {
-      Deadline due = deadlines.poll();
-      DeviceStreams.Stream stream = due.stream();
-      if (!streams.isCurrent(stream) || stream.ackDeadline != due.at()) {
-        continue; // acked, moved on or replaced since
-      }
+    for (DeviceStreams.Stream stream : due) {
       if (!outbox.isLive(stream.nodeId)) {
         streams.close(stream.userId, stream.deviceId, stream.connectionId);
         continue;
@@ -208,7 +206,7 @@ final class Dispatcher {
       stream.sentThrough = cursor; // acked what another connection of the device got
     }
     stream.ackDeadline = 0;
-    if (outbox.isLive(stream.nodeId)) {
+    if (stream.behind && outbox.isLive(stream.nodeId)) {
       drain(stream, outbox); // the window has room again
     }
     armDeadline(stream);
@@ -240,7 +238,8 @@ final class Dispatcher {
       }
       for (AppliedBatch.Queued q : messages) {
         if (stream.inFlight() >= policy.inflightWindow()) {
-          break; // the rest follows from the store as acks come in
+          stream.behind = true; // the rest follows from the store as acks come in
+          break;
         }
         if (q.seq() == stream.sentThrough + 1) {
           send(stream, q.seq(), q.message(), outbox);
@@ -249,11 +248,15 @@ final class Dispatcher {
     }
   }
 
-  /** Sends the stream what the store holds after what it was sent, as far as its window allows. */
+  /**
+   * Sends the stream what the store holds after what it was sent, as far as its window allows;
+   * marks it {@code behind} when the window stopped it, so that acks drain it further.
+   */
   private void drain(DeviceStreams.Stream stream, Outbox outbox) {
     while (true) {
       long room = policy.inflightWindow() - stream.inFlight();
       if (room <= 0) {
+        stream.behind = true;
         return;
       }
       int limit = (int) Math.min(room, MAX_DELIVERIES_PER_MESSAGE);
@@ -262,6 +265,7 @@ final class Dispatcher {
         send(stream, m.seq(), m.message(), outbox);
       }
       if (page.size() < limit) {
+        stream.behind = false;
         return;
       }
     }

@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
 final class RecordApplier {
   private static final Logger log = LoggerFactory.getLogger(RecordApplier.class);
 
-  /** Bounds the work of forgetting old message ids per batch; the rest goes in later batches. */
-  static final int MAX_IDS_EXPIRED_PER_BATCH = 10_000;
+  /** Bounds the work of forgetting old message ids per sweep; the rest goes in later sweeps. */
+  static final int MAX_IDS_EXPIRED_PER_SWEEP = 10_000;
+  /** How often a sweep of old message ids starts from the oldest again, not where it stopped. */
+  static final long FULL_ID_SWEEP_EVERY_MS = 600_000;
   /** Bounds the work of one expiry sweep; the rest goes in the next. */
   static final int MAX_EXPIRED_PER_SWEEP = 10_000;
 
@@ -45,6 +47,11 @@ final class RecordApplier {
   private final long defaultTtlMs;
   private final long dedupWindowMs;
   private final Map<TopicPartition, Long> applied = new HashMap<>();
+  /** The newest record timestamp applied: ids are judged, and expired, in record time. */
+  private long newestRecordMs;
+  /** Where the last sweep of old message ids stopped, and when one last started from the oldest. */
+  private long idSweptThroughMs;
+  private long lastFullIdSweepMs;
   private final Counter accepted;
   private final Counter duplicates;
   private final Counter rejectedFull;
@@ -96,7 +103,6 @@ final class RecordApplier {
   AppliedBatch apply(ConsumerRecords<String, byte[]> records) {
     AppliedBatch result = new AppliedBatch();
     Map<TopicPartition, Long> offsets = new HashMap<>();
-    long newestTimestamp = 0;
     try (StoreBatch batch = store.newBatch()) {
       for (TopicPartition partition : records.partitions()) {
         long appliedOffset = appliedOffset(partition);
@@ -110,14 +116,11 @@ final class RecordApplier {
             applyEvent(batch, record, result);
           }
           offsets.put(partition, record.offset());
-          newestTimestamp = Math.max(newestTimestamp, record.timestamp());
+          newestRecordMs = Math.max(newestRecordMs, record.timestamp());
         }
       }
       if (offsets.isEmpty()) {
         return result;
-      }
-      if (dedupWindowMs > 0) {
-        batch.expireIds(newestTimestamp - dedupWindowMs, MAX_IDS_EXPIRED_PER_BATCH);
       }
       offsets.forEach((tp, offset) -> batch.appliedOffset(tp.topic(), tp.partition(), offset));
       batch.commit();
@@ -203,10 +206,28 @@ final class RecordApplier {
     }
   }
 
-  /** Deletes messages whose TTL ended, in its own batch; returns how many. */
+  /**
+   * Deletes messages whose TTL ended, and forgets message ids older than the dedup window, in a
+   * batch of its own; returns how many messages expired. Ids are forgotten in record time (the
+   * newest record applied, minus the window), so a replay judges duplicates as the first run did;
+   * each sweep continues where the last stopped, and every ten minutes one starts from the
+   * oldest, for ids that arrived with older timestamps.
+   */
   int expire(long nowMs) {
     try (StoreBatch batch = store.newBatch()) {
       Map<String, Integer> expired = batch.expireMessages(nowMs, MAX_EXPIRED_PER_SWEEP);
+      if (dedupWindowMs > 0 && newestRecordMs > 0) {
+        long before = newestRecordMs - dedupWindowMs;
+        boolean full = nowMs - lastFullIdSweepMs >= FULL_ID_SWEEP_EVERY_MS;
+        if (full) {
+          lastFullIdSweepMs = nowMs;
+        }
+        int removed = batch.expireIds(full ? 0 : idSweptThroughMs, before,
+            MAX_IDS_EXPIRED_PER_SWEEP);
+        if (removed < MAX_IDS_EXPIRED_PER_SWEEP) {
+          idSweptThroughMs = Math.max(idSweptThroughMs, before);
+        }
+      }
       batch.commit();
       int total = expired.values().stream().mapToInt(Integer::intValue).sum();
       this.expired.increment(total);

@@ -33,11 +33,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class SessionHandler extends SimpleChannelInboundHandler<ClientFrame> {
   private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
+  /** Acks of one connection within this many milliseconds go to Kafka as one event. */
+  static final long ACK_COALESCE_MILLIS = 10;
 
   private final SessionContext context;
   private ScheduledFuture<?> authTimeout;
   private boolean authStarted;
   private Session session;
+  /** The highest ack published to Kafka for this connection. */
+  private long publishedAck;
+  private ScheduledFuture<?> ackFlush;
 
   public SessionHandler(SessionContext context) {
     this.context = context;
@@ -90,6 +95,7 @@ public final class SessionHandler extends SimpleChannelInboundHandler<ClientFram
     }
     Session current = new Session(identity, context.nextConnectionId(), ctx.channel());
     current.acked(auth.getLastSeq());
+    publishedAck = auth.getLastSeq();
     Session replaced = context.registry().register(current);
     if (replaced != null) {
       replaced.closeWith(Error.Code.REPLACED, "the same device connected again");
@@ -138,9 +144,25 @@ public final class SessionHandler extends SimpleChannelInboundHandler<ClientFram
       closeWith(ctx, Error.Code.MALFORMED_FRAME, "ack seq: " + seq + " (expected: > 0)");
       return;
     }
-    Identity identity = session.identity();
     session.acked(seq);
-    context.events().acked(identity.userId(), identity.deviceId(), session.connectionId(), seq);
+    if (ackFlush == null) {
+      ackFlush = ctx.executor().schedule(this::flushAck, ACK_COALESCE_MILLIS,
+          TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Publishes the highest ack since the last one. A client acks every message; acks are
+   * cumulative, so one event per connection per {@link #ACK_COALESCE_MILLIS} carries them all.
+   */
+  private void flushAck() {
+    ackFlush = null;
+    long seq = session == null ? 0 : session.lastAcked();
+    if (seq > publishedAck) {
+      publishedAck = seq;
+      Identity identity = session.identity();
+      context.events().acked(identity.userId(), identity.deviceId(), session.connectionId(), seq);
+    }
   }
 
   @Override
@@ -158,6 +180,10 @@ public final class SessionHandler extends SimpleChannelInboundHandler<ClientFram
       authTimeout.cancel(false);
     }
     if (session != null) {
+      if (ackFlush != null) {
+        ackFlush.cancel(false);
+      }
+      flushAck(); // before Disconnected, in the partition's order
       Identity identity = session.identity();
       context.registry().unregister(session);
       context.presence().unregister(identity.userId(), identity.deviceId(), session.connectionId());
