@@ -83,12 +83,7 @@ class MultiDeviceIT {
     }
 
     private void awaitForgotten(double count) throws Exception {
-      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      while (TestCluster.metric(cluster.coreMetrics(), "homing_devices_forgotten_total") < count
-          && System.nanoTime() < deadline) {
-        Thread.sleep(100);
-      }
-      assertThat(TestCluster.metric(cluster.coreMetrics(), "homing_devices_forgotten_total"))
+      assertThat(cluster.awaitCoreMetric("homing_devices_forgotten_total", count))
           .isEqualTo(count);
     }
   }

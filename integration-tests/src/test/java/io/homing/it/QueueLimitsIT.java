@@ -85,16 +85,8 @@ class QueueLimitsIT {
 
   private static void awaitMetric(TestCluster cluster, String series, double atLeast)
       throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    double value = Double.NaN;
-    while (System.nanoTime() < deadline) {
-      value = TestCluster.metric(cluster.coreMetrics(), series);
-      if (value >= atLeast) {
-        return;
-      }
-      Thread.sleep(100);
-    }
-    assertThat(value).as(series).isGreaterThanOrEqualTo(atLeast);
+    assertThat(cluster.awaitCoreMetric(series, atLeast)).as(series)
+        .isGreaterThanOrEqualTo(atLeast);
   }
 
   private static StatusRuntimeException awaitRefusal(TestCluster cluster, String user)

@@ -281,6 +281,20 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     return Double.NaN;
   }
 
+  /**
+   * Waits up to 15 s for the core's {@code series} to reach {@code atLeast}, and returns its value
+   * then (the last value read, if it never did).
+   */
+  double awaitCoreMetric(String series, double atLeast) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    double value = metric(coreMetrics(), series);
+    while (!(value >= atLeast) && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      value = metric(coreMetrics(), series);
+    }
+    return value;
+  }
+
   private static String get(URI uri) throws Exception {
     return java.net.http.HttpClient.newHttpClient()
         .send(java.net.http.HttpRequest.newBuilder(uri).build(),
