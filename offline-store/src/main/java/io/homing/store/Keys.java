@@ -11,6 +11,7 @@ import java.util.Arrays;
  * messages: [u16 length of user id][user id, UTF-8][u64 seq, big-endian]  → homing.v1.Message
  * users:    [user id, UTF-8]                                               → homing.store.v1.UserState
  * offsets:  [topic, UTF-8]['/'][partition, decimal]                        → u64 offset, big-endian
+ *           "#changelog" (no topic name has a '#')  → u64 next changelog offset to restore, u64 as of (ms)
  * ids:      [u16 length of user id][user id][message id, UTF-8]            → u64 accepted at (ms)
  * id-expiry:[u64 accepted at (ms)][u16 length of user id][user id][message id] → (empty)
  * expiry:   [u64 expires at (ms)][messages key]                            → (empty)
@@ -21,6 +22,9 @@ import java.util.Arrays;
  */
 final class Keys {
   private static final int MAX_USER_ID_BYTES = 0xFFFF;
+
+  /** Where the store's changelog position is kept, in {@code offsets}. */
+  static final byte[] CHANGELOG_POSITION = "#changelog".getBytes(StandardCharsets.UTF_8);
 
   private Keys() {}
 
@@ -81,6 +85,10 @@ final class Keys {
 
   static byte[] longValue(long value) {
     return ByteBuffer.allocate(8).putLong(value).array();
+  }
+
+  static byte[] changelogPosition(long nextOffset, long atMs) {
+    return ByteBuffer.allocate(16).putLong(nextOffset).putLong(atMs).array();
   }
 
   static long longOf(byte[] value) {

@@ -2,13 +2,17 @@ package io.homing.store;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.homing.api.v1.Message;
+import io.homing.store.StoreChange.Family;
 import io.homing.store.v1.UserState;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -18,6 +22,7 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
+import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -30,6 +35,10 @@ import org.rocksdb.WriteOptions;
  * message, the user state that assigned its seq and the applied offset of the record that carried
  * it become durable together, or not at all. That is what lets delivery-core skip records at or
  * below {@link #appliedOffset} after a crash and assign exactly the same seqs again.
+ *
+ * <p>A store can be rebuilt elsewhere from the {@link StoreChange}s of its batches (its
+ * changelog): {@link #restore} applies them, and {@link #changelogPosition} tells where a restore
+ * continues.
  *
  * <p>Thread safety: reads may run on any thread. Batches must not interleave for the same users;
  * delivery-core guarantees that by applying each partition on one thread.
@@ -140,6 +149,90 @@ public final class OfflineStore implements AutoCloseable {
     return value == null ? -1 : Keys.longOf(value);
   }
 
+  /** The changelog offset a restore of this store continues from; 0 for a new store. */
+  public long changelogPosition() {
+    byte[] value = get(offsets, Keys.CHANGELOG_POSITION);
+    return value == null ? 0 : Keys.longOf(value);
+  }
+
+  /**
+   * When the store last caught up with its changelog (a batch logged, or a restore), in ms since
+   * the epoch; 0 for a new store. Deletes logged since are certain to be still in the changelog
+   * only while they are younger than its tombstone retention.
+   */
+  public long changelogPositionAtMs() {
+    byte[] value = get(offsets, Keys.CHANGELOG_POSITION);
+    return value == null ? 0 : ByteBuffer.wrap(value, 8, 8).getLong();
+  }
+
+  /**
+   * Applies changes read from the store's changelog, in log order, and records that the changelog
+   * is applied up to {@code nextOffset} (exclusive) as of {@code atMs}, in one atomic write. The indexes by time are
+   * derived from the values: a restored message expires when its TTL ends, a restored message id
+   * is forgotten after its window, as in the store that logged them.
+   */
+  public void restore(List<StoreChange> changes, long nextOffset, long atMs) {
+    Map<ByteBuffer, byte[]> restoredMessages = new HashMap<>();
+    try (WriteBatch batch = new WriteBatch()) {
+      for (StoreChange change : changes) {
+        byte[] key = change.key();
+        ColumnFamilyHandle family = handleOf(change.family());
+        if (change.family() == Family.MESSAGES) {
+          ByteBuffer id = ByteBuffer.wrap(key);
+          byte[] previous = restoredMessages.containsKey(id)
+              ? restoredMessages.get(id) : get(messages, key);
+          if (previous != null) {
+            long expiresAt = StoreBatch.expiresAt(StoreBatch.parse(key, previous));
+            if (expiresAt > 0) {
+              batch.delete(expiry, Keys.expiry(expiresAt, key));
+            }
+          }
+          if (!change.isDelete()) {
+            long expiresAt = StoreBatch.expiresAt(StoreBatch.parse(key, change.value()));
+            if (expiresAt > 0) {
+              batch.put(expiry, Keys.expiry(expiresAt, key), new byte[0]);
+            }
+          }
+          restoredMessages.put(id, change.value());
+        } else if (change.family() == Family.IDS && !change.isDelete()) {
+          batch.put(idExpiry, Keys.idExpiry(Keys.longOf(change.value()), key), new byte[0]);
+        }
+        if (change.isDelete()) {
+          batch.delete(family, key);
+        } else {
+          batch.put(family, key, change.value());
+        }
+      }
+      batch.put(offsets, Keys.CHANGELOG_POSITION, Keys.changelogPosition(nextOffset, atMs));
+      write(batch);
+    } catch (RocksDBException e) {
+      throw new StoreException("cannot restore " + changes.size() + " changes", e);
+    }
+  }
+
+  /** The logged family a column family holds; {@code null} for the derived indexes. */
+  Family familyOf(ColumnFamilyHandle handle) {
+    if (handle == messages) {
+      return Family.MESSAGES;
+    } else if (handle == users) {
+      return Family.USERS;
+    } else if (handle == ids) {
+      return Family.IDS;
+    } else if (handle == offsets) {
+      return Family.OFFSETS;
+    }
+    return null;
+  }
+
+  private ColumnFamilyHandle handleOf(Family family) {
+    return switch (family) {
+      case MESSAGES -> messages;
+      case USERS -> users;
+      case IDS -> ids;
+      case OFFSETS -> offsets;
+    };
+  }
+
   RocksIterator iterator(ColumnFamilyHandle family) {
     return db.newIterator(family);
   }
@@ -156,7 +249,7 @@ public final class OfflineStore implements AutoCloseable {
     }
   }
 
-  void write(org.rocksdb.WriteBatch batch) {
+  void write(WriteBatch batch) {
     try {
       db.write(writeOptions, batch);
     } catch (RocksDBException e) {

@@ -1,6 +1,8 @@
 package io.homing.store;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.homing.api.v1.Message;
+import io.homing.store.StoreChange.Family;
 import io.homing.store.v1.UserState;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -21,6 +23,11 @@ import org.rocksdb.WriteBatch;
  * Changes to the store that become durable together on {@link #commit()}. Reads inside the batch
  * see its own pending changes, so seqs assigned in one batch are dense.
  *
+ * <p>A batch that is replicated first {@link #seal seals}: that ends its changes and hands out
+ * what they are, as {@link StoreChange}s for the changelog, the newest per key; once the
+ * changelog holds them, {@link #changelogPosition} records how far it does and {@link #commit}
+ * writes the batch.
+ *
  * <p>Not thread-safe: one batch belongs to one thread. {@link #close()} discards an uncommitted
  * batch.
  */
@@ -29,9 +36,15 @@ public final class StoreBatch implements AutoCloseable {
   private final WriteBatch batch = new WriteBatch();
   private final Map<String, UserState.Builder> dirtyUsers = new LinkedHashMap<>();
   private final Map<ByteBuffer, Long> pendingIds = new HashMap<>();
-  /** Per user, the seqs this batch appended and their sizes: not visible to iterators yet. */
-  private final Map<String, TreeMap<Long, Integer>> pendingMessages = new HashMap<>();
+  /** Per user, the messages this batch appended: not visible to iterators yet. */
+  private final Map<String, TreeMap<Long, Pending>> pendingMessages = new HashMap<>();
+  /** The newest change per changelog key, in the order keys were first changed. */
+  private final Map<ByteBuffer, StoreChange> changes = new LinkedHashMap<>();
+  private boolean sealed;
   private boolean committed;
+
+  /** A message appended by this batch: its size, and when its TTL ends (0: never). */
+  private record Pending(int size, long expiresAt) {}
 
   StoreBatch(OfflineStore store) {
     this.store = store;
@@ -50,10 +63,11 @@ public final class StoreBatch implements AutoCloseable {
         .setQueuedCount(state.getQueuedCount() + 1)
         .setQueuedBytes(state.getQueuedBytes() + value.length);
     put(store.messages, key, value);
-    pendingMessages.computeIfAbsent(userId, u -> new TreeMap<>()).put(seq, value.length);
-    if (message.getTtlMs() > 0) {
-      put(store.expiry, Keys.expiry(message.getCreatedAtMs() + message.getTtlMs(), key),
-          new byte[0]);
+    long expiresAt = expiresAt(message);
+    pendingMessages.computeIfAbsent(userId, u -> new TreeMap<>())
+        .put(seq, new Pending(value.length, expiresAt));
+    if (expiresAt > 0) {
+      put(store.expiry, Keys.expiry(expiresAt, key), new byte[0]);
     }
     return seq;
   }
@@ -74,7 +88,7 @@ public final class StoreBatch implements AutoCloseable {
               && (state.getQueuedCount() + count > maxCount
                   || state.getQueuedBytes() + bytes > maxBytes);
           it.next()) {
-        delete(store.messages, it.key());
+        deleteMessage(it.key(), it.value());
         state.setQueuedCount(state.getQueuedCount() - 1)
             .setQueuedBytes(state.getQueuedBytes() - it.value().length)
             .setPurgedThrough(Keys.seqOf(it.key()));
@@ -253,15 +267,36 @@ public final class StoreBatch implements AutoCloseable {
     put(store.offsets, Keys.offset(topic, partition), Keys.longValue(offset));
   }
 
-  /** Writes every change of the batch atomically. A batch commits at most once. */
+  /**
+   * Ends the batch's changes and returns them, the newest per key, for the changelog. Idempotent;
+   * the batch takes no more changes afterwards.
+   */
+  public List<StoreChange> seal() {
+    if (!sealed) {
+      for (Map.Entry<String, UserState.Builder> e : dirtyUsers.entrySet()) {
+        put(store.users, Keys.user(e.getKey()), e.getValue().build().toByteArray());
+      }
+      sealed = true;
+    }
+    return List.copyOf(changes.values());
+  }
+
+  /**
+   * Records that the store's changelog holds every change up to {@code nextOffset} (exclusive) as
+   * of {@code atMs}: where a restore of this store continues. Not itself a logged change.
+   */
+  public void changelogPosition(long nextOffset, long atMs) {
+    stage(() -> batch.put(store.offsets, Keys.CHANGELOG_POSITION,
+        Keys.changelogPosition(nextOffset, atMs)));
+  }
+
+  /** Seals the batch and writes every change atomically. A batch commits at most once. */
   public void commit() {
     if (committed) {
       throw new IllegalStateException("batch already committed");
     }
+    seal();
     committed = true;
-    for (Map.Entry<String, UserState.Builder> e : dirtyUsers.entrySet()) {
-      put(store.users, Keys.user(e.getKey()), e.getValue().build().toByteArray());
-    }
     store.write(batch);
   }
 
@@ -284,19 +319,23 @@ public final class StoreBatch implements AutoCloseable {
       for (it.seek(Keys.message(userId, state.getPurgedThrough() + 1)); it.isValid(); it.next()) {
         state.setQueuedCount(state.getQueuedCount() - 1)
             .setQueuedBytes(state.getQueuedBytes() - it.value().length);
-        delete(store.messages, it.key());
+        deleteMessage(it.key(), it.value());
       }
       it.status();
     } catch (RocksDBException e) {
       throw new StoreException("cannot delete acked messages of user " + userId, e);
     }
-    TreeMap<Long, Integer> pending = pendingMessages.get(userId);
+    TreeMap<Long, Pending> pending = pendingMessages.get(userId);
     if (pending != null) {
       var acked = pending.subMap(state.getPurgedThrough(), false, minAcked, true);
-      acked.forEach((seq, size) -> {
+      acked.forEach((seq, message) -> {
         state.setQueuedCount(state.getQueuedCount() - 1)
-            .setQueuedBytes(state.getQueuedBytes() - size);
-        delete(store.messages, Keys.message(userId, seq));
+            .setQueuedBytes(state.getQueuedBytes() - message.size());
+        byte[] key = Keys.message(userId, seq);
+        delete(store.messages, key);
+        if (message.expiresAt() > 0) {
+          delete(store.expiry, Keys.expiry(message.expiresAt(), key));
+        }
       });
       acked.clear();
     }
@@ -304,6 +343,9 @@ public final class StoreBatch implements AutoCloseable {
   }
 
   private UserState.Builder state(String userId) {
+    if (sealed) {
+      throw new IllegalStateException("batch sealed: it takes no more changes");
+    }
     UserState.Builder state = dirtyUsers.get(userId);
     if (state == null) {
       state = store.userState(userId).toBuilder();
@@ -312,19 +354,59 @@ public final class StoreBatch implements AutoCloseable {
     return state;
   }
 
-  private void delete(ColumnFamilyHandle family, byte[] key) {
-    try {
-      batch.delete(family, key);
-    } catch (RocksDBException e) {
-      throw new StoreException("cannot stage a delete", e);
+  /** Deletes a queued message and its entry in the index by TTL. */
+  private void deleteMessage(byte[] key, byte[] value) {
+    delete(store.messages, key);
+    long expiresAt = expiresAt(parse(key, value));
+    if (expiresAt > 0) {
+      delete(store.expiry, Keys.expiry(expiresAt, key));
     }
   }
 
-  private void put(ColumnFamilyHandle family, byte[] key, byte[] value) {
+  /** When the message's TTL ends, in ms since the epoch; 0 when it has none. */
+  static long expiresAt(Message message) {
+    return message.getTtlMs() > 0 ? message.getCreatedAtMs() + message.getTtlMs() : 0;
+  }
+
+  static Message parse(byte[] key, byte[] value) {
     try {
-      batch.put(family, key, value);
+      return Message.parseFrom(value);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StoreException("corrupt message of user " + Keys.userOf(key) + " seq "
+          + Keys.seqOf(key), e);
+    }
+  }
+
+  private void delete(ColumnFamilyHandle family, byte[] key) {
+    log(family, key, null);
+    stage(() -> batch.delete(family, key));
+  }
+
+  private void put(ColumnFamilyHandle family, byte[] key, byte[] value) {
+    log(family, key, value);
+    stage(() -> batch.put(family, key, value));
+  }
+
+  private void log(ColumnFamilyHandle handle, byte[] key, byte[] value) {
+    Family family = store.familyOf(handle);
+    if (family != null) {
+      if (sealed) {
+        throw new IllegalStateException("batch sealed: it takes no more changes");
+      }
+      StoreChange change = new StoreChange(family, key, value);
+      changes.put(ByteBuffer.wrap(change.changelogKey()), change);
+    }
+  }
+
+  private interface Staging {
+    void run() throws RocksDBException;
+  }
+
+  private static void stage(Staging write) {
+    try {
+      write.run();
     } catch (RocksDBException e) {
-      throw new StoreException("cannot stage a write", e);
+      throw new StoreException("cannot stage a change", e);
     }
   }
 }

@@ -6,12 +6,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import io.homing.api.v1.Message;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.RocksIterator;
 
 class OfflineStoreTest {
   @TempDir Path dir;
@@ -303,6 +307,98 @@ class OfflineStoreTest {
   }
 
   @Test
+  void aMessageRemovedBeforeItsTtlEndsLeavesNothingInTheExpiryIndex() {
+    try (StoreBatch batch = store.newBatch()) {
+      for (int i = 1; i <= 4; i++) {
+        batch.append("alice", expiring("m" + i, 60_000));
+      }
+      batch.append("bob", expiring("b1", 60_000));
+      batch.ack("bob", "phone", 1, 0); // acked in the batch that appended it
+      batch.commit();
+    }
+    assertThat(entries(store.expiry)).hasSize(4);
+    try (StoreBatch batch = store.newBatch()) {
+      batch.ack("alice", "phone", 2, 0);
+      batch.commit();
+    }
+    assertThat(entries(store.expiry)).hasSize(2);
+    try (StoreBatch batch = store.newBatch()) {
+      assertThat(batch.dropOldest("alice", 1, 10, 1, Long.MAX_VALUE)).isEqualTo(2);
+      batch.commit();
+    }
+    assertThat(entries(store.expiry)).isEmpty();
+  }
+
+  @Test
+  void theChangesOfEveryBatchRestoreAnIdenticalStore(@TempDir Path otherDir) {
+    List<List<StoreChange>> changelog = new ArrayList<>();
+    try (StoreBatch batch = store.newBatch()) {
+      batch.append("alice", expiring("a1", 10_000));
+      batch.append("alice", expiring("a2", 60_000));
+      batch.append("bob", message("b1"));
+      batch.rememberId("alice", "a1", 1_000);
+      batch.ack("alice", "phone", 0, 1_000);
+      batch.appliedOffset("outbound", 3, 41);
+      changelog.add(batch.seal());
+      batch.commit();
+    }
+    try (StoreBatch batch = store.newBatch()) {
+      batch.append("alice", expiring("a3", 60_000));
+      batch.ack("alice", "phone", 1, 2_000);
+      batch.appliedOffset("outbound", 3, 42);
+      changelog.add(batch.seal());
+      batch.commit();
+    }
+    try (StoreBatch batch = store.newBatch()) {
+      batch.expireMessages(70_000, 100);
+      changelog.add(batch.seal());
+      batch.commit();
+    }
+    try (OfflineStore copy = OfflineStore.open(otherDir)) {
+      long offset = 0;
+      for (List<StoreChange> changes : changelog) {
+        offset += changes.size();
+        copy.restore(changes, offset, 5_000);
+      }
+      assertThat(copy.changelogPosition()).isEqualTo(offset);
+      assertThat(copy.changelogPositionAtMs()).isEqualTo(5_000);
+      for (String family : List.of("messages", "users", "ids", "id-expiry", "expiry")) {
+        assertThat(entries(copy, family)).as(family).isEqualTo(entries(store, family));
+      }
+      assertThat(copy.appliedOffset("outbound", 3)).isEqualTo(42);
+      assertThat(copy.userState("alice").getLastSeq()).isEqualTo(3);
+      assertThat(copy.userState("alice").getQueuedCount()).isZero();
+    }
+  }
+
+  @Test
+  void aChangelogRecordRoundTripsAndTombstonesMeanDeletes() {
+    StoreChange put = new StoreChange(StoreChange.Family.USERS, new byte[] {1, 2}, new byte[0]);
+    StoreChange delete = new StoreChange(StoreChange.Family.MESSAGES, new byte[] {3}, null);
+    assertThat(StoreChange.fromChangelog(put.changelogKey(), put.value())).isEqualTo(put);
+    assertThat(StoreChange.fromChangelog(delete.changelogKey(), null).isDelete()).isTrue();
+    assertThat(put.isDelete()).as("an empty value is not a tombstone").isFalse();
+    assertThatThrownBy(() -> StoreChange.fromChangelog(new byte[] {9, 1}, null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("code 9");
+  }
+
+  @Test
+  void aSealedBatchTakesNoMoreChanges() {
+    try (StoreBatch batch = store.newBatch()) {
+      batch.append("alice", message("m1"));
+      assertThat(batch.seal()).extracting(StoreChange::family)
+          .containsExactly(StoreChange.Family.MESSAGES, StoreChange.Family.USERS);
+      assertThatThrownBy(() -> batch.append("alice", message("m2")))
+          .isInstanceOf(IllegalStateException.class);
+      batch.changelogPosition(7, 9_000);
+      batch.commit();
+    }
+    assertThat(store.changelogPosition()).isEqualTo(7);
+    assertThat(store.changelogPositionAtMs()).isEqualTo(9_000);
+    assertThat(store.userState("alice").getLastSeq()).isEqualTo(1);
+  }
+
+  @Test
   void rejectsAnEmptyUserId() {
     try (StoreBatch batch = store.newBatch()) {
       assertThatThrownBy(() -> batch.append("", message("x")))
@@ -316,6 +412,35 @@ class OfflineStoreTest {
         .setMessageId(id)
         .setPayload(ByteString.copyFromUtf8("payload of " + id))
         .build();
+  }
+
+  private static Message expiring(String id, long ttlMs) {
+    return message(id).toBuilder().setCreatedAtMs(1_000).setTtlMs(ttlMs).build();
+  }
+
+  private List<String> entries(ColumnFamilyHandle family) {
+    return entries(store, family);
+  }
+
+  private static List<String> entries(OfflineStore store, String family) {
+    return entries(store, switch (family) {
+      case "messages" -> store.messages;
+      case "users" -> store.users;
+      case "ids" -> store.ids;
+      case "id-expiry" -> store.idExpiry;
+      default -> store.expiry;
+    });
+  }
+
+  /** Every key and value of the family, in hex, in key order. */
+  private static List<String> entries(OfflineStore store, ColumnFamilyHandle family) {
+    List<String> entries = new ArrayList<>();
+    try (RocksIterator it = store.iterator(family)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        entries.add(HexFormat.of().formatHex(it.key()) + "=" + HexFormat.of().formatHex(it.value()));
+      }
+    }
+    return entries;
   }
 
   private static List<String> ids(List<StoredMessage> messages) {
