@@ -27,4 +27,12 @@ public record Topics(String prefix) {
   public String deliveryEvents() {
     return prefix + "delivery-events";
   }
+
+  /**
+   * delivery-core's own: the changes of each partition's offline store, compacted, co-partitioned
+   * with the others, written in transactions. Not for producers or consumers outside core.
+   */
+  public String storeChangelog() {
+    return prefix + "store-changelog";
+  }
 }

@@ -8,9 +8,10 @@ import io.homing.core.routing.PresenceResolver;
 import io.homing.core.send.FullQueues;
 import io.homing.core.send.OutboundProducer;
 import io.homing.core.send.SendService;
+import io.homing.core.state.Changelog;
+import io.homing.core.state.PartitionStores;
 import io.homing.core.topics.TopicInitializer;
 import io.homing.runtime.MetricsEndpoint;
-import io.homing.store.OfflineStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -20,14 +21,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One delivery-core instance: the topics checked or created, the offline store, the delivery
- * pipeline over the partitions this instance owns, and the public Send API.
+ * One delivery-core instance: the topics checked or created, the offline stores of the partitions
+ * it owns with their changelog, the delivery pipeline over those partitions, and the public Send
+ * API.
  */
 public final class CoreServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CoreServer.class);
 
   private final CoreConfig config;
-  private OfflineStore store;
+  private Changelog changelog;
+  private PartitionStores stores;
   private PresenceResolver presence;
   private FullQueues fullQueues;
   private EdgeClients edges;
@@ -43,12 +46,15 @@ public final class CoreServer implements AutoCloseable {
 
   /** Starts every part; returns once the Send API accepts calls. */
   public synchronized CoreServer start() {
-    TopicInitializer.ensureTopics(
+    int partitions = TopicInitializer.ensureTopics(
         config.kafkaBootstrap(), config.topics(), config.partitions(),
         config.replicationFactor());
     metrics = new MetricsEndpoint(config.metricsAddress(),
         () -> pipeline != null && !pipeline.failed().isDone());
-    store = OfflineStore.open(config.dataDir());
+    // Transactional ids are cluster-wide: scoped by the group, which is per deployment.
+    changelog = new Changelog(config.kafkaBootstrap(), config.topics().storeChangelog(),
+        config.groupId() + "." + config.instanceId(), metrics.registry());
+    stores = new PartitionStores(config.dataDir(), partitions, changelog);
     presence = new PresenceResolver(config.redisUri(), config.keyPrefix());
     fullQueues = new FullQueues(config.redisUri(), config.keyPrefix());
     edges = new EdgeClients();
@@ -58,7 +64,8 @@ public final class CoreServer implements AutoCloseable {
             config.topics(),
             config.groupId(),
             "homing-core-" + config.instanceId(),
-            store,
+            stores,
+            changelog,
             config.defaultTtl(),
             config.delivery(),
             config.queues(),
@@ -108,7 +115,7 @@ public final class CoreServer implements AutoCloseable {
 
   /**
    * Stops the Send API (in-flight calls get 2 s), then the pipeline (it finishes its batch), then
-   * the edge streams, presence, the producer and last the store. Idempotent.
+   * the edge streams, presence, the producer, the changelog and last the stores. Idempotent.
    */
   @Override
   public synchronized void close() {
@@ -140,8 +147,11 @@ public final class CoreServer implements AutoCloseable {
     if (producer != null) {
       producer.close();
     }
-    if (store != null) {
-      store.close();
+    if (changelog != null) {
+      changelog.close();
+    }
+    if (stores != null) {
+      stores.close();
     }
     if (metrics != null) {
       metrics.close();

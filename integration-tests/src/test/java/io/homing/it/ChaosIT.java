@@ -37,8 +37,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Kills things under a steady load and checks what the applications saw: every message once, in
  * order, none missing — and how long delivery took to catch up after the fault. Real processes
- * (core and edges from their jars, SIGKILLed), a broker and a Redis of the cluster's own; users are
- * {@link HomingClient}s that reconnect by themselves.
+ * (two cores and two edges from their jars, SIGKILLed), a broker and a Redis of the cluster's own;
+ * users are {@link HomingClient}s that reconnect by themselves.
  *
  * <p>Short by default (CI). The long form, a few thousand users for minutes:
  * {@code mvn -B verify -pl integration-tests -am -Dtest=ChaosIT -Dsurefire.failIfNoSpecifiedTests=false
@@ -75,11 +75,16 @@ class ChaosIT {
   }
 
   @Test
-  void killTheCore() throws Exception {
-    run("SIGKILL the core; it restarts on its disk", c -> {
-      c.killCore();
-      c.startCore();
+  void killACoreThatRestarts() throws Exception {
+    run("SIGKILL a core; it restarts on its disk", c -> {
+      c.killCore(0);
+      c.startCore(0);
     });
+  }
+
+  @Test
+  void killACoreTheOtherTakesOver() throws Exception {
+    run("SIGKILL a core for good; the other takes its partitions over", c -> c.killCore(1));
   }
 
   @Test

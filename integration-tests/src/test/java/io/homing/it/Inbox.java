@@ -36,6 +36,11 @@ final class Inbox implements PushListener {
     return result;
   }
 
+  /** Messages received and not taken yet. */
+  int pending() {
+    return queue.size();
+  }
+
   List<Received> take(int count) throws InterruptedException {
     return take(count, Duration.ofSeconds(20));
   }

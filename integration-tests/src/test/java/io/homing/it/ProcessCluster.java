@@ -16,8 +16,8 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A deployment of real processes, for tests that kill them: delivery-core and two edges each run
- * from their shaded jar in a JVM of their own (so SIGKILL is a real crash), beside a Kafka broker
+ * A deployment of real processes, for tests that kill them: two delivery-cores sharing the
+ * partitions and two edges, each run from their shaded jar in a JVM of their own (so SIGKILL is a real crash), beside a Kafka broker
  * and a redis-server that belong to this cluster alone (so they can be restarted). The jars are
  * the ones the reactor built before this module's tests run.
  */
@@ -29,10 +29,10 @@ final class ProcessCluster implements AutoCloseable {
   final KafkaBroker kafka = KafkaBroker.start();
   final RedisServer redis = RedisServer.start();
   private final Path dir;
-  private final int sendPort = Ports.free();
+  private final int[] sendPorts = {Ports.free(), Ports.free()};
   private final int[] wsPorts = {Ports.free(), Ports.free()};
   private final int[] grpcPorts = {Ports.free(), Ports.free()};
-  private Process core;
+  private final Process[] cores = new Process[2];
   private final Process[] edges = new Process[2];
 
   ProcessCluster() {
@@ -42,7 +42,8 @@ final class ProcessCluster implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    startCore();
+    startCore(0);
+    startCore(1);
     startEdge(0);
     startEdge(1);
   }
@@ -59,10 +60,10 @@ final class ProcessCluster implements AutoCloseable {
     return dir.resolve("logs");
   }
 
-  void startCore() {
-    core = launch("core", jar("delivery-core", "homing-core.jar"), List.of(
-        "--instance-id", "core-1",
-        "--send-port", Integer.toString(sendPort),
+  void startCore(int i) {
+    cores[i] = launch("core-" + i, jar("delivery-core", "homing-core.jar"), List.of(
+        "--instance-id", "core-" + i,
+        "--send-port", Integer.toString(sendPorts[i]),
         "--metrics-port", "0",
         "--kafka", kafka.bootstrapServers(),
         "--topic-prefix", topicPrefix(),
@@ -70,14 +71,14 @@ final class ProcessCluster implements AutoCloseable {
         "--partitions", Integer.toString(PARTITIONS),
         "--redis", redis.uri(),
         "--key-prefix", name + ":",
-        "--data-dir", dir.resolve("core-data").toString(),
+        "--data-dir", dir.resolve("core-" + i + "-data").toString(),
         "--ack-timeout", "PT2S"));
-    awaitPort(sendPort, core, "core");
+    awaitPort(sendPorts[i], cores[i], "core-" + i);
   }
 
   /** SIGKILL: no shutdown hook, no flush, no goodbye. */
-  void killCore() {
-    kill(core);
+  void killCore(int i) {
+    kill(cores[i]);
   }
 
   void startEdge(int i) {
@@ -103,7 +104,9 @@ final class ProcessCluster implements AutoCloseable {
     for (Process p : edges) {
       kill(p);
     }
-    kill(core);
+    for (Process p : cores) {
+      kill(p);
+    }
     redis.close();
     kafka.close();
   }

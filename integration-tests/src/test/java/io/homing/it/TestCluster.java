@@ -38,6 +38,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -52,8 +53,9 @@ import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A whole Homing deployment inside the test JVM, on real sockets: one delivery-core and N edge
- * nodes, on the JVM's shared real Kafka broker and Redis. Every cluster has its own topic prefix,
+ * A whole Homing deployment inside the test JVM, on real sockets: one delivery-core (more on
+ * request, sharing the partitions) and N edge nodes, on the JVM's shared real Kafka broker and
+ * Redis. Every cluster has its own topic prefix,
  * consumer group and Redis key prefix, so clusters of different tests never see each other.
  * Register it as a JUnit extension: {@link #perClass} on a static field, {@link #perTest} on an
  * instance field; it closes itself.
@@ -71,7 +73,8 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
   private final int sendPort = Ports.free();
   private final List<EdgeServer> edges = new ArrayList<>();
   private final List<HomingConnection> connections = new ArrayList<>();
-  private CoreServer core;
+  /** Core instances by index, each with its own data directory; null where stopped. */
+  private final List<CoreServer> cores = new ArrayList<>();
   private ManagedChannel sendChannel;
   private KafkaProducer<String, byte[]> producer;
 
@@ -135,12 +138,21 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     }
   }
 
+  /** (Re)starts the first core, the one whose Send API {@link #sendText} calls. */
   void startCore() {
-    core =
+    startCore(0);
+  }
+
+  /** (Re)starts core {@code index}: instance id {@code core-<index>}, its own data directory. */
+  void startCore(int index) {
+    while (cores.size() <= index) {
+      cores.add(null);
+    }
+    CoreServer core =
         new CoreServer(
                 new CoreConfig(
-                    "core",
-                    new InetSocketAddress("127.0.0.1", sendPort),
+                    "core-" + index,
+                    new InetSocketAddress("127.0.0.1", index == 0 ? sendPort : 0),
                     new InetSocketAddress("127.0.0.1", 0),
                     kafka.bootstrapServers(),
                     topics,
@@ -149,30 +161,38 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
                     (short) 1,
                     redis.uri(),
                     name + ":",
-                    dataDir,
+                    dataDir.resolve("core-" + index),
                     MAX_PAYLOAD_BYTES,
                     Duration.ofDays(1),
                     options.delivery(),
                     options.queues(),
                     options.devices()))
             .start();
+    cores.set(index, core);
   }
 
-  /** Deletes the core's offline store, as a lost disk would (with the core stopped). */
+  /** Deletes the first core's offline stores, as a lost disk would (with the core stopped). */
   void wipeCoreStore() throws IOException {
-    try (var files = Files.walk(dataDir)) {
-      files.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(dataDir))
+    Path directory = dataDir.resolve("core-0");
+    try (var files = Files.walk(directory)) {
+      files.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(directory))
           .forEach(p -> p.toFile().delete());
     }
   }
 
-  /** Completes with the error that stopped the core's delivery loop. */
+  /** Completes with the error that stopped the first core's delivery loop. */
   CompletableFuture<Throwable> coreFailed() {
-    return core.failed();
+    return cores.get(0).failed();
   }
 
+  /** Stops the first core. */
   void stopCore() {
-    core.close();
+    stopCore(0);
+  }
+
+  void stopCore(int index) {
+    cores.get(index).close();
+    cores.set(index, null);
   }
 
   /** The device's presence entry, "node|connection". */
@@ -260,9 +280,14 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         name + ":");
   }
 
-  /** The core's /metrics, as Prometheus would scrape it. */
+  /** The first core's /metrics, as Prometheus would scrape it. */
   String coreMetrics() throws Exception {
-    return get(URI.create("http://127.0.0.1:" + core.metricsAddress().getPort() + "/metrics"));
+    return coreMetrics(0);
+  }
+
+  String coreMetrics(int index) throws Exception {
+    return get(URI.create(
+        "http://127.0.0.1:" + cores.get(index).metricsAddress().getPort() + "/metrics"));
   }
 
   /** An edge's /metrics. */
@@ -411,7 +436,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
       sendChannel.shutdownNow();
     }
     edges.forEach(EdgeServer::close);
-    core.close();
+    cores.stream().filter(Objects::nonNull).forEach(CoreServer::close);
     if (ownRedis) {
       redis.close();
     }

@@ -7,7 +7,9 @@ import io.homing.core.QueueLimits;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
 import io.homing.core.send.FullQueues;
-import io.homing.store.OfflineStore;
+import io.homing.core.state.Changelog;
+import io.homing.core.state.PartitionStores;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Collection;
@@ -15,9 +17,11 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -36,24 +40,25 @@ import org.slf4j.LoggerFactory;
  * The consumer loop of a core instance: one consumer over {@code outbound} and
  * {@code delivery-events}, co-partitioned by the range assignor, so partition p of both topics
  * — every message and event of the users hashed to p — is applied by the same instance, on this
- * one thread, in log order.
+ * one thread, in log order, to partition p's store.
  *
- * <p>Per poll: apply to the store (one atomic write with the applied offsets), dispatch, then
- * resend what devices left unacked too long (the poll returns at least every 100 ms); about once a
- * second, delete messages whose TTL ended.
- * Kafka offsets are committed after the store holds the records, at most every 200 ms; on a
- * restart, the consumer resumes after the store's applied offsets, so records are never applied
- * twice.
+ * <p>When partitions are assigned, their stores are restored from the changelog first; the
+ * consumer then resumes after each store's applied offset. Per poll: apply (changelog and
+ * consumer offsets in one transaction, then the local stores), dispatch, then resend what devices
+ * left unacked too long (the poll returns at least every 100 ms); about once a second, delete
+ * messages whose TTL ended. Records are never applied twice, by this instance or the next owner
+ * of their partition.
  */
 public final class DeliveryPipeline implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DeliveryPipeline.class);
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
-  private static final Duration COMMIT_INTERVAL = Duration.ofMillis(200);
   private static final Duration EXPIRY_INTERVAL = Duration.ofSeconds(1);
   /** How long the group waits for a silent instance before giving its partitions to others. */
   private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(15);
 
   private final KafkaConsumer<String, byte[]> consumer;
+  private final PartitionStores stores;
+  private final Changelog changelog;
   private final RecordApplier applier;
   private final Dispatcher dispatcher;
   private final FullQueues fullQueues;
@@ -62,8 +67,7 @@ public final class DeliveryPipeline implements AutoCloseable {
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
-  private final Map<TopicPartition, OffsetAndMetadata> pendingCommit = new HashMap<>();
-  private long lastCommitNanos;
+  private final AtomicInteger owned = new AtomicInteger();
   private volatile boolean running = true;
 
   public DeliveryPipeline(
@@ -71,7 +75,8 @@ public final class DeliveryPipeline implements AutoCloseable {
       Topics topics,
       String groupId,
       String clientId,
-      OfflineStore store,
+      PartitionStores stores,
+      Changelog changelog,
       Duration defaultTtl,
       DeliveryPolicy policy,
       QueueLimits limits,
@@ -96,11 +101,16 @@ public final class DeliveryPipeline implements AutoCloseable {
     this.consumer =
         new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
     this.topics = topics;
+    this.stores = stores;
+    this.changelog = changelog;
     this.applier =
-        new RecordApplier(store, topics, defaultTtl, policy.dedupWindow(), limits, devices,
-            meters);
+        new RecordApplier(stores, changelog, topics, defaultTtl, policy.dedupWindow(), limits,
+            devices, meters);
     this.fullQueues = fullQueues;
-    this.dispatcher = new Dispatcher(store, presence, edges, policy, System::nanoTime, meters);
+    this.dispatcher = new Dispatcher(stores, presence, edges, policy, System::nanoTime, meters);
+    Gauge.builder("homing.partitions.owned", owned, AtomicInteger::get)
+        .description("Partitions whose queues this instance holds and delivers")
+        .register(meters);
     this.thread = new Thread(this::run, "delivery-pipeline");
   }
 
@@ -123,8 +133,7 @@ public final class DeliveryPipeline implements AutoCloseable {
       while (running) {
         ConsumerRecords<String, byte[]> records = consumer.poll(POLL_TIMEOUT);
         if (!records.isEmpty()) {
-          AppliedBatch applied = applier.apply(records);
-          pendingCommit.putAll(nextOffsets(records));
+          AppliedBatch applied = applier.apply(records, consumer.groupMetadata());
           if (!applied.full.isEmpty()) {
             fullQueues.mark(applied.full);
           }
@@ -132,7 +141,6 @@ public final class DeliveryPipeline implements AutoCloseable {
         }
         dispatcher.resendOverdue();
         expireIfDue();
-        commitIfDue();
       }
     } catch (WakeupException e) {
       // close() asked us to stop
@@ -141,25 +149,14 @@ public final class DeliveryPipeline implements AutoCloseable {
       failed.complete(e);
     } finally {
       try {
-        commitPending();
-        consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+        // Leave the group: the other instances take the partitions over now, not after the
+        // session timeout. (A crash leaves no time for this; static membership then lets a
+        // restarted instance take its partitions back within the session timeout.)
+        consumer.close(CloseOptions.timeout(Duration.ofSeconds(5))
+            .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
       } finally {
         stopped.countDown();
       }
-    }
-  }
-
-  /**
-   * Commits applied offsets at most every {@link #COMMIT_INTERVAL}: the store's applied offsets
-   * are what a restart resumes from, so Kafka's committed offsets only need to follow, and a
-   * commit per poll would cost the broker a write per poll.
-   */
-  private void commitIfDue() {
-    if (!pendingCommit.isEmpty()
-        && System.nanoTime() - lastCommitNanos >= COMMIT_INTERVAL.toNanos()) {
-      consumer.commitAsync(new HashMap<>(pendingCommit), null);
-      pendingCommit.clear();
-      lastCommitNanos = System.nanoTime();
     }
   }
 
@@ -168,52 +165,38 @@ public final class DeliveryPipeline implements AutoCloseable {
     long now = System.nanoTime();
     if (now >= nextExpiryNanos) {
       nextExpiryNanos = now + EXPIRY_INTERVAL.toNanos();
-      int expired = applier.expire(System.currentTimeMillis());
+      int expired = applier.expire(System.currentTimeMillis(), consumer.groupMetadata());
       if (expired > 0) {
         log.debug("expired {} messages", expired);
       }
     }
   }
 
-  private void commitPending() {
-    if (!pendingCommit.isEmpty()) {
-      try {
-        consumer.commitSync(new HashMap<>(pendingCommit), Duration.ofSeconds(5));
-      } catch (RuntimeException e) {
-        log.warn("cannot commit offsets on the way out: {}", e.toString());
-      }
-      pendingCommit.clear();
-    }
-  }
-
-  private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(
-      ConsumerRecords<String, byte[]> records) {
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    for (TopicPartition tp : records.partitions()) {
-      var list = records.records(tp);
-      long last = list.get(list.size() - 1).offset();
-      offsets.put(tp, new OffsetAndMetadata(last + 1));
-    }
-    return offsets;
-  }
-
-  /** Resumes each newly owned partition after the store's applied offset. */
+  /**
+   * Restores the stores of newly owned partitions from the changelog and resumes each partition
+   * after its store's applied offset; closes the stores of partitions given up.
+   */
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      // Read first: a read-committed consumer waits here until a transaction that a previous
+      // owner left open on these partitions is committed or aborted, so the restore below sees
+      // its outcome.
       Map<TopicPartition, OffsetAndMetadata> committed =
           partitions.isEmpty() ? Map.of() : consumer.committed(new HashSet<>(partitions));
+      new TreeSet<>(partitions.stream().map(TopicPartition::partition).toList())
+          .forEach(stores::open);
+      owned.set(stores.owned().size());
       for (TopicPartition tp : partitions) {
         long applied = applier.appliedOffset(tp);
         OffsetAndMetadata groupOffset = committed.get(tp);
         if (groupOffset != null && groupOffset.offset() > applied + 1) {
-          // Another store applied this partition further (another instance, or this one before
-          // its disk was lost): applying from here would assign its users' seqs a second time.
+          // The group's offsets and the changelog are committed in one transaction: the store
+          // restored from the changelog should hold exactly what the group consumed.
           throw new IllegalStateException("partition " + tp + " was applied up to offset "
-              + (groupOffset.offset() - 1) + " but this store holds it only up to " + applied
-              + ": its queues live in another store, and moving them (changelog failover) is "
-              + "not built. Refusing to assign seqs twice; run one core per deployment, or "
-              + "restore this core's data folder");
+              + (groupOffset.offset() - 1) + " but its store, restored from "
+              + topics.storeChangelog() + ", holds it only up to " + applied + ": the changelog "
+              + "lost records (deleted or recreated?). Refusing to assign seqs twice");
         }
         if (applied >= 0) {
           consumer.seek(tp, applied + 1);
@@ -224,8 +207,10 @@ public final class DeliveryPipeline implements AutoCloseable {
 
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      commitPending();
       partitions.forEach(applier::forget);
+      new TreeSet<>(partitions.stream().map(TopicPartition::partition).toList())
+          .forEach(stores::close);
+      owned.set(stores.owned().size());
       dispatcher.reset();
     }
   }
@@ -240,6 +225,7 @@ public final class DeliveryPipeline implements AutoCloseable {
       return;
     }
     consumer.wakeup();
+    changelog.wakeup();
     try {
       if (!stopped.await(10, TimeUnit.SECONDS)) {
         log.warn("delivery pipeline did not stop within 10 s");

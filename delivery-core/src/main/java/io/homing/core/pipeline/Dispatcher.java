@@ -8,6 +8,7 @@ import io.homing.core.DeliveryPolicy;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
 import io.homing.core.routing.PresenceResolver.Route;
+import io.homing.core.state.PartitionStores;
 import io.homing.store.OfflineStore;
 import io.homing.store.StoredMessage;
 import io.micrometer.core.instrument.Counter;
@@ -58,7 +59,7 @@ final class Dispatcher {
   /** A stream's ack deadline, queued; stale once the stream moved its deadline or was replaced. */
   private record Deadline(long at, DeviceStreams.Stream stream) {}
 
-  private final OfflineStore store;
+  private final PartitionStores stores;
   private final PresenceResolver presence;
   private final EdgeClients edges;
   private final DeliveryPolicy policy;
@@ -69,9 +70,9 @@ final class Dispatcher {
   private final Counter redelivered;
   private final Counter disconnected;
 
-  Dispatcher(OfflineStore store, PresenceResolver presence, EdgeClients edges,
+  Dispatcher(PartitionStores stores, PresenceResolver presence, EdgeClients edges,
       DeliveryPolicy policy, LongSupplier nanoClock, MeterRegistry meters) {
-    this.store = store;
+    this.stores = stores;
     this.presence = presence;
     this.edges = edges;
     this.policy = policy;
@@ -133,7 +134,8 @@ final class Dispatcher {
               .forEach(
                   (device, route) -> {
                     if (streams.get(user, device) == null) {
-                      long cursor = store.userState(user).getDeviceAckedOrDefault(device, 0L);
+                      long cursor = stores.forUser(user).userState(user)
+                          .getDeviceAckedOrDefault(device, 0L);
                       openStream(user, device, route.nodeId(), route.connectionId(), cursor,
                           outbox);
                     }
@@ -253,6 +255,7 @@ final class Dispatcher {
    * marks it {@code behind} when the window stopped it, so that acks drain it further.
    */
   private void drain(DeviceStreams.Stream stream, Outbox outbox) {
+    OfflineStore store = stores.forUser(stream.userId);
     while (true) {
       long room = policy.inflightWindow() - stream.inFlight();
       if (room <= 0) {

@@ -9,6 +9,8 @@ import io.homing.api.v1.OutboundMessage;
 import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
 import io.homing.core.pipeline.AppliedBatch.Kind;
+import io.homing.core.state.Changelog;
+import io.homing.core.state.PartitionStores;
 import io.homing.store.OfflineStore;
 import io.homing.store.StoreBatch;
 import io.homing.store.v1.UserState;
@@ -18,19 +20,24 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Applies a poll batch of {@code outbound} and {@code delivery-events} records to the offline
- * store in one atomic write, together with each partition's applied offset. A record at or below
- * its partition's applied offset was applied before a restart and is skipped, so seqs are assigned
- * exactly once. A message whose id was accepted for the same user within the dedup window is
- * dropped; the window is measured in record timestamps, so a replay decides the same way. A record that cannot be applied (undecodable, or keyed by another user than it
- * names) is logged and skipped: retrying it could never succeed.
+ * stores of their partitions — one batch per partition, with the partition's applied offsets —
+ * written to the {@link Changelog} in one transaction with the consumer offsets, then to the local
+ * stores. A record at or below its partition's applied offset was applied before a restart and is
+ * skipped, so seqs are assigned exactly once. A message whose id was accepted for the same user
+ * within the dedup window is dropped; the window is measured in record timestamps, so a replay
+ * decides the same way. A record that cannot be applied (undecodable, keyed by another user than
+ * it names, or in another partition than its key's) is logged and skipped: retrying it could
+ * never succeed.
  */
 final class RecordApplier {
   private static final Logger log = LoggerFactory.getLogger(RecordApplier.class);
@@ -42,15 +49,19 @@ final class RecordApplier {
   /** Bounds the work of one expiry sweep; the rest goes in the next. */
   static final int MAX_EXPIRED_PER_SWEEP = 10_000;
 
-  private final OfflineStore store;
+  private final PartitionStores stores;
+  private final Changelog changelog;
   private final String outboundTopic;
   private final long defaultTtlMs;
   private final long dedupWindowMs;
   private final Map<TopicPartition, Long> applied = new HashMap<>();
   /** The newest record timestamp applied: ids are judged, and expired, in record time. */
   private long newestRecordMs;
-  /** Where the last sweep of old message ids stopped, and when one last started from the oldest. */
-  private long idSweptThroughMs;
+  /**
+   * Per partition, where the last sweep of old message ids stopped; and when one last started
+   * from the oldest.
+   */
+  private final Map<Integer, Long> idSweptThroughMs = new HashMap<>();
   private long lastFullIdSweepMs;
   private final Counter accepted;
   private final Counter duplicates;
@@ -62,9 +73,10 @@ final class RecordApplier {
   private final DeviceLimits devices;
   private final MeterRegistry meters;
 
-  RecordApplier(OfflineStore store, Topics topics, Duration defaultTtl, Duration dedupWindow,
-      QueueLimits limits, DeviceLimits devices, MeterRegistry meters) {
-    this.store = store;
+  RecordApplier(PartitionStores stores, Changelog changelog, Topics topics, Duration defaultTtl,
+      Duration dedupWindow, QueueLimits limits, DeviceLimits devices, MeterRegistry meters) {
+    this.stores = stores;
+    this.changelog = changelog;
     this.outboundTopic = topics.outbound();
     this.defaultTtlMs = defaultTtl.toMillis();
     this.dedupWindowMs = dedupWindow.toMillis();
@@ -89,28 +101,43 @@ final class RecordApplier {
         .register(meters);
   }
 
-  /** The offset of the last record applied on the partition, -1 when none. */
+  /**
+   * The offset of the last record applied on the partition, -1 when none. The partition's store
+   * must be open.
+   */
   long appliedOffset(TopicPartition partition) {
     return applied.computeIfAbsent(
-        partition, tp -> store.appliedOffset(tp.topic(), tp.partition()));
+        partition, tp -> store(tp.partition()).appliedOffset(tp.topic(), tp.partition()));
   }
 
   /** Forgets cached offsets of partitions this instance no longer owns. */
   void forget(TopicPartition partition) {
     applied.remove(partition);
+    idSweptThroughMs.remove(partition.partition());
   }
 
-  AppliedBatch apply(ConsumerRecords<String, byte[]> records) {
+  /**
+   * Applies the records; once this returns, the changelog and the local stores hold their
+   * changes. {@code group} is the consumer's group metadata, which fences an instance that no
+   * longer owns the partitions.
+   */
+  AppliedBatch apply(ConsumerRecords<String, byte[]> records, ConsumerGroupMetadata group) {
     AppliedBatch result = new AppliedBatch();
     Map<TopicPartition, Long> offsets = new HashMap<>();
-    try (StoreBatch batch = store.newBatch()) {
+    Map<Integer, StoreBatch> batches = new HashMap<>();
+    try {
       for (TopicPartition partition : records.partitions()) {
         long appliedOffset = appliedOffset(partition);
+        StoreBatch batch = batches.computeIfAbsent(partition.partition(),
+            p -> store(p).newBatch());
         for (ConsumerRecord<String, byte[]> record : records.records(partition)) {
           if (record.offset() <= appliedOffset) {
             continue;
           }
-          if (outboundTopic.equals(record.topic())) {
+          if (record.key() != null && stores.partitionOf(record.key()) != record.partition()) {
+            skip(record, "key '" + abbreviate(record.key()) + "' belongs in partition "
+                + stores.partitionOf(record.key()) + " (Kafka's default partitioner)");
+          } else if (outboundTopic.equals(record.topic())) {
             applyOutbound(batch, record, result);
           } else {
             applyEvent(batch, record, result);
@@ -122,11 +149,25 @@ final class RecordApplier {
       if (offsets.isEmpty()) {
         return result;
       }
-      offsets.forEach((tp, offset) -> batch.appliedOffset(tp.topic(), tp.partition(), offset));
-      batch.commit();
+      offsets.forEach((tp, offset) ->
+          batches.get(tp.partition()).appliedOffset(tp.topic(), tp.partition(), offset));
+      Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
+      offsets.forEach((tp, offset) -> next.put(tp, new OffsetAndMetadata(offset + 1)));
+      changelog.write(batches, next, group);
+      batches.values().forEach(StoreBatch::commit);
+    } finally {
+      batches.values().forEach(StoreBatch::close);
     }
     applied.putAll(offsets);
     return result;
+  }
+
+  private OfflineStore store(int partition) {
+    OfflineStore store = stores.get(partition);
+    if (store == null) {
+      throw new IllegalStateException("partition " + partition + " is not open here");
+    }
+    return store;
   }
 
   private void applyOutbound(
@@ -207,32 +248,55 @@ final class RecordApplier {
   }
 
   /**
-   * Deletes messages whose TTL ended, and forgets message ids older than the dedup window, in a
-   * batch of its own; returns how many messages expired. Ids are forgotten in record time (the
-   * newest record applied, minus the window), so a replay judges duplicates as the first run did;
-   * each sweep continues where the last stopped, and every ten minutes one starts from the
-   * oldest, for ids that arrived with older timestamps.
+   * Deletes messages whose TTL ended, and forgets message ids older than the dedup window, in
+   * every owned store, in one changelog transaction of its own; returns how many messages
+   * expired. Ids are forgotten in record time (the newest record applied, minus the window), so a
+   * replay judges duplicates as the first run did; each sweep continues where the last stopped,
+   * and every ten minutes one starts from the oldest, for ids that arrived with older timestamps.
    */
-  int expire(long nowMs) {
-    try (StoreBatch batch = store.newBatch()) {
-      Map<String, Integer> expired = batch.expireMessages(nowMs, MAX_EXPIRED_PER_SWEEP);
-      if (dedupWindowMs > 0 && newestRecordMs > 0) {
-        long before = newestRecordMs - dedupWindowMs;
-        boolean full = nowMs - lastFullIdSweepMs >= FULL_ID_SWEEP_EVERY_MS;
-        if (full) {
-          lastFullIdSweepMs = nowMs;
-        }
-        int removed = batch.expireIds(full ? 0 : idSweptThroughMs, before,
-            MAX_IDS_EXPIRED_PER_SWEEP);
-        if (removed < MAX_IDS_EXPIRED_PER_SWEEP) {
-          idSweptThroughMs = Math.max(idSweptThroughMs, before);
+  int expire(long nowMs, ConsumerGroupMetadata group) {
+    boolean sweepIds = dedupWindowMs > 0 && newestRecordMs > 0;
+    long idsBefore = newestRecordMs - dedupWindowMs;
+    boolean fullIdSweep = sweepIds && nowMs - lastFullIdSweepMs >= FULL_ID_SWEEP_EVERY_MS;
+    if (fullIdSweep) {
+      lastFullIdSweepMs = nowMs;
+    }
+    Map<Integer, StoreBatch> batches = new HashMap<>();
+    Map<Integer, Long> sweptThrough = new HashMap<>();
+    int total = 0;
+    try {
+      for (Map.Entry<Integer, OfflineStore> owned : stores.owned().entrySet()) {
+        int partition = owned.getKey();
+        StoreBatch batch = owned.getValue().newBatch();
+        batches.put(partition, batch);
+        Map<String, Integer> expired = batch.expireMessages(nowMs, MAX_EXPIRED_PER_SWEEP);
+        total += expired.values().stream().mapToInt(Integer::intValue).sum();
+        if (sweepIds) {
+          long from = fullIdSweep ? 0 : idSweptThroughMs.getOrDefault(partition, 0L);
+          if (batch.expireIds(from, idsBefore, MAX_IDS_EXPIRED_PER_SWEEP)
+              < MAX_IDS_EXPIRED_PER_SWEEP) {
+            sweptThrough.put(partition, Math.max(from, idsBefore));
+          }
         }
       }
-      batch.commit();
-      int total = expired.values().stream().mapToInt(Integer::intValue).sum();
-      this.expired.increment(total);
-      return total;
+      Map<Integer, StoreBatch> changed = new HashMap<>(batches);
+      changed.values().removeIf(batch -> batch.seal().isEmpty());
+      if (!changed.isEmpty()) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        applied.forEach((tp, offset) -> {
+          if (offset >= 0 && changed.containsKey(tp.partition())) {
+            offsets.put(tp, new OffsetAndMetadata(offset + 1));
+          }
+        });
+        changelog.write(changed, offsets, group);
+        changed.values().forEach(StoreBatch::commit);
+      }
+    } finally {
+      batches.values().forEach(StoreBatch::close);
     }
+    idSweptThroughMs.putAll(sweptThrough);
+    this.expired.increment(total);
+    return total;
   }
 
   private void applyEvent(

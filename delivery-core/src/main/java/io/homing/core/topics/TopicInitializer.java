@@ -1,8 +1,10 @@
 package io.homing.core.topics;
 
 import io.homing.api.Topics;
+import io.homing.core.state.PartitionStores;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,6 +17,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -22,10 +25,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates {@code outbound} and {@code delivery-events} when missing, and refuses to start when
- * they are not co-partitioned: with different partition counts a user's events would be applied
- * by another thread than the user's messages. Returns once every partition's leader answers, so
- * nothing is produced to a partition its broker has not opened yet (see {@link #awaitLeaders}).
+ * Creates {@code outbound}, {@code delivery-events} and core's {@code store-changelog} (compacted)
+ * when missing, and refuses to start when they are not co-partitioned: with different partition
+ * counts a user's events would be applied by another thread than the user's messages, and
+ * partition p's store would not be logged in changelog partition p. Returns once every
+ * partition's leader answers, so nothing is produced to a partition its broker has not opened yet
+ * (see {@link #awaitLeaders}).
  */
 public final class TopicInitializer {
   private static final Logger log = LoggerFactory.getLogger(TopicInitializer.class);
@@ -75,16 +80,29 @@ public final class TopicInitializer {
     }
   }
 
-  public static void ensureTopics(
+  /** The changelog's topic configuration: compacted; tombstones kept as long as stores rely on. */
+  private static final Map<String, String> CHANGELOG_CONFIG = Map.of(
+      TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+      TopicConfig.DELETE_RETENTION_MS_CONFIG,
+      Long.toString(PartitionStores.TOMBSTONE_RETENTION.toMillis()));
+
+  /**
+   * Ensures the topics exist and are co-partitioned; returns their partition count.
+   *
+   * @param partitions partition count of topics created here
+   */
+  public static int ensureTopics(
       String bootstrapServers, Topics topics, int partitions, short replication) {
-    List<String> names = List.of(topics.outbound(), topics.deliveryEvents());
+    List<String> names =
+        List.of(topics.outbound(), topics.deliveryEvents(), topics.storeChangelog());
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
       Set<String> existing = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
       List<NewTopic> missing = new ArrayList<>();
       for (String name : names) {
         if (!existing.contains(name)) {
-          missing.add(new NewTopic(name, partitions, replication));
+          NewTopic topic = new NewTopic(name, partitions, replication);
+          missing.add(name.equals(topics.storeChangelog()) ? topic.configs(CHANGELOG_CONFIG) : topic);
         }
       }
       if (!missing.isEmpty()) {
@@ -101,15 +119,14 @@ public final class TopicInitializer {
         }
       }
       Map<String, TopicDescription> described = describe(admin, names);
-      int outbound = described.get(topics.outbound()).partitions().size();
-      int events = described.get(topics.deliveryEvents()).partitions().size();
-      if (outbound != events) {
-        throw new IllegalStateException(
-            "topics are not co-partitioned: " + topics.outbound() + " has " + outbound
-                + " partitions, " + topics.deliveryEvents() + " has " + events
-                + " (expected: equal)");
+      Map<String, Integer> counts = new LinkedHashMap<>();
+      names.forEach(name -> counts.put(name, described.get(name).partitions().size()));
+      if (counts.values().stream().distinct().count() > 1) {
+        throw new IllegalStateException("topics are not co-partitioned: partition counts "
+            + counts + " (expected: equal)");
       }
       awaitLeaders(admin, described);
+      return counts.get(topics.outbound());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);
