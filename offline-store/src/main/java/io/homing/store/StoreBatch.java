@@ -98,6 +98,21 @@ public final class StoreBatch implements AutoCloseable {
     } catch (RocksDBException e) {
       throw new StoreException("cannot drop messages of user " + userId, e);
     }
+    // Then what this batch appended itself, oldest first, so the caps hold within a batch too.
+    TreeMap<Long, Pending> pending = pendingMessages.getOrDefault(userId, new TreeMap<>());
+    while (!pending.isEmpty() && (state.getQueuedCount() + count > maxCount
+        || state.getQueuedBytes() + bytes > maxBytes)) {
+      Map.Entry<Long, Pending> oldest = pending.pollFirstEntry();
+      byte[] key = Keys.message(userId, oldest.getKey());
+      delete(store.messages, key);
+      if (oldest.getValue().expiresAt() > 0) {
+        delete(store.expiry, Keys.expiry(oldest.getValue().expiresAt(), key));
+      }
+      state.setQueuedCount(state.getQueuedCount() - 1)
+          .setQueuedBytes(state.getQueuedBytes() - oldest.getValue().size())
+          .setPurgedThrough(oldest.getKey());
+      dropped++;
+    }
     return dropped;
   }
 

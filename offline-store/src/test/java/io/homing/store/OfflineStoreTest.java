@@ -250,6 +250,24 @@ class OfflineStoreTest {
   }
 
   @Test
+  void dropOldestHoldsTheCapWithinOneBatchToo() {
+    try (StoreBatch batch = store.newBatch()) {
+      for (int i = 1; i <= 5; i++) {
+        if (batch.userState("alice").getQueuedCount() + 1 > 3) {
+          assertThat(batch.dropOldest("alice", 1, 10, 3, Long.MAX_VALUE)).isEqualTo(1);
+        }
+        batch.append("alice", expiring("m" + i, 60_000));
+      }
+      batch.commit();
+    }
+    assertThat(store.readAfter("alice", 0, 10)).extracting(StoredMessage::seq)
+        .containsExactly(3L, 4L, 5L);
+    assertThat(store.userState("alice").getQueuedCount()).isEqualTo(3);
+    assertThat(store.userState("alice").getPurgedThrough()).isEqualTo(2);
+    assertThat(entries(store.expiry)).hasSize(3);
+  }
+
+  @Test
   void expiringRemovesMessagesWhoseTtlEndedAndSkipsAckedOnes() {
     try (StoreBatch batch = store.newBatch()) {
       batch.append("alice", message("short").toBuilder().setCreatedAtMs(1_000).setTtlMs(1_000)
