@@ -43,8 +43,10 @@ class LoadTestSmokeIT {
 
   @Test
   void throughputScenarioStepsTheRate() throws IOException {
+    // Mechanics, not performance: a cold JVM on a busy machine may well take 100 ms.
     JsonNode report = run("throughput", "--users", "10", "--start-rate", "100", "--factor", "2",
-        "--max-rate", "200", "--step-seconds", "1", "--warmup-seconds", "1");
+        "--max-rate", "200", "--max-p99-ms", "10000", "--step-seconds", "1",
+        "--warmup-seconds", "1");
 
     assertThat(report.at("/results/steps")).hasSize(2);
     assertThat(report.at("/results/sustainable_per_s").asLong()).isPositive();

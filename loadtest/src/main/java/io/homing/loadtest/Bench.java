@@ -18,9 +18,6 @@ import org.apache.kafka.common.TopicPartition;
 
 /** The scenarios, as methods a command or a test can call. */
 final class Bench {
-  /** A step passes while its p99 stays under this and delivery keeps up. */
-  static final double MAX_P99_MILLIS = 100;
-
   private final Target target;
 
   Bench(Target target) {
@@ -92,11 +89,11 @@ final class Bench {
   }
 
   /**
-   * Steps the rate up by {@code factor} until a step's p99 passes 100 ms or delivery falls
-   * behind; the highest passing step's delivered rate is the sustainable rate.
+   * Steps the rate up by {@code factor} until a step's p99 passes {@code maxP99Millis} or
+   * delivery falls behind; the highest passing step's delivered rate is the sustainable rate.
    */
   Report throughput(String name, boolean baseline, int userCount, double startRate, double factor,
-      double maxRate, Duration step, Duration warmup) throws Exception {
+      double maxRate, double maxP99Millis, Duration step, Duration warmup) throws Exception {
     String[] users = target.users(userCount);
     DeliveryRecorder recorder = new DeliveryRecorder(userCount);
     List<Map<String, Object>> steps = new ArrayList<>();
@@ -121,7 +118,7 @@ final class Bench {
         double delivered = (recorder.received() - receivedBefore) / (double) step.toSeconds();
         double p99 = h.getTotalCount() == 0 ? Double.MAX_VALUE
             : h.getValueAtPercentile(99) / 1000.0;
-        boolean pass = p99 <= MAX_P99_MILLIS && behind <= Math.max(10, sentInStep / 100);
+        boolean pass = p99 <= maxP99Millis && behind <= Math.max(10, sentInStep / 100);
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("target_per_s", Math.round(rate));
         s.put("delivered_per_s", Math.round(delivered));
@@ -143,6 +140,7 @@ final class Bench {
           .parameter("users", userCount)
           .parameter("start_rate_per_s", startRate)
           .parameter("factor", factor)
+          .parameter("max_p99_ms", maxP99Millis)
           .parameter("step_seconds", step.toSeconds())
           .parameter("warmup_seconds", warmup.toSeconds())
           .parameter("payload_bytes", target.payloadBytes)

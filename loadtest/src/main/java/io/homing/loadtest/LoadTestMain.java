@@ -77,6 +77,10 @@ public final class LoadTestMain {
 
     @Option(names = "--max-rate", defaultValue = "200000") double maxRate;
 
+    @Option(names = "--max-p99-ms", defaultValue = "100",
+        description = "A step passes while its p99 stays at or under this (and delivery keeps up).")
+    double maxP99Millis;
+
     @Option(names = "--step-seconds", defaultValue = "10") int stepSeconds;
 
     @Option(names = "--warmup-seconds", defaultValue = "20",
@@ -85,7 +89,8 @@ public final class LoadTestMain {
   }
 
   @Command(name = "throughput", mixinStandardHelpOptions = true,
-      description = "Step the publish rate up until p99 passes 100 ms or delivery falls behind.")
+      description = "Step the publish rate up until p99 passes --max-p99-ms (100) or delivery "
+          + "falls behind.")
   static final class Throughput implements Callable<Integer> {
     @Mixin Target target;
     @Mixin Stepping s;
@@ -93,7 +98,7 @@ public final class LoadTestMain {
     @Override
     public Integer call() throws Exception {
       return publish(target, new Bench(target).throughput("throughput", false, s.users,
-          s.startRate, s.factor, s.maxRate, Duration.ofSeconds(s.stepSeconds),
+          s.startRate, s.factor, s.maxRate, s.maxP99Millis, Duration.ofSeconds(s.stepSeconds),
           Duration.ofSeconds(s.warmup)));
     }
   }
@@ -156,7 +161,8 @@ public final class LoadTestMain {
       Bench bench = new Bench(target);
       return publish(target,
           bench.throughput("kafka-baseline-throughput", true, s.users, s.startRate, s.factor,
-              s.maxRate, Duration.ofSeconds(s.stepSeconds), Duration.ofSeconds(s.warmup)),
+              s.maxRate, s.maxP99Millis, Duration.ofSeconds(s.stepSeconds),
+              Duration.ofSeconds(s.warmup)),
           bench.latency("kafka-baseline-latency", true, s.users, rate,
               Duration.ofSeconds(s.warmup), Duration.ofSeconds(seconds)));
     }
@@ -185,9 +191,9 @@ public final class LoadTestMain {
       Duration step = Duration.ofSeconds(s.stepSeconds);
       Duration warmup = Duration.ofSeconds(s.warmup);
       Report kafkaMax = bench.throughput("kafka-baseline-throughput", true, s.users, s.startRate,
-          s.factor, s.maxRate, step, warmup);
+          s.factor, s.maxRate, s.maxP99Millis, step, warmup);
       Report homingMax = bench.throughput("throughput", false, s.users, s.startRate, s.factor,
-          s.maxRate, step, warmup);
+          s.maxRate, s.maxP99Millis, step, warmup);
       long homingRate = (long) homingMax.results.get("sustainable_per_s");
       double half = Math.max(100, homingRate / 2.0);
       Report kafkaLatency = bench.latency("kafka-baseline-latency", true, s.users, half,
