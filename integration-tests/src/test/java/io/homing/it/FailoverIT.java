@@ -40,29 +40,29 @@ class FailoverIT {
 
     cluster.stopCore(1);
     awaitOwned(0, 4);
-    sendToAll("after core-1 left");
-    for (Inbox inbox : inboxes) {
-      assertThat(inbox.take(1, Duration.ofSeconds(30)))
-          .extracting(Inbox.Received::seq, Inbox.Received::text)
-          .containsExactly(org.assertj.core.groups.Tuple.tuple(4L, "after core-1 left"));
-    }
+    sendToAllAndExpect(inboxes, 4, "after core-1 left");
     assertThat(TestCluster.metric(cluster.coreMetrics(0), "homing_changelog_restored_total"))
         .as("core-0 rebuilt core-1's partitions from the changelog").isGreaterThan(0);
 
     cluster.startCore(1);
     awaitOwned(0, 2);
     awaitOwned(1, 2);
-    sendToAll("after core-1 came back");
-    for (Inbox inbox : inboxes) {
-      assertThat(inbox.take(1, Duration.ofSeconds(30)))
-          .extracting(Inbox.Received::seq, Inbox.Received::text)
-          .containsExactly(org.assertj.core.groups.Tuple.tuple(5L, "after core-1 came back"));
-    }
+    sendToAllAndExpect(inboxes, 5, "after core-1 came back");
     assertThat(TestCluster.metric(cluster.coreMetrics(1), "homing_changelog_restored_total"))
         .as("core-1 caught its kept stores up with what core-0 changed").isGreaterThan(0);
     Thread.sleep(1_000);
     for (Inbox inbox : inboxes) {
       assertThat(inbox.pending()).as("nothing delivered twice").isZero();
+    }
+  }
+
+  /** Sends {@code text} to every user; each must receive it next, as {@code seq}. */
+  private void sendToAllAndExpect(List<Inbox> inboxes, long seq, String text) throws Exception {
+    sendToAll(text);
+    for (Inbox inbox : inboxes) {
+      assertThat(inbox.take(1, Duration.ofSeconds(30)))
+          .extracting(Inbox.Received::seq, Inbox.Received::text)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple(seq, text));
     }
   }
 
