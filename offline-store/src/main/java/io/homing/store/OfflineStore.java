@@ -167,9 +167,9 @@ public final class OfflineStore implements AutoCloseable {
 
   /**
    * Applies changes read from the store's changelog, in log order, and records that the changelog
-   * is applied up to {@code nextOffset} (exclusive) as of {@code atMs}, in one atomic write. The indexes by time are
-   * derived from the values: a restored message expires when its TTL ends, a restored message id
-   * is forgotten after its window, as in the store that logged them.
+   * is applied up to {@code nextOffset} (exclusive) as of {@code atMs}, in one atomic write. The
+   * indexes by time are derived from the values: a restored message expires when its TTL ends, a
+   * restored message id is forgotten after its window, as in the store that logged them.
    */
   public void restore(List<StoreChange> changes, long nextOffset, long atMs) {
     Map<ByteBuffer, byte[]> restoredMessages = new HashMap<>();

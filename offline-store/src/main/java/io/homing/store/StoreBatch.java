@@ -103,14 +103,8 @@ public final class StoreBatch implements AutoCloseable {
     while (!pending.isEmpty() && (state.getQueuedCount() + count > maxCount
         || state.getQueuedBytes() + bytes > maxBytes)) {
       Map.Entry<Long, Pending> oldest = pending.pollFirstEntry();
-      byte[] key = Keys.message(userId, oldest.getKey());
-      delete(store.messages, key);
-      if (oldest.getValue().expiresAt() > 0) {
-        delete(store.expiry, Keys.expiry(oldest.getValue().expiresAt(), key));
-      }
-      state.setQueuedCount(state.getQueuedCount() - 1)
-          .setQueuedBytes(state.getQueuedBytes() - oldest.getValue().size())
-          .setPurgedThrough(oldest.getKey());
+      deletePending(userId, oldest.getKey(), oldest.getValue(), state);
+      state.setPurgedThrough(oldest.getKey());
       dropped++;
     }
     return dropped;
@@ -343,15 +337,7 @@ public final class StoreBatch implements AutoCloseable {
     TreeMap<Long, Pending> pending = pendingMessages.get(userId);
     if (pending != null) {
       var acked = pending.subMap(state.getPurgedThrough(), false, minAcked, true);
-      acked.forEach((seq, message) -> {
-        state.setQueuedCount(state.getQueuedCount() - 1)
-            .setQueuedBytes(state.getQueuedBytes() - message.size());
-        byte[] key = Keys.message(userId, seq);
-        delete(store.messages, key);
-        if (message.expiresAt() > 0) {
-          delete(store.expiry, Keys.expiry(message.expiresAt(), key));
-        }
-      });
+      acked.forEach((seq, message) -> deletePending(userId, seq, message, state));
       acked.clear();
     }
     state.setPurgedThrough(minAcked);
@@ -376,6 +362,17 @@ public final class StoreBatch implements AutoCloseable {
     if (expiresAt > 0) {
       delete(store.expiry, Keys.expiry(expiresAt, key));
     }
+  }
+
+  /** Deletes a message this batch appended, its entry in the index by TTL, and its count. */
+  private void deletePending(String userId, long seq, Pending message, UserState.Builder state) {
+    byte[] key = Keys.message(userId, seq);
+    delete(store.messages, key);
+    if (message.expiresAt() > 0) {
+      delete(store.expiry, Keys.expiry(message.expiresAt(), key));
+    }
+    state.setQueuedCount(state.getQueuedCount() - 1)
+        .setQueuedBytes(state.getQueuedBytes() - message.size());
   }
 
   /** When the message's TTL ends, in ms since the epoch; 0 when it has none. */

@@ -172,6 +172,11 @@ public final class DeliveryPipeline implements AutoCloseable {
     }
   }
 
+  /** The partition numbers — the stores — of topic partitions, in order, each once. */
+  private static TreeSet<Integer> numbers(Collection<TopicPartition> partitions) {
+    return new TreeSet<>(partitions.stream().map(TopicPartition::partition).toList());
+  }
+
   /**
    * Restores the stores of newly owned partitions from the changelog and resumes each partition
    * after its store's applied offset; closes the stores of partitions given up.
@@ -184,8 +189,7 @@ public final class DeliveryPipeline implements AutoCloseable {
       // its outcome.
       Map<TopicPartition, OffsetAndMetadata> committed =
           partitions.isEmpty() ? Map.of() : consumer.committed(new HashSet<>(partitions));
-      new TreeSet<>(partitions.stream().map(TopicPartition::partition).toList())
-          .forEach(stores::open);
+      numbers(partitions).forEach(stores::open);
       owned.set(stores.owned().size());
       for (TopicPartition tp : partitions) {
         long applied = applier.appliedOffset(tp);
@@ -208,8 +212,7 @@ public final class DeliveryPipeline implements AutoCloseable {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       partitions.forEach(applier::forget);
-      new TreeSet<>(partitions.stream().map(TopicPartition::partition).toList())
-          .forEach(stores::close);
+      numbers(partitions).forEach(stores::close);
       owned.set(stores.owned().size());
       dispatcher.reset();
     }
