@@ -145,11 +145,8 @@ class DeliveryIT {
     connection.closed().get(10, TimeUnit.SECONDS);
     // The ack precedes the disconnect in the user's partition: once core dropped the stream,
     // the store holds the ack.
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (TestCluster.metric(cluster.coreMetrics(), "homing_device_streams") > 0) {
-      assertThat(System.nanoTime()).as("core saw the disconnect").isLessThan(deadline);
-      Thread.sleep(50);
-    }
+    assertThat(cluster.awaitCoreMetric(0, "homing_device_streams", streams -> streams == 0,
+        Duration.ofSeconds(15))).as("core saw the disconnect").isZero();
 
     cluster.stopCore();
     cluster.wipeCoreStore();

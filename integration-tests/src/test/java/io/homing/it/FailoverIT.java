@@ -79,13 +79,8 @@ class FailoverIT {
   }
 
   private void awaitOwned(int core, int partitions) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    double owned;
-    while ((owned = TestCluster.metric(cluster.coreMetrics(core), "homing_partitions_owned"))
-        != partitions) {
-      assertThat(System.nanoTime()).as("core-%d owns %d partitions, not %s", core, partitions,
-          owned).isLessThan(deadline);
-      Thread.sleep(100);
-    }
+    assertThat(cluster.awaitCoreMetric(core, "homing_partitions_owned",
+        owned -> owned == partitions, Duration.ofSeconds(30)))
+        .as("partitions core-%d owns", core).isEqualTo(partitions);
   }
 }

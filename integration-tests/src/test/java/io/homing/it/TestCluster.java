@@ -43,6 +43,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoublePredicate;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -311,11 +312,20 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
    * then (the last value read, if it never did).
    */
   double awaitCoreMetric(String series, double atLeast) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    double value = metric(coreMetrics(), series);
-    while (!(value >= atLeast) && System.nanoTime() < deadline) {
+    return awaitCoreMetric(0, series, value -> value >= atLeast, Duration.ofSeconds(15));
+  }
+
+  /**
+   * Waits up to {@code timeout} until core {@code index}'s {@code series} satisfies {@code done},
+   * and returns its value then (the last value read, if it never did).
+   */
+  double awaitCoreMetric(int index, String series, DoublePredicate done, Duration timeout)
+      throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    double value = metric(coreMetrics(index), series);
+    while (!done.test(value) && System.nanoTime() < deadline) {
       Thread.sleep(100);
-      value = metric(coreMetrics(), series);
+      value = metric(coreMetrics(index), series);
     }
     return value;
   }
