@@ -25,6 +25,7 @@ import java.util.Objects;
  * @param delivery acks, resends and idempotency
  * @param queues the caps of each user's queue
  * @param devices which devices of a user hold messages back
+ * @param commits how many pipelines, and how often they commit
  */
 public record CoreConfig(
     String instanceId,
@@ -42,7 +43,8 @@ public record CoreConfig(
     Duration defaultTtl,
     DeliveryPolicy delivery,
     QueueLimits queues,
-    DeviceLimits devices) {
+    DeviceLimits devices,
+    CommitPolicy commits) {
 
   /** Above this, a payload no longer fits comfortably in one Kafka record. */
   public static final int PAYLOAD_LIMIT = 900 * 1024;
@@ -74,6 +76,7 @@ public record CoreConfig(
     Objects.requireNonNull(delivery, "delivery");
     Objects.requireNonNull(queues, "queues");
     Objects.requireNonNull(devices, "devices");
+    Objects.requireNonNull(commits, "commits");
   }
 
   private static void requireText(String name, String value) {

@@ -122,6 +122,23 @@ public final class CoreMain implements Callable<Integer> {
           + "(env HOMING_DEVICE_RETENTION).")
   Duration deviceRetention;
 
+  @Option(names = "--pipeline-threads", defaultValue = "${env:HOMING_PIPELINE_THREADS:-1}",
+      description = "Pipelines of this instance, each a consumer with its share of the "
+          + "partitions (env HOMING_PIPELINE_THREADS).")
+  int pipelineThreads;
+
+  @Option(names = "--commit-interval", defaultValue = "${env:HOMING_COMMIT_INTERVAL:-PT0.1S}",
+      description = "How long applied changes wait at most before they are committed to the "
+          + "changelog with the consumer offsets; delivery never waits for it "
+          + "(env HOMING_COMMIT_INTERVAL).")
+  Duration commitInterval;
+
+  @Option(names = "--commit-max-changes",
+      defaultValue = "${env:HOMING_COMMIT_MAX_CHANGES:-100000}",
+      description = "Most uncommitted changes a pipeline holds; reaching it commits early "
+          + "(env HOMING_COMMIT_MAX_CHANGES).")
+  int commitMaxChanges;
+
   CoreConfig config() {
     return new CoreConfig(
         instanceId,
@@ -139,7 +156,8 @@ public final class CoreMain implements Callable<Integer> {
         defaultTtl,
         new DeliveryPolicy(ackTimeout, maxRedeliveries, inflightWindow, dedupWindow),
         new QueueLimits(maxQueuedMessages, maxQueuedBytes, whenQueueFull),
-        new DeviceLimits(maxDevices, deviceRetention));
+        new DeviceLimits(maxDevices, deviceRetention),
+        new CommitPolicy(pipelineThreads, commitInterval, commitMaxChanges));
   }
 
   @Override

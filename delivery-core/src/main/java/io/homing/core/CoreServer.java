@@ -12,33 +12,37 @@ import io.homing.core.state.Changelog;
 import io.homing.core.state.PartitionStores;
 import io.homing.core.topics.TopicInitializer;
 import io.homing.runtime.MetricsEndpoint;
+import io.micrometer.core.instrument.Gauge;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One delivery-core instance: the topics checked or created, the offline stores of the partitions
- * it owns with their changelog, the delivery pipeline over those partitions, and the public Send
- * API.
+ * One delivery-core instance: the topics checked or created, its delivery pipelines — each a
+ * member of the consumer group with its partitions' stores, its changelog producer and its edge
+ * streams — and the public Send API.
  */
 public final class CoreServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CoreServer.class);
 
   private final CoreConfig config;
-  private Changelog changelog;
-  private PartitionStores stores;
-  private PresenceResolver presence;
+  private final List<Pipeline> pipelines = new ArrayList<>();
   private FullQueues fullQueues;
-  private EdgeClients edges;
-  private DeliveryPipeline pipeline;
   private OutboundProducer producer;
   private Server sendServer;
   private MetricsEndpoint metrics;
+  private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
   private boolean closed;
+
+  /** A delivery pipeline and what it alone uses, closed in this order after it. */
+  private record Pipeline(DeliveryPipeline loop, EdgeClients edges, PresenceResolver presence,
+      Changelog changelog, PartitionStores stores) {}
 
   public CoreServer(CoreConfig config) {
     this.config = config;
@@ -49,32 +53,18 @@ public final class CoreServer implements AutoCloseable {
     int partitions = TopicInitializer.ensureTopics(
         config.kafkaBootstrap(), config.topics(), config.partitions(),
         config.replicationFactor());
-    metrics = new MetricsEndpoint(config.metricsAddress(),
-        () -> pipeline != null && !pipeline.failed().isDone());
-    // Transactional ids are cluster-wide: scoped by the group, which is per deployment.
-    changelog = new Changelog(config.kafkaBootstrap(), config.topics().storeChangelog(),
-        config.groupId() + "." + config.instanceId(), metrics.registry());
-    stores = new PartitionStores(config.dataDir(), partitions, changelog);
-    presence = new PresenceResolver(config.redisUri(), config.keyPrefix());
+    metrics = new MetricsEndpoint(config.metricsAddress(), () -> !failed.isDone());
+    Gauge.builder("homing.partitions.owned", pipelines,
+            all -> all.stream().mapToInt(p -> p.loop().ownedPartitions()).sum())
+        .description("Partitions whose queues this instance holds and delivers")
+        .register(metrics.registry());
+    Gauge.builder("homing.device.streams", pipelines,
+            all -> all.stream().mapToInt(p -> p.loop().deviceStreams()).sum())
+        .description("Device connections this instance streams to").register(metrics.registry());
     fullQueues = new FullQueues(config.redisUri(), config.keyPrefix());
-    edges = new EdgeClients();
-    pipeline =
-        new DeliveryPipeline(
-            config.kafkaBootstrap(),
-            config.topics(),
-            config.groupId(),
-            "homing-core-" + config.instanceId(),
-            stores,
-            changelog,
-            config.defaultTtl(),
-            config.delivery(),
-            config.queues(),
-            config.devices(),
-            presence,
-            edges,
-            fullQueues,
-            metrics.registry());
-    pipeline.start();
+    for (int i = 0; i < config.commits().pipelineThreads(); i++) {
+      pipelines.add(startPipeline(i, partitions));
+    }
     producer =
         new OutboundProducer(
             config.kafkaBootstrap(), config.topics().outbound(), "homing-send-" + config.instanceId());
@@ -90,17 +80,56 @@ public final class CoreServer implements AutoCloseable {
       throw new UncheckedIOException("cannot listen on " + config.sendAddress(), e);
     }
     log.info(
-        "core {} up: Send API on {}:{}, store {}",
+        "core {} up: Send API on {}:{}, store {}, {} pipeline(s)",
         config.instanceId(),
         config.sendAddress().getHostString(),
         sendServer.getPort(),
-        config.dataDir());
+        config.dataDir(),
+        pipelines.size());
     return this;
   }
 
-  /** Completes with the error that stopped delivery; see {@link DeliveryPipeline#failed()}. */
+  /**
+   * Pipeline 0 is named after the instance; the others add their number. The names are their
+   * consumers' static group member ids and, scoped by the group (which is per deployment), their
+   * changelog producers' transactional ids: stable across restarts, so a restarted instance
+   * fences and replaces its previous life.
+   */
+  private Pipeline startPipeline(int index, int partitions) {
+    String name = index == 0 ? config.instanceId() : config.instanceId() + "-" + index;
+    Changelog changelog = new Changelog(config.kafkaBootstrap(),
+        config.topics().storeChangelog(), config.groupId() + "." + name, metrics.registry());
+    PartitionStores stores = new PartitionStores(config.dataDir(), partitions, changelog);
+    PresenceResolver presence = new PresenceResolver(config.redisUri(), config.keyPrefix());
+    EdgeClients edges = new EdgeClients();
+    DeliveryPipeline loop =
+        new DeliveryPipeline(
+            config.kafkaBootstrap(),
+            config.topics(),
+            config.groupId(),
+            "homing-core-" + name,
+            stores,
+            changelog,
+            config.commits(),
+            config.defaultTtl(),
+            config.delivery(),
+            config.queues(),
+            config.devices(),
+            presence,
+            edges,
+            fullQueues,
+            metrics.registry());
+    loop.failed().thenAccept(failed::complete);
+    loop.start();
+    return new Pipeline(loop, edges, presence, changelog, stores);
+  }
+
+  /**
+   * Completes with the error that stopped a delivery pipeline; see
+   * {@link DeliveryPipeline#failed()}.
+   */
   public CompletableFuture<Throwable> failed() {
-    return pipeline.failed();
+    return failed;
   }
 
   /** Where /metrics and /health are served (the real port when configured with port 0). */
@@ -114,8 +143,9 @@ public final class CoreServer implements AutoCloseable {
   }
 
   /**
-   * Stops the Send API (in-flight calls get 2 s), then the pipeline (it finishes its batch), then
-   * the edge streams, presence, the producer, the changelog and last the stores. Idempotent.
+   * Stops the Send API (in-flight calls get 2 s), then the pipelines (each commits what it
+   * applied), their edge streams, presence, changelog and stores, the producer, and last the
+   * metrics. Idempotent.
    */
   @Override
   public synchronized void close() {
@@ -132,26 +162,19 @@ public final class CoreServer implements AutoCloseable {
       }
       sendServer.shutdownNow();
     }
-    if (pipeline != null) {
-      pipeline.close();
-    }
-    if (edges != null) {
-      edges.close();
-    }
-    if (presence != null) {
-      presence.close();
+    pipelines.forEach(p -> p.loop().stop());
+    pipelines.forEach(p -> p.loop().close());
+    for (Pipeline p : pipelines) {
+      p.edges().close();
+      p.presence().close();
+      p.changelog().close();
+      p.stores().close();
     }
     if (fullQueues != null) {
       fullQueues.close();
     }
     if (producer != null) {
       producer.close();
-    }
-    if (changelog != null) {
-      changelog.close();
-    }
-    if (stores != null) {
-      stores.close();
     }
     if (metrics != null) {
       metrics.close();

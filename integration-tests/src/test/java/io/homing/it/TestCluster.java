@@ -18,6 +18,7 @@ import io.homing.api.v1.SendResponse;
 import io.homing.api.v1.SendServiceGrpc;
 import io.homing.client.HomingConnection;
 import io.homing.client.Tokens;
+import io.homing.core.CommitPolicy;
 import io.homing.core.CoreConfig;
 import io.homing.core.CoreServer;
 import io.homing.core.DeliveryPolicy;
@@ -84,27 +85,31 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
 
   /** How the cluster's core is configured, and whether it has a Redis of its own. */
   record Options(DeliveryPolicy delivery, QueueLimits queues, DeviceLimits devices,
-      boolean ownRedis) {
+      CommitPolicy commits, boolean ownRedis) {
     static Options defaults() {
       return new Options(DeliveryPolicy.defaults(), QueueLimits.defaults(),
-          DeviceLimits.defaults(), false);
+          DeviceLimits.defaults(), CommitPolicy.defaults(), false);
     }
 
     Options with(DeliveryPolicy delivery) {
-      return new Options(delivery, queues, devices, ownRedis);
+      return new Options(delivery, queues, devices, commits, ownRedis);
     }
 
     Options with(QueueLimits queues) {
-      return new Options(delivery, queues, devices, ownRedis);
+      return new Options(delivery, queues, devices, commits, ownRedis);
     }
 
     Options with(DeviceLimits devices) {
-      return new Options(delivery, queues, devices, ownRedis);
+      return new Options(delivery, queues, devices, commits, ownRedis);
+    }
+
+    Options with(CommitPolicy commits) {
+      return new Options(delivery, queues, devices, commits, ownRedis);
     }
 
     /** A Redis of the cluster's own, which a test may kill and restart. */
     Options withOwnRedis() {
-      return new Options(delivery, queues, devices, true);
+      return new Options(delivery, queues, devices, commits, true);
     }
   }
 
@@ -167,7 +172,8 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
                     Duration.ofDays(1),
                     options.delivery(),
                     options.queues(),
-                    options.devices()))
+                    options.devices(),
+                    options.commits()))
             .start();
     cores.set(index, core);
   }

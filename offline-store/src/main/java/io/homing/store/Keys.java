@@ -12,6 +12,7 @@ import java.util.Arrays;
  * users:    [user id, UTF-8]                                               → homing.store.v1.UserState
  * offsets:  [topic, UTF-8]['/'][partition, decimal]                        → u64 offset, big-endian
  *           "#changelog" (no topic name has a '#')  → u64 next changelog offset to restore, u64 as of (ms)
+ *           "#message-clock"                        → u64 newest message record time applied (ms)
  * ids:      [u16 length of user id][user id][message id, UTF-8]            → u64 accepted at (ms)
  * id-expiry:[u64 accepted at (ms)][u16 length of user id][user id][message id] → (empty)
  * expiry:   [u64 expires at (ms)][messages key]                            → (empty)
@@ -25,6 +26,9 @@ final class Keys {
 
   /** Where the store's changelog position is kept, in {@code offsets}. */
   static final byte[] CHANGELOG_POSITION = "#changelog".getBytes(StandardCharsets.UTF_8);
+
+  /** Where the newest message record time is kept, in {@code offsets}; it is logged. */
+  static final byte[] MESSAGE_CLOCK = "#message-clock".getBytes(StandardCharsets.UTF_8);
 
   private Keys() {}
 

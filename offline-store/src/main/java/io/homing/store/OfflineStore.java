@@ -2,7 +2,6 @@ package io.homing.store;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.homing.api.v1.Message;
-import io.homing.store.StoreChange.Family;
 import io.homing.store.v1.UserState;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,22 +26,18 @@ import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
 /**
- * Per-user offline queues on RocksDB: each user's messages under dense, increasing seqs, the user's
- * per-device ack cursors, the Kafka offset up to which each partition's records are applied, and
- * the message ids accepted recently (idempotency keys, with an index by time to expire them), and
- * an index of messages by the time their TTL ends.
+ * The committed queues of one partition, on RocksDB: each user's messages under dense, increasing
+ * seqs, the user's per-device ack cursors, the Kafka offset up to which each partition's records
+ * are applied, the message ids accepted recently (idempotency keys, with an index by time to
+ * expire them), and an index of messages by the time their TTL ends. Key layout: {@link Keys}.
  *
- * <p>All changes go through a {@link StoreBatch}, which commits as one atomic {@code WriteBatch}: a
- * message, the user state that assigned its seq and the applied offset of the record that carried
- * it become durable together, or not at all. That is what lets delivery-core skip records at or
- * below {@link #appliedOffset} after a crash and assign exactly the same seqs again.
+ * <p>Changes reach it only through a {@link PartitionState} transaction, written in one atomic
+ * {@code WriteBatch} once the store's changelog holds it, or through {@link #restore} from that
+ * changelog: the store is never ahead of its changelog. {@link #changelogPosition} tells where a
+ * restore continues.
  *
- * <p>A store can be rebuilt elsewhere from the {@link StoreChange}s of its batches (its
- * changelog): {@link #restore} applies them, and {@link #changelogPosition} tells where a restore
- * continues.
- *
- * <p>Thread safety: reads may run on any thread. Batches must not interleave for the same users;
- * delivery-core guarantees that by applying each partition on one thread.
+ * <p>Thread safety: reads and writes may run on any thread (RocksDB is thread-safe); see
+ * {@link PartitionState} for who writes when.
  */
 public final class OfflineStore implements AutoCloseable {
   static {
@@ -53,12 +49,7 @@ public final class OfflineStore implements AutoCloseable {
   private final WriteOptions writeOptions;
   private final RocksDB db;
   private final List<ColumnFamilyHandle> handles;
-  final ColumnFamilyHandle messages;
-  final ColumnFamilyHandle users;
-  final ColumnFamilyHandle offsets;
-  final ColumnFamilyHandle ids;
-  final ColumnFamilyHandle idExpiry;
-  final ColumnFamilyHandle expiry;
+  private final EnumMap<Column, ColumnFamilyHandle> columns = new EnumMap<>(Column.class);
   private boolean closed;
 
   private OfflineStore(
@@ -71,12 +62,9 @@ public final class OfflineStore implements AutoCloseable {
     this.writeOptions = new WriteOptions();
     this.db = db;
     this.handles = handles;
-    this.messages = handles.get(1);
-    this.users = handles.get(2);
-    this.offsets = handles.get(3);
-    this.ids = handles.get(4);
-    this.idExpiry = handles.get(5);
-    this.expiry = handles.get(6);
+    for (Column column : Column.values()) {
+      columns.put(column, handles.get(1 + column.ordinal()));
+    }
   }
 
   /** Opens the store in {@code directory}, creating it when missing. */
@@ -86,9 +74,9 @@ public final class OfflineStore implements AutoCloseable {
     ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
-    for (String name : List.of("messages", "users", "offsets", "ids", "id-expiry", "expiry")) {
-      descriptors.add(
-          new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), cfOptions));
+    for (Column column : Column.values()) {
+      descriptors.add(new ColumnFamilyDescriptor(
+          column.familyName.getBytes(StandardCharsets.UTF_8), cfOptions));
     }
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     try {
@@ -102,66 +90,46 @@ public final class OfflineStore implements AutoCloseable {
     }
   }
 
-  /** A new batch of changes; nothing is visible until {@link StoreBatch#commit()}. */
-  public StoreBatch newBatch() {
-    return new StoreBatch(this);
-  }
-
   /** The user's committed state; the default instance for a user the store has never seen. */
   public UserState userState(String userId) {
-    byte[] value = get(users, Keys.user(userId));
-    if (value == null) {
-      return UserState.getDefaultInstance();
-    }
-    try {
-      return UserState.parseFrom(value);
-    } catch (InvalidProtocolBufferException e) {
-      throw new StoreException("corrupt state of user " + userId, e);
-    }
+    return parseUser(userId, get(Column.USERS, Keys.user(userId)));
   }
 
   /**
-   * Up to {@code limit} of the user's queued messages with seq greater than {@code afterSeq}, in
-   * seq order.
+   * Up to {@code limit} of the user's committed messages with seq greater than {@code afterSeq},
+   * in seq order.
    */
   public List<StoredMessage> readAfter(String userId, long afterSeq, int limit) {
     if (limit <= 0) {
       throw new IllegalArgumentException("limit: " + limit + " (expected: > 0)");
     }
-    byte[] from = Keys.message(userId, Math.max(afterSeq + 1, 1));
-    List<StoredMessage> result = new ArrayList<>(Math.min(limit, 1024));
-    try (Slice upper = new Slice(Keys.messageUpperBound(userId));
-        ReadOptions options = new ReadOptions().setIterateUpperBound(upper);
-        RocksIterator it = db.newIterator(messages, options)) {
-      for (it.seek(from); it.isValid() && result.size() < limit; it.next()) {
-        result.add(new StoredMessage(Keys.seqOf(it.key()), Message.parseFrom(it.value())));
-      }
-      it.status();
-    } catch (RocksDBException | InvalidProtocolBufferException e) {
-      throw new StoreException("cannot read the queue of user " + userId, e);
+    List<StoredMessage> result = new ArrayList<>();
+    for (Entry e : scan(Column.MESSAGES, Keys.message(userId, Math.max(afterSeq + 1, 1)),
+        Keys.messageUpperBound(userId), limit)) {
+      result.add(new StoredMessage(Keys.seqOf(e.key()), parseMessage(e.key(), e.value())));
     }
     return result;
   }
 
-  /** The highest offset of the partition whose record is applied here; -1 when none is. */
+  /** The highest committed offset of the partition whose record is applied; -1 when none is. */
   public long appliedOffset(String topic, int partition) {
-    byte[] value = get(offsets, Keys.offset(topic, partition));
+    byte[] value = get(Column.OFFSETS, Keys.offset(topic, partition));
     return value == null ? -1 : Keys.longOf(value);
   }
 
   /** The changelog offset a restore of this store continues from; 0 for a new store. */
   public long changelogPosition() {
-    byte[] value = get(offsets, Keys.CHANGELOG_POSITION);
+    byte[] value = get(Column.OFFSETS, Keys.CHANGELOG_POSITION);
     return value == null ? 0 : Keys.longOf(value);
   }
 
   /**
-   * When the store last caught up with its changelog (a batch logged, or a restore), in ms since
-   * the epoch; 0 for a new store. Deletes logged since are certain to be still in the changelog
-   * only while they are younger than its tombstone retention.
+   * When the store last caught up with its changelog (a transaction written, or a restore), in ms
+   * since the epoch; 0 for a new store. Deletes logged since are certain to be still in the
+   * changelog only while they are younger than its tombstone retention.
    */
   public long changelogPositionAtMs() {
-    byte[] value = get(offsets, Keys.CHANGELOG_POSITION);
+    byte[] value = get(Column.OFFSETS, Keys.CHANGELOG_POSITION);
     return value == null ? 0 : ByteBuffer.wrap(value, 8, 8).getLong();
   }
 
@@ -176,26 +144,27 @@ public final class OfflineStore implements AutoCloseable {
     try (WriteBatch batch = new WriteBatch()) {
       for (StoreChange change : changes) {
         byte[] key = change.key();
-        ColumnFamilyHandle family = handleOf(change.family());
-        if (change.family() == Family.MESSAGES) {
+        ColumnFamilyHandle family = handle(Column.of(change.family()));
+        if (change.family() == StoreChange.Family.MESSAGES) {
           ByteBuffer id = ByteBuffer.wrap(key);
           byte[] previous = restoredMessages.containsKey(id)
-              ? restoredMessages.get(id) : get(messages, key);
+              ? restoredMessages.get(id) : get(Column.MESSAGES, key);
           if (previous != null) {
-            long expiresAt = StoreBatch.expiresAt(StoreBatch.parse(key, previous));
+            long expiresAt = expiresAt(parseMessage(key, previous));
             if (expiresAt > 0) {
-              batch.delete(expiry, Keys.expiry(expiresAt, key));
+              batch.delete(handle(Column.EXPIRY), Keys.expiry(expiresAt, key));
             }
           }
           if (!change.isDelete()) {
-            long expiresAt = StoreBatch.expiresAt(StoreBatch.parse(key, change.value()));
+            long expiresAt = expiresAt(parseMessage(key, change.value()));
             if (expiresAt > 0) {
-              batch.put(expiry, Keys.expiry(expiresAt, key), new byte[0]);
+              batch.put(handle(Column.EXPIRY), Keys.expiry(expiresAt, key), new byte[0]);
             }
           }
           restoredMessages.put(id, change.value());
-        } else if (change.family() == Family.IDS && !change.isDelete()) {
-          batch.put(idExpiry, Keys.idExpiry(Keys.longOf(change.value()), key), new byte[0]);
+        } else if (change.family() == StoreChange.Family.IDS && !change.isDelete()) {
+          batch.put(handle(Column.ID_EXPIRY), Keys.idExpiry(Keys.longOf(change.value()), key),
+              new byte[0]);
         }
         if (change.isDelete()) {
           batch.delete(family, key);
@@ -203,47 +172,92 @@ public final class OfflineStore implements AutoCloseable {
           batch.put(family, key, change.value());
         }
       }
-      batch.put(offsets, Keys.CHANGELOG_POSITION, Keys.changelogPosition(nextOffset, atMs));
+      batch.put(handle(Column.OFFSETS), Keys.CHANGELOG_POSITION,
+          Keys.changelogPosition(nextOffset, atMs));
       write(batch);
     } catch (RocksDBException e) {
       throw new StoreException("cannot restore " + changes.size() + " changes", e);
     }
   }
 
-  /** The logged family a column family holds; {@code null} for the derived indexes. */
-  Family familyOf(ColumnFamilyHandle handle) {
-    if (handle == messages) {
-      return Family.MESSAGES;
-    } else if (handle == users) {
-      return Family.USERS;
-    } else if (handle == ids) {
-      return Family.IDS;
-    } else if (handle == offsets) {
-      return Family.OFFSETS;
+  /** A key and its value. */
+  record Entry(byte[] key, byte[] value) {}
+
+  /** Up to {@code limit} committed entries of the column in [{@code from}, {@code to}). */
+  List<Entry> scan(Column column, byte[] from, byte[] to, int limit) {
+    List<Entry> result = new ArrayList<>();
+    try (Cursor cursor = cursor(column, from, to)) {
+      for (; cursor.isValid() && result.size() < limit; cursor.next()) {
+        result.add(new Entry(cursor.key(), cursor.value()));
+      }
     }
-    return null;
+    return result;
   }
 
-  private ColumnFamilyHandle handleOf(Family family) {
-    return switch (family) {
-      case MESSAGES -> messages;
-      case USERS -> users;
-      case IDS -> ids;
-      case OFFSETS -> offsets;
-    };
+  /** An iterator over the committed entries of the column in [{@code from}, {@code to}). */
+  Cursor cursor(Column column, byte[] from, byte[] to) {
+    return new Cursor(column, from, to);
   }
 
-  RocksIterator iterator(ColumnFamilyHandle family) {
-    return db.newIterator(family);
+  /** A RocksDB iterator with its options and bound, released together. */
+  final class Cursor implements AutoCloseable {
+    private final Slice upper;
+    private final ReadOptions options;
+    private final RocksIterator it;
+    private final Column column;
+
+    private Cursor(Column column, byte[] from, byte[] to) {
+      this.column = column;
+      this.upper = to == null ? null : new Slice(to);
+      this.options = new ReadOptions();
+      if (upper != null) {
+        options.setIterateUpperBound(upper);
+      }
+      this.it = db.newIterator(handle(column), options);
+      it.seek(from);
+    }
+
+    boolean isValid() {
+      if (it.isValid()) {
+        return true;
+      }
+      try {
+        it.status();
+      } catch (RocksDBException e) {
+        throw new StoreException("cannot read " + column.familyName, e);
+      }
+      return false;
+    }
+
+    byte[] key() {
+      return it.key();
+    }
+
+    byte[] value() {
+      return it.value();
+    }
+
+    void next() {
+      it.next();
+    }
+
+    @Override
+    public void close() {
+      it.close();
+      options.close();
+      if (upper != null) {
+        upper.close();
+      }
+    }
   }
 
-  RocksIterator iterator(ColumnFamilyHandle family, ReadOptions options) {
-    return db.newIterator(family, options);
+  ColumnFamilyHandle handle(Column column) {
+    return columns.get(column);
   }
 
-  byte[] get(ColumnFamilyHandle family, byte[] key) {
+  byte[] get(Column column, byte[] key) {
     try {
-      return db.get(family, key);
+      return db.get(handle(column), key);
     } catch (RocksDBException e) {
       throw new StoreException("cannot read key " + Arrays.toString(key), e);
     }
@@ -257,9 +271,34 @@ public final class OfflineStore implements AutoCloseable {
     }
   }
 
+  /** When the message's TTL ends, in ms since the epoch; 0 when it has none. */
+  static long expiresAt(Message message) {
+    return message.getTtlMs() > 0 ? message.getCreatedAtMs() + message.getTtlMs() : 0;
+  }
+
+  static Message parseMessage(byte[] key, byte[] value) {
+    try {
+      return Message.parseFrom(value);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StoreException("corrupt message of user " + Keys.userOf(key) + " seq "
+          + Keys.seqOf(key), e);
+    }
+  }
+
+  static UserState parseUser(String userId, byte[] value) {
+    if (value == null) {
+      return UserState.getDefaultInstance();
+    }
+    try {
+      return UserState.parseFrom(value);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StoreException("corrupt state of user " + userId, e);
+    }
+  }
+
   /**
    * Flushes and closes the database, then its handles and options, in that order. Idempotent.
-   * Must not race with reads or batches still in use.
+   * Must not race with reads or writes still in progress.
    */
   @Override
   public synchronized void close() {

@@ -1,6 +1,7 @@
 package io.homing.core.pipeline;
 
 import io.homing.api.Topics;
+import io.homing.core.CommitPolicy;
 import io.homing.core.DeliveryPolicy;
 import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
@@ -8,8 +9,8 @@ import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
 import io.homing.core.send.FullQueues;
 import io.homing.core.state.Changelog;
+import io.homing.core.state.Committer;
 import io.homing.core.state.PartitionStores;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Collection;
@@ -21,7 +22,6 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -37,21 +37,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The consumer loop of a core instance: one consumer over {@code outbound} and
+ * One consumer loop of a core instance: one consumer over {@code outbound} and
  * {@code delivery-events}, co-partitioned by the range assignor, so partition p of both topics
- * — every message and event of the users hashed to p — is applied by the same instance, on this
- * one thread, in log order, to partition p's store.
+ * — every message and event of the users hashed to p — is applied by the same pipeline, on its
+ * one thread, in log order, to partition p's state. An instance runs one or more pipelines, each
+ * a member of the group with its partitions, its changelog producer and its {@link Committer}.
  *
  * <p>When partitions are assigned, their stores are restored from the changelog first; the
- * consumer then resumes after each store's applied offset. Per poll: apply (changelog and
- * consumer offsets in one transaction, then the local stores), dispatch, then resend what devices
- * left unacked too long (the poll returns at least every 100 ms); about once a second, delete
- * messages whose TTL ended. Records are never applied twice, by this instance or the next owner
- * of their partition.
+ * consumer then resumes after each store's applied offset. Per poll: apply, dispatch what that
+ * made deliverable — at once, before any of it is durable — then resend what devices left
+ * unacked too long (the poll returns at least every 100 ms); about once a second, delete messages
+ * whose TTL ended. The {@link Committer} makes the state and the consumer offsets durable
+ * behind, in one changelog transaction per commit interval. Records are never applied twice,
+ * by this pipeline or the next owner of their partition; a record applied but not yet committed
+ * when the pipeline dies is applied again by the next owner, and decided the same way
+ * ({@link PartitionMachine}).
  */
 public final class DeliveryPipeline implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DeliveryPipeline.class);
-  private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+  private static final long POLL_TIMEOUT_MS = 100;
+  /** How often a pipeline looks whether a round it waits for finished. */
+  private static final long ROUND_CHECK_MS = 2;
   private static final Duration EXPIRY_INTERVAL = Duration.ofSeconds(1);
   /** How long the group waits for a silent instance before giving its partitions to others. */
   private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(15);
@@ -59,6 +65,7 @@ public final class DeliveryPipeline implements AutoCloseable {
   private final KafkaConsumer<String, byte[]> consumer;
   private final PartitionStores stores;
   private final Changelog changelog;
+  private final Committer committer;
   private final RecordApplier applier;
   private final Dispatcher dispatcher;
   private final FullQueues fullQueues;
@@ -67,9 +74,15 @@ public final class DeliveryPipeline implements AutoCloseable {
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
-  private final AtomicInteger owned = new AtomicInteger();
+  private volatile int owned;
   private volatile boolean running = true;
+  /** Whether revoked partitions are committed first: not once the loop ended. */
+  private boolean committing = true;
 
+  /**
+   * @param clientId this pipeline's id: its consumer's client id and static group member id,
+   *     unique in the group and stable across restarts
+   */
   public DeliveryPipeline(
       String bootstrapServers,
       Topics topics,
@@ -77,6 +90,7 @@ public final class DeliveryPipeline implements AutoCloseable {
       String clientId,
       PartitionStores stores,
       Changelog changelog,
+      CommitPolicy commits,
       Duration defaultTtl,
       DeliveryPolicy policy,
       QueueLimits limits,
@@ -103,15 +117,13 @@ public final class DeliveryPipeline implements AutoCloseable {
     this.topics = topics;
     this.stores = stores;
     this.changelog = changelog;
-    this.applier =
-        new RecordApplier(stores, changelog, topics, defaultTtl, policy.dedupWindow(), limits,
-            devices, meters);
+    this.committer = new Committer(changelog, commits.interval(), commits.maxChanges(),
+        clientId + "-committer");
+    this.applier = new RecordApplier(stores, topics, defaultTtl, policy.dedupWindow(), limits,
+        devices, meters);
     this.fullQueues = fullQueues;
     this.dispatcher = new Dispatcher(stores, presence, edges, policy, System::nanoTime, meters);
-    Gauge.builder("homing.partitions.owned", owned, AtomicInteger::get)
-        .description("Partitions whose queues this instance holds and delivers")
-        .register(meters);
-    this.thread = new Thread(this::run, "delivery-pipeline");
+    this.thread = new Thread(this::run, clientId);
   }
 
   public void start() {
@@ -119,21 +131,33 @@ public final class DeliveryPipeline implements AutoCloseable {
   }
 
   /**
-   * Completes with the error that stopped the loop (a store that cannot write, say). Nothing is
-   * delivered from then on: the process should exit so that it is restarted, and resumes after
-   * the store's applied offsets.
+   * Completes with the error that stopped the loop (a store that cannot write, a changelog
+   * transaction that failed, say). Nothing is delivered from then on: the process should exit so
+   * that it is restarted, and resumes after what its stores and the changelog hold.
    */
   public CompletableFuture<Throwable> failed() {
     return failed;
   }
 
+  /** How many partitions this pipeline holds and delivers. Any thread. */
+  public int ownedPartitions() {
+    return owned;
+  }
+
+  /** How many device connections this pipeline streams to. Any thread. */
+  public int deviceStreams() {
+    return dispatcher.streams();
+  }
+
   private void run() {
+    boolean clean = false;
     try {
       consumer.subscribe(List.of(topics.outbound(), topics.deliveryEvents()), new Rebalance());
       while (running) {
-        ConsumerRecords<String, byte[]> records = consumer.poll(POLL_TIMEOUT);
+        ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(
+            Math.max(ROUND_CHECK_MS, Math.min(POLL_TIMEOUT_MS, committer.millisUntilDue()))));
         if (!records.isEmpty()) {
-          AppliedBatch applied = applier.apply(records, consumer.groupMetadata());
+          Outcome applied = applier.apply(records);
           if (!applied.full.isEmpty()) {
             fullQueues.mark(applied.full);
           }
@@ -141,20 +165,30 @@ public final class DeliveryPipeline implements AutoCloseable {
         }
         dispatcher.resendOverdue();
         expireIfDue();
+        committer.poll(stores.owned(), applier::takeOffsets, consumer.groupMetadata());
       }
+      clean = true;
     } catch (WakeupException e) {
-      // close() asked us to stop
+      clean = true; // close() asked us to stop
     } catch (RuntimeException e) {
       log.error("delivery pipeline stopped", e);
       failed.complete(e);
     } finally {
       try {
+        if (clean) {
+          committer.commitAll(stores.owned(), applier.takeOffsets(), consumer.groupMetadata());
+        }
+      } catch (RuntimeException e) {
+        log.warn("could not commit what was pending at close; the next owner applies it again: {}",
+            e.toString());
+      } finally {
+        committing = false;
         // Leave the group: the other instances take the partitions over now, not after the
         // session timeout. (A crash leaves no time for this; static membership then lets a
         // restarted instance take its partitions back within the session timeout.)
         consumer.close(CloseOptions.timeout(Duration.ofSeconds(5))
             .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
-      } finally {
+        committer.close();
         stopped.countDown();
       }
     }
@@ -165,7 +199,7 @@ public final class DeliveryPipeline implements AutoCloseable {
     long now = System.nanoTime();
     if (now >= nextExpiryNanos) {
       nextExpiryNanos = now + EXPIRY_INTERVAL.toNanos();
-      int expired = applier.expire(System.currentTimeMillis(), consumer.groupMetadata());
+      int expired = applier.expire(System.currentTimeMillis()).expired;
       if (expired > 0) {
         log.debug("expired {} messages", expired);
       }
@@ -190,7 +224,7 @@ public final class DeliveryPipeline implements AutoCloseable {
       Map<TopicPartition, OffsetAndMetadata> committed =
           partitions.isEmpty() ? Map.of() : consumer.committed(new HashSet<>(partitions));
       numbers(partitions).forEach(stores::open);
-      owned.set(stores.owned().size());
+      owned = stores.owned().size();
       for (TopicPartition tp : partitions) {
         long applied = applier.appliedOffset(tp);
         OffsetAndMetadata groupOffset = committed.get(tp);
@@ -209,29 +243,63 @@ public final class DeliveryPipeline implements AutoCloseable {
       log.info("assigned {}", partitions);
     }
 
+    /**
+     * Makes everything applied so far durable, then lets the partitions go. (When the loop ended,
+     * what it left pending is not committed: after a failure it cannot be trusted.)
+     */
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (committing && !partitions.isEmpty()) {
+        committer.commitAll(stores.owned(), applier.takeOffsets(), consumer.groupMetadata());
+      }
+      release(partitions);
+    }
+
+    /**
+     * The group gave the partitions to others already (this pipeline was silent too long): what
+     * it applied and did not commit is theirs to apply again, so it is dropped here.
+     */
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      committer.awaitInFlight();
+      log.warn("lost {}: the group moved them on; dropping what was not committed", partitions);
+      release(partitions);
+    }
+
+    private void release(Collection<TopicPartition> partitions) {
       partitions.forEach(applier::forget);
       numbers(partitions).forEach(stores::close);
-      owned.set(stores.owned().size());
+      owned = stores.owned().size();
       dispatcher.reset();
     }
   }
 
-  /** Stops polling, waits for the loop to finish its batch and closes the consumer. Idempotent. */
+  /**
+   * Asks the loop to stop after the batch at hand, without waiting: {@link #close} waits. Lets an
+   * instance stop all its pipelines at once, so none takes over what another is giving up.
+   */
+  public void stop() {
+    running = false;
+    consumer.wakeup();
+    changelog.wakeup();
+  }
+
+  /**
+   * Stops polling, waits for the loop to make what it applied durable and closes the consumer.
+   * Idempotent.
+   */
   @Override
   public void close() {
-    running = false;
+    stop();
     if (!thread.isAlive() && stopped.getCount() > 0) {
+      committer.close();
       consumer.close(CloseOptions.timeout(Duration.ofSeconds(5))); // never started
       stopped.countDown();
       return;
     }
-    consumer.wakeup();
-    changelog.wakeup();
     try {
-      if (!stopped.await(10, TimeUnit.SECONDS)) {
-        log.warn("delivery pipeline did not stop within 10 s");
+      if (!stopped.await(15, TimeUnit.SECONDS)) {
+        log.warn("delivery pipeline did not stop within 15 s");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -51,6 +51,8 @@ final class DeviceStreams {
   static final int MAX_RESOLVED_USERS = 1_000_000;
 
   private final Map<String, Map<String, Stream>> byUser = new HashMap<>();
+  /** Written on the pipeline thread only, so the increments need no atomics. */
+  private volatile int size;
   private final Map<String, Boolean> resolved =
       new LinkedHashMap<>(1024, 0.75f, true) {
         @Override
@@ -70,7 +72,10 @@ final class DeviceStreams {
   }
 
   void open(Stream stream) {
-    byUser.computeIfAbsent(stream.userId, u -> new HashMap<>()).put(stream.deviceId, stream);
+    if (byUser.computeIfAbsent(stream.userId, u -> new HashMap<>())
+        .put(stream.deviceId, stream) == null) {
+      size++;
+    }
   }
 
   /** Whether {@code stream} is still the device's current stream. */
@@ -87,6 +92,7 @@ final class DeviceStreams {
     Stream current = devices.get(deviceId);
     if (current != null && current.connectionId.equals(connectionId)) {
       devices.remove(deviceId);
+      size--;
       if (devices.isEmpty()) {
         byUser.remove(userId);
       }
@@ -106,18 +112,15 @@ final class DeviceStreams {
     resolved.put(userId, Boolean.TRUE);
   }
 
-  /** How many device streams are open. Pipeline thread only; a gauge may read it racily. */
+  /** How many device streams are open; any thread may read it. */
   int size() {
-    int n = 0;
-    for (Map<String, Stream> devices : byUser.values()) {
-      n += devices.size();
-    }
-    return n;
+    return size;
   }
 
   /** Forgets everything: after a rebalance, streams are rebuilt from events and Redis. */
   void clear() {
     byUser.clear();
+    size = 0;
     resolved.clear();
   }
 }

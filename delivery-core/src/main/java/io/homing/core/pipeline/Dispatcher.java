@@ -9,16 +9,14 @@ import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
 import io.homing.core.routing.PresenceResolver.Route;
 import io.homing.core.state.PartitionStores;
-import io.homing.store.OfflineStore;
+import io.homing.store.PartitionState;
 import io.homing.store.StoredMessage;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -28,13 +26,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends what a committed batch made deliverable, keeping every device's stream in seq order with
+ * Sends what applied records made deliverable — at once, before it is durable (see
+ * {@link PartitionMachine} for why that is safe) — keeping every device's stream in seq order with
  * no gap (see {@link DeviceStreams}), at most {@link DeliveryPolicy#inflightWindow()} unacked
  * messages ahead of the device's acks:
  *
  * <ol>
- *   <li>a device that connected gets its backlog after its cursor, read from the store (which
- *       already holds this batch's messages);
+ *   <li>a device that connected gets its backlog after its cursor, read from the partition's
+ *       state (which already holds the messages just applied);
  *   <li>each new message goes to every stream of its user right after what that stream was sent,
  *       while the stream's window has room; the rest follows from the store as acks come in;
  *   <li>a device that Redis shows connected but core has no stream for (it connected before this
@@ -83,8 +82,11 @@ final class Dispatcher {
     this.disconnected = Counter.builder("homing.connections.ack.timeouts")
         .description("Connections closed because their device never acked through every resend")
         .register(meters);
-    Gauge.builder("homing.device.streams", streams, DeviceStreams::size)
-        .description("Device connections this instance streams to").register(meters);
+  }
+
+  /** How many device connections it streams to. A gauge may read it from another thread. */
+  int streams() {
+    return streams.size();
   }
 
   /** Forgets all streams, for a rebalance. */
@@ -93,7 +95,7 @@ final class Dispatcher {
     deadlines.clear();
   }
 
-  void dispatch(AppliedBatch applied) {
+  void dispatch(Outcome applied) {
     if (applied.isEmpty()) {
       return;
     }
@@ -107,7 +109,7 @@ final class Dispatcher {
     applied.queued.keySet().forEach(u -> streams.of(u).values().forEach(s -> nodes.add(s.nodeId)));
     Outbox outbox = new Outbox(presence.liveNodes(nodes));
 
-    for (AppliedBatch.SessionChange change : applied.sessionChanges) {
+    for (Outcome.SessionChange change : applied.sessionChanges) {
       DeviceStreams.Stream current = streams.get(change.userId(), change.deviceId());
       switch (change.kind()) {
         case DISCONNECTED -> streams.close(change.userId(), change.deviceId(),
@@ -134,7 +136,7 @@ final class Dispatcher {
               .forEach(
                   (device, route) -> {
                     if (streams.get(user, device) == null) {
-                      long cursor = stores.forUser(user).userState(user)
+                      long cursor = stores.forUser(user).user(user)
                           .getDeviceAckedOrDefault(device, 0L);
                       openStream(user, device, route.nodeId(), route.connectionId(), cursor,
                           outbox);
@@ -225,29 +227,29 @@ final class Dispatcher {
     drain(stream, outbox);
   }
 
-  private void sendLive(String user, List<AppliedBatch.Queued> messages, Outbox outbox) {
-    Iterator<DeviceStreams.Stream> it = streams.of(user).values().iterator();
-    while (it.hasNext()) {
-      DeviceStreams.Stream stream = it.next();
+  private void sendLive(String user, List<Outcome.Queued> messages, Outbox outbox) {
+    List<DeviceStreams.Stream> dead = new ArrayList<>();
+    for (DeviceStreams.Stream stream : streams.of(user).values()) {
       if (!outbox.isLive(stream.nodeId)) {
-        it.remove();
+        dead.add(stream);
         continue;
       }
-      long first = messages.get(0).seq();
-      if (first > stream.sentThrough + 1) {
-        drain(stream, outbox); // would leave a gap: catch up from the store
-        continue;
-      }
-      for (AppliedBatch.Queued q : messages) {
+      for (Outcome.Queued q : messages) {
+        if (q.seq() <= stream.sentThrough) {
+          continue; // a drain sent it already
+        }
         if (stream.inFlight() >= policy.inflightWindow()) {
           stream.behind = true; // the rest follows from the store as acks come in
           break;
         }
-        if (q.seq() == stream.sentThrough + 1) {
-          send(stream, q.seq(), q.message(), outbox);
+        if (q.seq() != stream.sentThrough + 1) {
+          drain(stream, outbox); // a seq in between: what the store holds there, or a hole
+          break;
         }
+        send(stream, q.seq(), q.message(), outbox);
       }
     }
+    dead.forEach(s -> streams.close(s.userId, s.deviceId, s.connectionId));
   }
 
   /**
@@ -255,7 +257,7 @@ final class Dispatcher {
    * marks it {@code behind} when the window stopped it, so that acks drain it further.
    */
   private void drain(DeviceStreams.Stream stream, Outbox outbox) {
-    OfflineStore store = stores.forUser(stream.userId);
+    PartitionState store = stores.forUser(stream.userId);
     while (true) {
       long room = policy.inflightWindow() - stream.inFlight();
       if (room <= 0) {

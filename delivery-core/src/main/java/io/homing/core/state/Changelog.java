@@ -1,7 +1,7 @@
 package io.homing.core.state;
 
 import io.homing.store.OfflineStore;
-import io.homing.store.StoreBatch;
+import io.homing.store.PartitionState;
 import io.homing.store.StoreChange;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -38,15 +38,16 @@ import org.slf4j.event.Level;
  * holds every change of partition p's store in partition p, so that whichever core instance is
  * assigned p can rebuild p's queues — as Kafka Streams does with its state stores.
  *
- * <p>Each round of store batches is written in one Kafka transaction together with the consumer
- * offsets of the records it applied ({@code sendOffsetsToTransaction} with the group's metadata,
- * exactly-once v2): the changes and the offsets become visible together or not at all, and an
- * instance that lost its partitions without noticing (a zombie) is fenced by the group
+ * <p>Each round of the stores' transactions is written in one Kafka transaction together with the
+ * consumer offsets of the records it applied ({@code sendOffsetsToTransaction} with the group's
+ * metadata, exactly-once v2): the changes and the offsets become visible together or not at all,
+ * and an instance that lost its partitions without noticing (a zombie) is fenced by the group
  * coordinator before its changes count. The local stores are written only after the transaction
  * committed, so a local store is never ahead of its changelog; it may be behind (a crash between
  * the two), which the restore on the next assignment repairs.
  *
- * <p>Pipeline thread only.
+ * <p>Threads: {@link #write} on the {@link Committer}'s thread, one round at a time; restoring on
+ * the pipeline thread, while no round is in flight.
  */
 public final class Changelog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Changelog.class);
@@ -59,7 +60,7 @@ public final class Changelog implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> restorer;
   private final Counter written;
   private final Counter restored;
-  private final Timer transactions;
+  private final Timer transactionTimer;
   private volatile boolean closing;
 
   /**
@@ -90,7 +91,7 @@ public final class Changelog implements AutoCloseable {
         new ByteArrayDeserializer());
     this.written = Counter.builder("homing.changelog.records")
         .description("Store changes written to the changelog").register(meters);
-    this.transactions = Timer.builder("homing.changelog.transactions")
+    this.transactionTimer = Timer.builder("homing.changelog.transactions")
         .description("Changelog transactions committed, and how long each took from begin")
         .register(meters);
     this.restored = Counter.builder("homing.changelog.restored")
@@ -103,22 +104,23 @@ public final class Changelog implements AutoCloseable {
   }
 
   /**
-   * Writes the changes of the batches, one per store partition, and the consumer offsets in one
-   * transaction; then records in each batch how far the changelog holds its partition. Commit the
-   * batches locally afterwards. A broker that is away is waited for.
+   * Writes the transactions, one per store partition, and the consumer offsets in one Kafka
+   * transaction; once it committed, writes each to its local store with how far the changelog
+   * now holds the partition. A broker that is away is waited for. Called by the {@link Committer}
+   * thread, one round at a time.
    *
    * @throws KafkaException when the transaction failed: nothing of it counts, and this instance
-   *     must stop applying (it may no longer own the partitions); the batches must be discarded
+   *     must stop applying (it may no longer own the partitions)
    */
-  public void write(Map<Integer, StoreBatch> batches,
+  void write(Map<Integer, PartitionState.Transaction> transactions,
       Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
     long started = System.nanoTime();
     producer.beginTransaction();
     try {
       Map<Integer, Future<RecordMetadata>> last = new HashMap<>();
       int count = 0;
-      for (Map.Entry<Integer, StoreBatch> entry : batches.entrySet()) {
-        for (StoreChange change : entry.getValue().seal()) {
+      for (Map.Entry<Integer, PartitionState.Transaction> entry : transactions.entrySet()) {
+        for (StoreChange change : entry.getValue().changes()) {
           last.put(entry.getKey(), producer.send(new ProducerRecord<>(topic, entry.getKey(),
               change.changelogKey(), change.value())));
           count++;
@@ -128,11 +130,14 @@ public final class Changelog implements AutoCloseable {
         producer.sendOffsetsToTransaction(offsets, group);
       }
       commit();
-      transactions.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+      transactionTimer.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       written.increment(count);
       long now = System.currentTimeMillis();
-      for (Map.Entry<Integer, Future<RecordMetadata>> entry : last.entrySet()) {
-        batches.get(entry.getKey()).changelogPosition(entry.getValue().get().offset() + 1, now);
+      for (Map.Entry<Integer, PartitionState.Transaction> entry : transactions.entrySet()) {
+        Future<RecordMetadata> logged = last.get(entry.getKey());
+        PartitionState.Transaction transaction = entry.getValue();
+        transaction.writeLocally(logged != null ? logged.get().offset() + 1
+            : transaction.storedChangelogPosition(), now);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -1,12 +1,15 @@
 package io.homing.core.state;
 
 import io.homing.store.OfflineStore;
+import io.homing.store.PartitionState;
+import io.homing.store.StoreException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
@@ -25,17 +28,20 @@ import org.slf4j.LoggerFactory;
  * there (compaction removes tombstones after {@link #TOMBSTONE_RETENTION}). Otherwise it is
  * deleted and rebuilt from the start of the changelog.
  *
- * <p>Pipeline thread only.
+ * <p>One per pipeline, all on the same data directory (a partition is owned by one pipeline at a
+ * time). Pipeline thread only.
  */
 public final class PartitionStores implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PartitionStores.class);
   /** The changelog topic's {@code delete.retention.ms}: how long tombstones outlive compaction. */
   public static final Duration TOMBSTONE_RETENTION = Duration.ofDays(1);
+  /** How long a store held by another pipeline of this process is waited for. */
+  private static final Duration LOCK_WAIT = Duration.ofSeconds(30);
 
   private final Path dataDir;
   private final int partitionCount;
   private final Changelog changelog;
-  private final Map<Integer, OfflineStore> open = new HashMap<>();
+  private final Map<Integer, PartitionState> open = new HashMap<>();
 
   /**
    * @param partitionCount the partition count of {@code outbound}, which places users
@@ -60,29 +66,32 @@ public final class PartitionStores implements AutoCloseable {
         % partitionCount;
   }
 
-  /** The store holding the user's queue; {@code null} when this instance does not own it. */
-  public OfflineStore forUser(String userId) {
+  /** The state holding the user's queue; {@code null} when this instance does not own it. */
+  public PartitionState forUser(String userId) {
     return open.get(partitionOf(userId));
   }
 
-  /** The store of an owned partition; {@code null} when this instance does not own it. */
-  public OfflineStore get(int partition) {
+  /** The state of an owned partition; {@code null} when this instance does not own it. */
+  public PartitionState get(int partition) {
     return open.get(partition);
   }
 
-  /** The stores of every partition this instance owns, by partition. */
-  public Map<Integer, OfflineStore> owned() {
-    return Map.copyOf(open);
+  /** The states of every partition this pipeline owns, by partition; a live, read-only view. */
+  public Map<Integer, PartitionState> owned() {
+    return Collections.unmodifiableMap(open);
   }
 
-  /** Opens the partition's store and brings it up to the end of its changelog. Idempotent. */
-  public OfflineStore open(int partition) {
-    OfflineStore store = open.get(partition);
-    if (store != null) {
-      return store;
+  /**
+   * Opens the partition's store, brings it up to the end of its changelog and lays a state over
+   * it. Idempotent.
+   */
+  public PartitionState open(int partition) {
+    PartitionState state = open.get(partition);
+    if (state != null) {
+      return state;
     }
     Path directory = dataDir.resolve("partition-" + partition);
-    store = OfflineStore.open(directory);
+    OfflineStore store = openWaitingForLock(directory);
     String stale = staleness(store, changelog.extent(partition));
     if (stale != null) {
       log.info("rebuilding the store of partition {} from the start of its changelog: {}",
@@ -97,8 +106,34 @@ public final class PartitionStores implements AutoCloseable {
       store.close();
       throw e;
     }
-    open.put(partition, store);
-    return store;
+    state = new PartitionState(store);
+    open.put(partition, state);
+    return state;
+  }
+
+  /**
+   * Opens the store, waiting while another pipeline of this process still holds it: one that lost
+   * the partition (its session timed out) lets go of it on its next poll.
+   */
+  private static OfflineStore openWaitingForLock(Path directory) {
+    long deadline = System.nanoTime() + LOCK_WAIT.toNanos();
+    while (true) {
+      try {
+        return OfflineStore.open(directory);
+      } catch (StoreException e) {
+        String cause = String.valueOf(e.getCause() == null ? null : e.getCause().getMessage());
+        if (!cause.contains("lock") || System.nanoTime() > deadline) {
+          throw e;
+        }
+        log.info("store {} is still held by another pipeline of this process; waiting", directory);
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   /** Why the kept store cannot be brought up to date from the changelog; null when it can. */
@@ -121,17 +156,20 @@ public final class PartitionStores implements AutoCloseable {
     return null;
   }
 
-  /** Closes the partition's store, keeping its files for the next assignment. */
+  /**
+   * Closes the partition's store, keeping its files for the next assignment; changes not written
+   * to it yet are dropped (commit them first, unless the partition was lost).
+   */
   public void close(int partition) {
-    OfflineStore store = open.remove(partition);
-    if (store != null) {
-      store.close();
+    PartitionState state = open.remove(partition);
+    if (state != null) {
+      state.close();
     }
   }
 
   @Override
   public void close() {
-    open.values().forEach(OfflineStore::close);
+    open.values().forEach(PartitionState::close);
     open.clear();
   }
 

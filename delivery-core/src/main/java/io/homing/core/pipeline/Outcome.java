@@ -9,10 +9,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * What one poll batch changed, to act on once the store committed it: the messages queued per
- * user, and what devices did (connected, acked, went away), in log order.
+ * What applying records (or a sweep) decided, for the dispatcher and the meters: the messages
+ * queued per user, what devices did (connected, acked, went away) in log order, the users whose
+ * queue refused a message, and how many messages each rule took or removed.
  */
-final class AppliedBatch {
+final class Outcome {
   record Queued(long seq, Message message) {}
 
   /** What a device did. */
@@ -29,9 +30,16 @@ final class AppliedBatch {
   final List<SessionChange> sessionChanges = new ArrayList<>();
   /** Users a message was refused for because their queue is full. */
   final Set<String> full = new LinkedHashSet<>();
+  int accepted;
+  int duplicates;
+  int rejected;
+  int dropped;
+  int expired;
+  int devicesForgotten;
 
   void queued(String userId, long seq, Message message) {
     queued.computeIfAbsent(userId, u -> new ArrayList<>()).add(new Queued(seq, message));
+    accepted++;
   }
 
   void changed(
@@ -39,11 +47,13 @@ final class AppliedBatch {
     sessionChanges.add(new SessionChange(kind, userId, deviceId, nodeId, connectionId, cursor));
   }
 
-  void full(String userId) {
+  void rejected(String userId) {
     full.add(userId);
+    rejected++;
   }
 
+  /** Whether there is anything to deliver or to act on. */
   boolean isEmpty() {
-    return queued.isEmpty() && sessionChanges.isEmpty();
+    return queued.isEmpty() && sessionChanges.isEmpty() && full.isEmpty();
   }
 }

@@ -1,0 +1,263 @@
+package io.homing.core.pipeline;
+
+import io.homing.api.v1.DeliveryEvent;
+import io.homing.api.v1.Message;
+import io.homing.core.DeviceLimits;
+import io.homing.core.QueueLimits;
+import io.homing.store.ExpiredMessage;
+import io.homing.store.PartitionState;
+import io.homing.store.QueuedMessage;
+import io.homing.store.v1.UserState;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The rules of a partition's queues, as one state machine: a record (or a sweep) and the
+ * partition's state in, the state's changes and what they mean for delivery ({@link Outcome})
+ * out. It does no I/O and reads no clock: time comes in with the input, storage is the
+ * {@link PartitionState} handed in, Kafka and the edges are the caller's.
+ *
+ * <p><b>Seqs depend on {@code outbound} alone.</b> A message's seq is decided by the state's
+ * sequencing part — each user's {@code last_seq}, the message ids it remembers, the partition's
+ * message clock — and the message records before it; nothing else changes that part:
+ *
+ * <ul>
+ *   <li>every valid message that is not a duplicate takes the user's next seq, also one its full
+ *       queue then refuses (the seq stays a hole, as a TTL removal leaves one);
+ *   <li>a duplicate is an id remembered at or after {@code clock - dedup window}, where the clock
+ *       is the newest message record time so far (it only moves forward, and only with message
+ *       records); ids are remembered for every message that took a seq, refused or not;
+ *   <li>acks, connects, disconnects, TTL expiry, device retention and the queue caps only remove
+ *       messages, move cursors and change counts — never {@code last_seq}, ids or the clock —
+ *       and forgetting ids only forgets those no later record can match any more.
+ * </ul>
+ *
+ * <p>So replaying the same message records from the same durable state assigns every seq to the
+ * same message, whatever events interleave with them and whenever sweeps run: delivering before
+ * the state is durable is safe (decision 13). What may differ in a replay is only whether a
+ * message is still queued (a cap or TTL removal that came earlier or later) — never which message
+ * a seq names.
+ *
+ * <p>Pipeline thread only; the states are the partitions'.
+ */
+final class PartitionMachine {
+  /** Bounds the work of one TTL sweep of a partition; the rest goes in the next. */
+  static final int MAX_EXPIRED_PER_SWEEP = 10_000;
+  /** Bounds the work of forgetting old message ids per sweep of a partition. */
+  static final int MAX_IDS_FORGOTTEN_PER_SWEEP = 10_000;
+
+  private final long dedupWindowMs;
+  private final QueueLimits limits;
+  private final DeviceLimits devices;
+
+  PartitionMachine(long dedupWindowMs, QueueLimits limits, DeviceLimits devices) {
+    this.dedupWindowMs = dedupWindowMs;
+    this.limits = limits;
+    this.devices = devices;
+  }
+
+  /**
+   * A message for {@code userId} (its record valid, its TTL and creation time set) in a record
+   * stamped {@code recordMs}: dropped as a duplicate, or given the user's next seq and queued —
+   * or refused, when the queue is full and the policy is to refuse.
+   */
+  void message(PartitionState state, String userId, Message message, long recordMs,
+      Outcome out) {
+    long clock = Math.max(state.messageClock(), recordMs);
+    if (clock != state.messageClock()) {
+      state.messageClock(clock);
+    }
+    String id = message.getMessageId();
+    boolean dedup = dedupWindowMs > 0 && !id.isEmpty();
+    if (dedup) {
+      long acceptedAt = state.idAcceptedAt(userId, id);
+      if (acceptedAt >= 0 && acceptedAt >= clock - dedupWindowMs) {
+        out.duplicates++;
+        return;
+      }
+      state.putId(userId, id, clock);
+    }
+    UserState.Builder user = state.user(userId).toBuilder();
+    long seq = user.getLastSeq() + 1;
+    user.setLastSeq(seq);
+    int size = message.getSerializedSize();
+    if (!fits(user, size)) {
+      if (limits.whenFull() == QueueLimits.WhenFull.DROP_OLDEST && size <= limits.maxBytes()) {
+        out.dropped += dropOldest(state, userId, user, size);
+      } else {
+        state.putUser(userId, user.build());
+        out.rejected(userId);
+        return;
+      }
+    }
+    int stored = state.putMessage(userId, seq, message);
+    user.setQueuedCount(user.getQueuedCount() + 1)
+        .setQueuedBytes(user.getQueuedBytes() + stored);
+    state.putUser(userId, user.build());
+    out.queued(userId, seq, message);
+  }
+
+  /** A device connected, acked or went away, as the edge that saw it says, at {@code recordMs}. */
+  void event(PartitionState state, DeliveryEvent event, long recordMs, Outcome out) {
+    String userId = event.getUserId();
+    String device = event.getDeviceId();
+    UserState.Builder user = state.user(userId).toBuilder();
+    Outcome.Kind kind;
+    long cursor = 0;
+    switch (event.getKindCase()) {
+      case CONNECTED -> {
+        kind = Outcome.Kind.CONNECTED;
+        cursor = ack(state, userId, user, device, event.getConnected().getLastSeq(), recordMs);
+        user.putDeviceConnection(device, event.getConnectionId());
+        out.devicesForgotten += retainDevices(state, userId, user, recordMs);
+      }
+      case ACKED -> {
+        kind = Outcome.Kind.ACKED;
+        cursor = ack(state, userId, user, device, event.getAcked().getSeq(), recordMs);
+        out.devicesForgotten += retainDevices(state, userId, user, recordMs);
+      }
+      case DISCONNECTED -> {
+        kind = Outcome.Kind.DISCONNECTED;
+        if (event.getConnectionId().equals(user.getDeviceConnectionOrDefault(device, null))) {
+          user.removeDeviceConnection(device);
+        }
+      }
+      default -> throw new IllegalArgumentException("event kind " + event.getKindCase());
+    }
+    state.putUser(userId, user.build());
+    out.changed(kind, userId, device, event.getNodeId(), event.getConnectionId(), cursor);
+  }
+
+  /**
+   * Deletes messages whose TTL ended at or before {@code nowMs}, and forgets the message ids
+   * accepted in [{@code idsFromMs}, message clock - dedup window) — ids no later record can match.
+   * Returns the time through which ids are forgotten (where the next sweep may start), or
+   * {@code idsFromMs} when this sweep stopped at its bound. Wall-clock time decides only when a
+   * message goes, never what seq another one gets.
+   */
+  long expire(PartitionState state, long nowMs, long idsFromMs, Outcome out) {
+    Map<String, UserState.Builder> touched = new HashMap<>();
+    for (ExpiredMessage expired : state.expired(nowMs, MAX_EXPIRED_PER_SWEEP)) {
+      UserState.Builder user =
+          touched.computeIfAbsent(expired.userId(), u -> state.user(u).toBuilder());
+      state.deleteMessage(expired.userId(), expired.message());
+      user.setQueuedCount(user.getQueuedCount() - 1)
+          .setQueuedBytes(user.getQueuedBytes() - expired.message().size());
+      out.expired++;
+    }
+    touched.forEach((userId, user) -> state.putUser(userId, user.build()));
+    long idsBefore = state.messageClock() - dedupWindowMs;
+    if (dedupWindowMs == 0 || state.messageClock() == 0 || idsBefore <= idsFromMs) {
+      return idsFromMs;
+    }
+    int visited = state.forgetIds(idsFromMs, idsBefore, MAX_IDS_FORGOTTEN_PER_SWEEP);
+    return visited < MAX_IDS_FORGOTTEN_PER_SWEEP ? idsBefore : idsFromMs;
+  }
+
+  private boolean fits(UserState.Builder user, long size) {
+    return user.getQueuedCount() + 1 <= limits.maxMessages()
+        && user.getQueuedBytes() + size <= limits.maxBytes();
+  }
+
+  /**
+   * Deletes the user's oldest queued messages until one more of {@code size} bytes fits; returns
+   * how many. Every device's cursor stays; what a device had not received is gone for it.
+   */
+  private int dropOldest(PartitionState state, String userId, UserState.Builder user, int size) {
+    int dropped = 0;
+    while (!fits(user, size)) {
+      List<QueuedMessage> oldest =
+          state.queued(userId, user.getPurgedThrough() + 1, Long.MAX_VALUE, 256);
+      if (oldest.isEmpty()) {
+        break;
+      }
+      for (QueuedMessage m : oldest) {
+        if (fits(user, size)) {
+          break;
+        }
+        remove(state, userId, user, m);
+        user.setPurgedThrough(m.seq());
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  /**
+   * Records that the device holds every message up to {@code seq} — clamped to the user's last
+   * seq, a cursor never moves back — and was seen at {@code atMs}, then deletes what every known
+   * device acked. Returns the device's cursor.
+   */
+  private static long ack(PartitionState state, String userId, UserState.Builder user,
+      String device, long seq, long atMs) {
+    long current = user.getDeviceAckedOrDefault(device, 0L);
+    long cursor = Math.max(current, Math.min(seq, user.getLastSeq()));
+    if (cursor != current || !user.containsDeviceAcked(device)) {
+      user.putDeviceAcked(device, cursor);
+    }
+    if (atMs > user.getDeviceSeenMsOrDefault(device, Long.MIN_VALUE)) {
+      user.putDeviceSeenMs(device, atMs);
+    }
+    purge(state, userId, user);
+    return cursor;
+  }
+
+  /**
+   * Forgets the user's devices last seen before the retention, then the least recently seen ones
+   * without an open connection while more than the cap remain (connected devices may exceed it;
+   * they are never cut off mid-stream). Forgotten devices no longer hold messages back. A device
+   * with no time recorded counts as seen now. Returns how many it forgot.
+   */
+  private int retainDevices(PartitionState state, String userId, UserState.Builder user,
+      long nowMs) {
+    long unseenBefore = nowMs - devices.retention().toMillis();
+    for (String device : user.getDeviceAckedMap().keySet()) {
+      if (!user.containsDeviceSeenMs(device)) {
+        user.putDeviceSeenMs(device, nowMs);
+      }
+    }
+    List<Map.Entry<String, Long>> byAge = new ArrayList<>(user.getDeviceSeenMsMap().entrySet());
+    byAge.sort(Map.Entry.comparingByValue());
+    int forgotten = 0;
+    int remaining = byAge.size();
+    for (Map.Entry<String, Long> device : byAge) {
+      boolean stale = device.getValue() < unseenBefore;
+      boolean overCap = remaining > devices.maxDevices()
+          && !user.containsDeviceConnection(device.getKey());
+      if (stale || overCap) {
+        user.removeDeviceAcked(device.getKey());
+        user.removeDeviceSeenMs(device.getKey());
+        user.removeDeviceConnection(device.getKey());
+        forgotten++;
+        remaining--;
+      }
+    }
+    if (forgotten > 0) {
+      purge(state, userId, user);
+    }
+    return forgotten;
+  }
+
+  /** Deletes what every known device of the user acked. */
+  private static void purge(PartitionState state, String userId, UserState.Builder user) {
+    long minAcked = user.getDeviceAckedMap().values().stream().mapToLong(Long::longValue).min()
+        .orElse(0L);
+    if (minAcked <= user.getPurgedThrough()) {
+      return;
+    }
+    for (QueuedMessage m
+        : state.queued(userId, user.getPurgedThrough() + 1, minAcked, Integer.MAX_VALUE)) {
+      remove(state, userId, user, m);
+    }
+    user.setPurgedThrough(minAcked);
+  }
+
+  private static void remove(PartitionState state, String userId, UserState.Builder user,
+      QueuedMessage m) {
+    state.deleteMessage(userId, m);
+    user.setQueuedCount(user.getQueuedCount() - 1)
+        .setQueuedBytes(user.getQueuedBytes() - m.size());
+  }
+}

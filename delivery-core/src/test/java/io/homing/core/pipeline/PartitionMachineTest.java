@@ -1,0 +1,377 @@
+package io.homing.core.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.homing.api.v1.DeliveryEvent;
+import io.homing.api.v1.Message;
+import io.homing.core.DeviceLimits;
+import io.homing.core.QueueLimits;
+import io.homing.store.OfflineStore;
+import io.homing.store.PartitionState;
+import io.homing.store.StoredMessage;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PartitionMachineTest {
+  private static final long WINDOW_MS = 10_000;
+  private static final QueueLimits ROOMY = QueueLimits.defaults();
+
+  @TempDir Path dir;
+  private PartitionState state;
+
+  @AfterEach
+  void close() {
+    if (state != null) {
+      state.close();
+    }
+  }
+
+  private PartitionState open() {
+    state = new PartitionState(OfflineStore.open(dir));
+    return state;
+  }
+
+  private static PartitionMachine machine(QueueLimits limits) {
+    return new PartitionMachine(WINDOW_MS, limits, DeviceLimits.defaults());
+  }
+
+  @Test
+  void assignsDenseSeqsPerUserInRecordOrder() {
+    PartitionMachine machine = machine(ROOMY);
+    Outcome out = new Outcome();
+    open();
+    machine.message(state, "alice", message("a1"), 1, out);
+    machine.message(state, "bob", message("b1"), 2, out);
+    machine.message(state, "alice", message("a2"), 3, out);
+
+    assertThat(seqs(out, "alice")).containsExactly(1L, 2L);
+    assertThat(seqs(out, "bob")).containsExactly(1L);
+    assertThat(ids(state.readAfter("alice", 0, 10))).containsExactly("a1", "a2");
+    assertThat(out.accepted).isEqualTo(3);
+  }
+
+  @Test
+  void anIdAcceptedWithinTheWindowOfTheNewestRecordIsADuplicate() {
+    PartitionMachine machine = machine(ROOMY);
+    Outcome out = new Outcome();
+    open();
+    machine.message(state, "alice", message("m1"), 1_000, out);
+    machine.message(state, "alice", message("m1"), 1_000 + WINDOW_MS, out);
+    machine.message(state, "bob", message("m1"), 1_000, out); // another user's id
+    // A record stamped earlier does not move the clock back: m2 is judged at 11,000.
+    machine.message(state, "alice", message("m2"), 500, out);
+    machine.message(state, "alice", message("m1"), 1_001 + WINDOW_MS, out);
+
+    assertThat(out.duplicates).isEqualTo(1);
+    assertThat(seqs(out, "alice")).containsExactly(1L, 2L, 3L);
+    assertThat(state.messageClock()).isEqualTo(1_001 + WINDOW_MS);
+  }
+
+  @Test
+  void aMessageRefusedForAFullQueueStillTakesItsSeqAndItsId() {
+    PartitionMachine machine = machine(new QueueLimits(2, Long.MAX_VALUE,
+        QueueLimits.WhenFull.REJECT));
+    Outcome out = new Outcome();
+    open();
+    for (int i = 1; i <= 3; i++) {
+      machine.message(state, "alice", message("m" + i), i, out);
+    }
+    machine.message(state, "alice", message("m3"), 4, out); // the refused one, retried
+    ack(machine, "alice", "phone", 2, 5, out);
+    machine.message(state, "alice", message("m4"), 6, out);
+
+    assertThat(out.full).containsExactly("alice");
+    assertThat(out.rejected).isEqualTo(1);
+    assertThat(out.duplicates).isEqualTo(1);
+    assertThat(seqs(out, "alice")).containsExactly(1L, 2L, 4L);
+    assertThat(state.user("alice").getLastSeq()).isEqualTo(4);
+    assertThat(state.user("alice").getQueuedCount()).isEqualTo(1);
+  }
+
+  @Test
+  void dropOldestMakesRoomFromTheHeadOfTheQueue() {
+    PartitionMachine machine = machine(new QueueLimits(3, Long.MAX_VALUE,
+        QueueLimits.WhenFull.DROP_OLDEST));
+    Outcome out = new Outcome();
+    open();
+    for (int i = 1; i <= 5; i++) {
+      machine.message(state, "alice", expiring("m" + i), i, out);
+    }
+
+    assertThat(out.dropped).isEqualTo(2);
+    assertThat(state.readAfter("alice", 0, 10)).extracting(StoredMessage::seq)
+        .containsExactly(3L, 4L, 5L);
+    assertThat(state.user("alice").getQueuedCount()).isEqualTo(3);
+    assertThat(state.user("alice").getPurgedThrough()).isEqualTo(2);
+    assertThat(state.expired(Long.MAX_VALUE, 10)).as("index entries of dropped ones gone")
+        .hasSize(3);
+  }
+
+  @Test
+  void aMessageLargerThanTheWholeQueueIsRefusedEvenWhenDroppingTheOldest() {
+    PartitionMachine machine = machine(new QueueLimits(10, 10,
+        QueueLimits.WhenFull.DROP_OLDEST));
+    Outcome out = new Outcome();
+    open();
+    machine.message(state, "alice", message("far too big for ten bytes"), 1, out);
+
+    assertThat(out.rejected).isEqualTo(1);
+    assertThat(state.user("alice").getLastSeq()).isEqualTo(1);
+  }
+
+  @Test
+  void acksDeleteWhatEveryDeviceAckedAndNeverMoveBackNorBeyondTheLastSeq() {
+    PartitionMachine machine = machine(ROOMY);
+    Outcome out = new Outcome();
+    open();
+    for (int i = 1; i <= 4; i++) {
+      machine.message(state, "alice", message("m" + i), i, out);
+    }
+    int size = message("m1").getSerializedSize();
+    ack(machine, "alice", "phone", 0, 10, out);
+    ack(machine, "alice", "laptop", 0, 10, out);
+    ack(machine, "alice", "phone", 3, 11, out);
+    assertThat(state.readAfter("alice", 0, 10)).hasSize(4);
+
+    ack(machine, "alice", "laptop", 2, 12, out);
+    ack(machine, "alice", "phone", 1, 13, out);
+    ack(machine, "alice", "laptop", 99, 14, out);
+
+    assertThat(state.readAfter("alice", 0, 10)).extracting(StoredMessage::seq)
+        .containsExactly(4L);
+    assertThat(state.user("alice").getDeviceAckedMap())
+        .containsEntry("phone", 3L).containsEntry("laptop", 4L);
+    assertThat(state.user("alice").getQueuedCount()).isEqualTo(1);
+    assertThat(state.user("alice").getQueuedBytes()).isEqualTo(size);
+    assertThat(out.sessionChanges).last().extracting(Outcome.SessionChange::cursor)
+        .isEqualTo(4L);
+  }
+
+  @Test
+  void expiryRemovesMessagesWhoseTtlEndedAndForgetsIdsNoRecordCanMatch() {
+    PartitionMachine machine = machine(ROOMY);
+    Outcome out = new Outcome();
+    open();
+    machine.message(state, "alice", expiring("short").toBuilder().setTtlMs(1_000).build(), 1_000,
+        out);
+    machine.message(state, "alice", expiring("long"), 1_000, out);
+    machine.message(state, "bob", message("later"), 1_000 + 2 * WINDOW_MS, out);
+
+    Outcome swept = new Outcome();
+    long forgottenThrough = machine.expire(state, 2_000, 0, swept);
+
+    assertThat(swept.expired).isEqualTo(1);
+    assertThat(state.readAfter("alice", 0, 10)).extracting(StoredMessage::seq)
+        .containsExactly(2L);
+    assertThat(state.user("alice").getQueuedCount()).isEqualTo(1);
+    assertThat(forgottenThrough).isEqualTo(1_000 + WINDOW_MS);
+    assertThat(state.idAcceptedAt("alice", "short")).isEqualTo(-1);
+    assertThat(state.idAcceptedAt("bob", "later")).isEqualTo(1_000 + 2 * WINDOW_MS);
+  }
+
+  @Test
+  void devicesUnseenTooLongOrBeyondTheCapStopHoldingMessagesButConnectedOnesStay() {
+    PartitionMachine machine = new PartitionMachine(WINDOW_MS, ROOMY,
+        new DeviceLimits(1, Duration.ofMillis(2_000)));
+    Outcome out = new Outcome();
+    open();
+    machine.message(state, "alice", message("m1"), 1, out);
+    connect(machine, "alice", "phone", "c1", 0, 1_000, out);
+    connect(machine, "alice", "laptop", "c2", 0, 1_500, out);
+    assertThat(state.user("alice").getDeviceAckedMap()).as("both connected")
+        .containsOnlyKeys("phone", "laptop");
+
+    disconnect(machine, "alice", "phone", "an-older-connection", 1_600, out);
+    assertThat(state.user("alice").getDeviceAckedMap()).containsOnlyKeys("phone", "laptop");
+    disconnect(machine, "alice", "phone", "c1", 1_700, out);
+    ack(machine, "alice", "laptop", 1, 4_000, out);
+
+    assertThat(state.user("alice").getDeviceAckedMap()).containsOnlyKeys("laptop");
+    assertThat(out.devicesForgotten).isEqualTo(1);
+    assertThat(state.readAfter("alice", 0, 10)).as("acked by every device left").isEmpty();
+  }
+
+  /**
+   * The guarantee delivery before commit rests on: whatever events interleave with the message
+   * records, whenever sweeps run and wherever a crash cuts the durable state, replaying the input
+   * after the last commit gives every seq the message it had. Queues are tiny, so caps refuse
+   * and drop; ids repeat; TTLs end; devices come and go and ack anything.
+   */
+  @Test
+  void aReplayFromTheLastCommitAssignsEverySeqToTheSameMessage() {
+    for (QueueLimits.WhenFull whenFull : QueueLimits.WhenFull.values()) {
+      PartitionMachine machine = machine(new QueueLimits(3, Long.MAX_VALUE, whenFull));
+      for (long seed = 0; seed < 40; seed++) {
+        Random random = new Random(seed);
+        List<Input> messages = messages(random, 120);
+        List<Input> events = events(random, 120);
+        Path run = dir.resolve(whenFull + "-" + seed);
+
+        // First life: everything in one interleaving, committed part-way, then it dies.
+        state = new PartitionState(OfflineStore.open(run));
+        List<Input> first = interleave(random, messages, events);
+        int committedAt = random.nextInt(first.size());
+        Map<String, Long> delivered = new HashMap<>();
+        long committedMessages = -1;
+        long committedEvents = -1;
+        for (int i = 0; i < first.size(); i++) {
+          apply(machine, first.get(i), random, delivered);
+          if (i == committedAt) {
+            PartitionState.Transaction t = state.cut();
+            t.writeLocally(1, 0);
+            state.written(t);
+            committedMessages = lastOffset(first.subList(0, i + 1), true);
+            committedEvents = lastOffset(first.subList(0, i + 1), false);
+          }
+        }
+        Map<String, Long> lastSeqs = lastSeqs(messages);
+        state.close(); // the crash: nothing after the commit was written
+
+        // Second life: from the committed store, the rest again, interleaved otherwise.
+        state = new PartitionState(OfflineStore.open(run));
+        long fromMessages = committedMessages;
+        long fromEvents = committedEvents;
+        List<Input> replay = interleave(random,
+            messages.stream().filter(m -> m.offset() > fromMessages).toList(),
+            events.stream().filter(e -> e.offset() > fromEvents).toList());
+        Map<String, Long> redelivered = new HashMap<>();
+        for (Input input : replay) {
+          apply(machine, input, random, redelivered);
+        }
+
+        for (Map.Entry<String, Long> seq : redelivered.entrySet()) {
+          if (delivered.containsKey(seq.getKey())) {
+            assertThat(seq.getValue()).as("%s seed %d: message of %s", whenFull, seed,
+                seq.getKey()).isEqualTo(delivered.get(seq.getKey()));
+          }
+        }
+        assertThat(lastSeqs(messages)).isEqualTo(lastSeqs);
+        state.close();
+        state = null;
+      }
+    }
+  }
+
+  /** One input record: a message (user, id, time) or an event, with its offset in its topic. */
+  private record Input(boolean message, long offset, String user, String id, long atMs,
+      DeliveryEvent event) {}
+
+  private List<Input> messages(Random random, int count) {
+    List<Input> list = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String id = "id-" + random.nextInt(count / 2); // ids repeat, within and beyond the window
+      list.add(new Input(true, i, "u" + random.nextInt(3), id, i * 500L + random.nextInt(2_000),
+          null));
+    }
+    return list;
+  }
+
+  private List<Input> events(Random random, int count) {
+    List<Input> list = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String user = "u" + random.nextInt(3);
+      String device = "d" + random.nextInt(2);
+      DeliveryEvent.Builder e = DeliveryEvent.newBuilder().setUserId(user).setDeviceId(device)
+          .setNodeId("edge").setConnectionId("c" + random.nextInt(3));
+      switch (random.nextInt(3)) {
+        case 0 -> e.setConnected(DeliveryEvent.Connected.newBuilder()
+            .setLastSeq(random.nextInt(40)));
+        case 1 -> e.setAcked(DeliveryEvent.Acked.newBuilder().setSeq(random.nextInt(60)));
+        default -> e.setDisconnected(DeliveryEvent.Disconnected.getDefaultInstance());
+      }
+      list.add(new Input(false, i, user, null, i * 500L, e.build()));
+    }
+    return list;
+  }
+
+  /** A random merge that keeps each topic's own order, as a consumer's fetches would. */
+  private static List<Input> interleave(Random random, List<Input> a, List<Input> b) {
+    List<Input> merged = new ArrayList<>();
+    int i = 0;
+    int j = 0;
+    while (i < a.size() || j < b.size()) {
+      boolean takeA = j >= b.size() || (i < a.size() && random.nextBoolean());
+      merged.add(takeA ? a.get(i++) : b.get(j++));
+    }
+    return merged;
+  }
+
+  /** Applies one input, sometimes after a sweep at a random time; records what was queued. */
+  private void apply(PartitionMachine machine, Input input, Random random,
+      Map<String, Long> queued) {
+    Outcome out = new Outcome();
+    if (random.nextInt(10) == 0) {
+      machine.expire(state, input.atMs() + random.nextInt(20_000), 0, out);
+    }
+    if (input.message()) {
+      Message m = Message.newBuilder().setMessageId(input.id())
+          .setPayload(ByteString.copyFromUtf8(input.user() + "@" + input.offset()))
+          .setCreatedAtMs(input.atMs()).setTtlMs(1_000 + random.nextInt(20_000)).build();
+      machine.message(state, input.user(), m, input.atMs(), out);
+    } else {
+      machine.event(state, input.event(), input.atMs(), out);
+    }
+    out.queued.forEach((user, list) -> list.forEach(q ->
+        queued.put(user + "#" + q.seq(), Long.parseLong(
+            q.message().getPayload().toStringUtf8().substring(user.length() + 1)))));
+  }
+
+  private Map<String, Long> lastSeqs(List<Input> messages) {
+    Map<String, Long> result = new HashMap<>();
+    messages.forEach(m -> result.put(m.user(), state.user(m.user()).getLastSeq()));
+    return result;
+  }
+
+  private static long lastOffset(List<Input> applied, boolean messages) {
+    return applied.stream().filter(in -> in.message() == messages).mapToLong(Input::offset)
+        .max().orElse(-1);
+  }
+
+  private void ack(PartitionMachine machine, String user, String device, long seq, long atMs,
+      Outcome out) {
+    machine.event(state, DeliveryEvent.newBuilder().setUserId(user).setDeviceId(device)
+        .setNodeId("edge").setConnectionId("c")
+        .setAcked(DeliveryEvent.Acked.newBuilder().setSeq(seq)).build(), atMs, out);
+  }
+
+  private void connect(PartitionMachine machine, String user, String device, String connection,
+      long lastSeq, long atMs, Outcome out) {
+    machine.event(state, DeliveryEvent.newBuilder().setUserId(user).setDeviceId(device)
+        .setNodeId("edge").setConnectionId(connection)
+        .setConnected(DeliveryEvent.Connected.newBuilder().setLastSeq(lastSeq)).build(), atMs,
+        out);
+  }
+
+  private void disconnect(PartitionMachine machine, String user, String device,
+      String connection, long atMs, Outcome out) {
+    machine.event(state, DeliveryEvent.newBuilder().setUserId(user).setDeviceId(device)
+        .setNodeId("edge").setConnectionId(connection)
+        .setDisconnected(DeliveryEvent.Disconnected.getDefaultInstance()).build(), atMs, out);
+  }
+
+  private static List<Long> seqs(Outcome out, String user) {
+    return out.queued.getOrDefault(user, List.of()).stream().map(Outcome.Queued::seq).toList();
+  }
+
+  private static Message message(String id) {
+    return Message.newBuilder().setMessageId(id)
+        .setPayload(ByteString.copyFromUtf8("payload of " + id)).build();
+  }
+
+  private static Message expiring(String id) {
+    return message(id).toBuilder().setCreatedAtMs(1_000).setTtlMs(60_000).build();
+  }
+
+  private static List<String> ids(List<StoredMessage> messages) {
+    return messages.stream().map(m -> m.message().getMessageId()).toList();
+  }
+}
