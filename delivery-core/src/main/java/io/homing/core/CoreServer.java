@@ -61,6 +61,11 @@ public final class CoreServer implements AutoCloseable {
     Gauge.builder("homing.device.streams", pipelines,
             all -> all.stream().mapToInt(p -> p.loop().deviceStreams()).sum())
         .description("Device connections this instance streams to").register(metrics.registry());
+    Gauge.builder("homing.changes.uncommitted", pipelines,
+            all -> all.stream().mapToLong(p -> p.loop().uncommittedChanges()).sum())
+        .description("Store changes applied and delivered from, not yet committed to the "
+            + "changelog: what a crash now would leave to apply again")
+        .register(metrics.registry());
     fullQueues = new FullQueues(config.redisUri(), config.keyPrefix());
     for (int i = 0; i < config.commits().pipelineThreads(); i++) {
       pipelines.add(startPipeline(i, partitions));

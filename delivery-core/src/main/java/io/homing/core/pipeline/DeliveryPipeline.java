@@ -144,6 +144,11 @@ public final class DeliveryPipeline implements AutoCloseable {
     return owned;
   }
 
+  /** How many changes it applied and delivered from that are not durable yet. Any thread. */
+  public long uncommittedChanges() {
+    return committer.uncommitted();
+  }
+
   /** How many device connections this pipeline streams to. Any thread. */
   public int deviceStreams() {
     return dispatcher.streams();

@@ -39,10 +39,13 @@ public final class Committer implements AutoCloseable {
   private final ExecutorService thread;
   private Round inFlight;
   private long nextDueNanos;
+  /** Changes applied and not durable yet, pending or in flight, as of the last poll. */
+  private volatile long uncommitted;
 
   /** A round of transactions, one per partition, with the offsets it commits. */
   private record Round(Map<Integer, PartitionState> states,
-      Map<Integer, PartitionState.Transaction> transactions, CompletableFuture<Void> done) {}
+      Map<Integer, PartitionState.Transaction> transactions, int size,
+      CompletableFuture<Void> done) {}
 
   public Committer(Changelog changelog, Duration interval, int maxChanges, String threadName) {
     if (interval.isNegative()) {
@@ -74,13 +77,24 @@ public final class Committer implements AutoCloseable {
     if (inFlight != null && inFlight.done().isDone()) {
       finish();
     }
-    boolean full = pendingChanges(states) >= maxChanges;
+    int pending = pendingChanges(states);
+    boolean full = pending >= maxChanges;
     if (full && inFlight != null) {
       finish();
     }
     if (inFlight == null && (full || System.nanoTime() >= nextDueNanos)) {
       start(states, offsets.get(), group);
     }
+    uncommitted = inFlight == null ? pending : pendingChanges(states) + inFlight.size();
+  }
+
+  /**
+   * How many changes were applied — and delivered from — and are not durable yet, as of the last
+   * {@link #poll}: what a crash now would leave for the partitions' next owners to apply again.
+   * Any thread.
+   */
+  public long uncommitted() {
+    return uncommitted;
   }
 
   /** How long until {@link #poll} would start a round, in ms; 0 when it is due. */
@@ -121,18 +135,21 @@ public final class Committer implements AutoCloseable {
     nextDueNanos = System.nanoTime() + intervalNanos;
     Map<Integer, PartitionState> cutStates = new HashMap<>();
     Map<Integer, PartitionState.Transaction> transactions = new HashMap<>();
-    states.forEach((partition, state) -> {
-      if (state.pendingChanges() > 0) {
-        cutStates.put(partition, state);
-        transactions.put(partition, state.cut());
+    int size = 0;
+    for (Map.Entry<Integer, PartitionState> entry : states.entrySet()) {
+      if (entry.getValue().pendingChanges() > 0) {
+        PartitionState.Transaction transaction = entry.getValue().cut();
+        cutStates.put(entry.getKey(), entry.getValue());
+        transactions.put(entry.getKey(), transaction);
+        size += transaction.size();
       }
-    });
+    }
     if (transactions.isEmpty() && offsets.isEmpty()) {
       return;
     }
     CompletableFuture<Void> done = CompletableFuture.runAsync(
         () -> changelog.write(transactions, offsets, group), thread);
-    inFlight = new Round(cutStates, transactions, done);
+    inFlight = new Round(cutStates, transactions, size, done);
   }
 
   /** Waits for the round in flight; once it is durable, stops laying it over the stores. */
