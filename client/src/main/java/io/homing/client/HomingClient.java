@@ -31,6 +31,7 @@ public final class HomingClient implements AutoCloseable {
   private final List<URI> edges;
   private final Supplier<String> tokens;
   private final PushListener listener;
+  private final PushListener pushObserver;
   private final Consumer<String> onDisconnect;
   private final boolean json;
   private final long minBackoffMillis;
@@ -48,6 +49,7 @@ public final class HomingClient implements AutoCloseable {
     this.edges = List.copyOf(builder.edges);
     this.tokens = builder.tokens;
     this.listener = builder.listener;
+    this.pushObserver = builder.pushObserver;
     this.onDisconnect = builder.onDisconnect;
     this.json = builder.json;
     this.minBackoffMillis = builder.minBackoff.toMillis();
@@ -115,6 +117,7 @@ public final class HomingClient implements AutoCloseable {
               .lastSeq(lastDelivered)
               .json(json)
               .listener(listener)
+              .pushObserver(pushObserver)
               .eventLoopGroup(group)
               .connect();
       current = connection;
@@ -153,6 +156,7 @@ public final class HomingClient implements AutoCloseable {
     private final List<URI> edges;
     private final Supplier<String> tokens;
     private PushListener listener = (seq, message) -> { };
+    private PushListener pushObserver = (seq, message) -> { };
     private Consumer<String> onDisconnect = reason -> { };
     private long lastSeq;
     private boolean json;
@@ -171,6 +175,16 @@ public final class HomingClient implements AutoCloseable {
     /** Who receives the messages, each once and in seq order. */
     public Builder listener(PushListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Also told of every Push frame each connection receives, on the event loop: redeliveries
+     * included, before seqs at or below the last delivered are dropped and before the gap check.
+     * For diagnostics and tests, e.g. counting seq conflicts; the default is none.
+     */
+    public Builder pushObserver(PushListener observer) {
+      this.pushObserver = Objects.requireNonNull(observer, "observer");
       return this;
     }
 

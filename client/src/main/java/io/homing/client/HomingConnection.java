@@ -51,6 +51,7 @@ public final class HomingConnection implements AutoCloseable {
   private final EventLoopGroup group;
   private final boolean ownGroup;
   private final PushListener listener;
+  private final PushListener pushObserver;
   private final boolean autoAck;
   private volatile long lastDelivered;
   private volatile Error lastError;
@@ -60,6 +61,7 @@ public final class HomingConnection implements AutoCloseable {
 
   private HomingConnection(Builder builder) {
     this.listener = builder.listener;
+    this.pushObserver = builder.pushObserver;
     this.autoAck = builder.autoAck;
     this.lastDelivered = builder.lastSeq;
     this.ownGroup = builder.group == null;
@@ -205,6 +207,7 @@ public final class HomingConnection implements AutoCloseable {
      */
     private void onPush(ChannelHandlerContext ctx, Push push) {
       long seq = push.getSeq();
+      pushObserver.onMessage(seq, push.getMessage());
       if (seenOnConnection >= 0 && push.getPrevSeq() > seenOnConnection) {
         gapReason = "gap: got seq " + seq + " after " + push.getPrevSeq() + ", but only "
             + seenOnConnection + " arrived";
@@ -265,6 +268,7 @@ public final class HomingConnection implements AutoCloseable {
     private boolean json;
     private boolean autoAck = true;
     private PushListener listener = (seq, message) -> { };
+    private PushListener pushObserver = (seq, message) -> { };
     private EventLoopGroup group;
     private InetAddress localAddress;
 
@@ -297,6 +301,16 @@ public final class HomingConnection implements AutoCloseable {
     /** Who receives the messages; the default drops them (they are still acked). */
     public Builder listener(PushListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Also told of every Push frame as it arrives, on the event loop: redeliveries included,
+     * before seqs at or below the last delivered are dropped and before the gap check. For
+     * diagnostics and tests, e.g. counting seq conflicts; the default is none.
+     */
+    public Builder pushObserver(PushListener observer) {
+      this.pushObserver = Objects.requireNonNull(observer, "observer");
       return this;
     }
 
