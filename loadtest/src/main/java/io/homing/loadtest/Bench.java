@@ -212,7 +212,8 @@ final class Bench {
           .result("edge_heap_per_connection_bytes", Math.round(heapPer))
           .result("edge_rss_per_connection_bytes", Math.round(rssPer))
           .result("budget_1m_connections_heap_gib", round(heapPer * 1e6 / (1L << 30)))
-          .result("budget_1m_connections_rss_gib", round(rssPer * 1e6 / (1L << 30)));
+          .result("budget_1m_connections_rss_gib", round(rssPer * 1e6 / (1L << 30)))
+          .recorder(recorder);
     }
   }
 

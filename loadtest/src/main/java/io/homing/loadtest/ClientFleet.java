@@ -18,8 +18,9 @@ import java.util.function.IntConsumer;
 
 /**
  * Many authenticated WebSocket clients, each its own user with one device, acking like a real
- * client. Connections are spread over the edge URLs and over loopback source addresses
- * (127.0.0.1, .2, …), since one (source, destination) pair has only ~28k ephemeral ports.
+ * client; every push they get also goes to the recorder as it arrived, for seq conflicts.
+ * Connections are spread over the edge URLs and over loopback source addresses (127.0.0.1, .2, …),
+ * since one (source, destination) pair has only ~28k ephemeral ports.
  */
 final class ClientFleet implements AutoCloseable {
   private static final int MAX_PENDING_HANDSHAKES = 256;
@@ -45,6 +46,7 @@ final class ClientFleet implements AutoCloseable {
     long nextReport = start + 1_000_000_000L;
     for (int i = 0; i < userIds.length; i++) {
       pending.acquire();
+      int user = i;
       HomingConnection connection =
           HomingConnection.builder(
                   edges.get(i % edges.size()),
@@ -53,6 +55,9 @@ final class ClientFleet implements AutoCloseable {
               .localAddress(source(i / edges.size() % sourceAddresses))
               .listener(
                   (seq, message) -> recorder.received(message.getPayload().asReadOnlyByteBuffer()))
+              .pushObserver(
+                  (seq, message) ->
+                      recorder.pushed(user, seq, message.getPayload().asReadOnlyByteBuffer()))
               .connect();
       connections.add(connection);
       connection

@@ -2,6 +2,7 @@ package io.homing.loadtest;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -11,8 +12,10 @@ import org.HdrHistogram.Recorder;
 
 /**
  * Counts what the application side receives: latency from due time to receipt (HdrHistogram, in
- * microseconds), and per user what was sent, received, duplicated or out of order. Thread-safe:
- * receipts come from many event loops, sends from the publisher.
+ * microseconds), and per user what was sent, received, duplicated or out of order. Also, from
+ * every push as it arrived (redeliveries included), seq conflicts: one seq of a user seen carrying
+ * two different messages. Thread-safe: receipts come from many event loops, sends from the
+ * publisher.
  */
 final class DeliveryRecorder {
   private static final long MAX_LATENCY_MICROS = TimeUnit.MINUTES.toMicros(10);
@@ -52,6 +55,14 @@ final class DeliveryRecorder {
     users[user].received(Payloads.counter(payload));
     long micros = Math.max(0, (now - Payloads.dueNanos(payload)) / 1000);
     interval.recordValue(Math.min(micros, MAX_LATENCY_MICROS));
+  }
+
+  /**
+   * A push for {@code user} arrived with {@code seq}, before the client dropped redeliveries; a
+   * seq seen before with another payload counter is a seq conflict.
+   */
+  void pushed(int user, long seq, ByteBuffer payload) {
+    users[user].pushed(seq, Payloads.counter(payload));
   }
 
   long sent() {
@@ -104,14 +115,16 @@ final class DeliveryRecorder {
     long lost = 0;
     long duplicated = 0;
     long outOfOrder = 0;
+    long seqConflicts = 0;
     for (UserTrack u : users) {
       synchronized (u) {
         lost += u.sent - u.seen.cardinality();
         duplicated += u.duplicated;
         outOfOrder += u.outOfOrder;
+        seqConflicts += u.seqConflicts;
       }
     }
-    return new Correctness(sent(), received(), lost, duplicated, outOfOrder);
+    return new Correctness(sent(), received(), lost, duplicated, outOfOrder, seqConflicts);
   }
 
   /** One interval of a run: when, how fast, how slow. */
@@ -119,8 +132,9 @@ final class DeliveryRecorder {
       double atSeconds, double sentPerSecond, double deliveredPerSecond, double p50Millis,
       double p99Millis) {}
 
-  /** What the application saw. */
-  record Correctness(long sent, long received, long lost, long duplicated, long outOfOrder) {}
+  /** What the application saw; seq conflicts are what the wire carried (raw Kafka: always 0). */
+  record Correctness(
+      long sent, long received, long lost, long duplicated, long outOfOrder, long seqConflicts) {}
 
   private static final class UserTrack {
     private long sent;
@@ -128,6 +142,9 @@ final class DeliveryRecorder {
     private long highest;
     private long duplicated;
     private long outOfOrder;
+    /** The payload counter that arrived under seq i + 1; 0 = none yet. Grows with the seqs. */
+    private long[] counterAtSeq = new long[0];
+    private long seqConflicts;
 
     synchronized long nextCounter() {
       return ++sent;
@@ -146,6 +163,22 @@ final class DeliveryRecorder {
         outOfOrder++;
       }
       highest = Math.max(highest, counter);
+    }
+
+    synchronized void pushed(long seq, long counter) {
+      if (seq <= 0 || seq > Integer.MAX_VALUE) {
+        return;
+      }
+      int i = (int) seq - 1;
+      if (i >= counterAtSeq.length) {
+        int grown = Math.max(i + 1, Math.max(16, counterAtSeq.length * 2));
+        counterAtSeq = Arrays.copyOf(counterAtSeq, grown);
+      }
+      if (counterAtSeq[i] == 0) {
+        counterAtSeq[i] = counter;
+      } else if (counterAtSeq[i] != counter) {
+        seqConflicts++;
+      }
     }
   }
 }

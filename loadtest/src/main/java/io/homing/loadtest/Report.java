@@ -108,6 +108,7 @@ final class Report {
       md.append("| lost | ").append(correctness.lost()).append(" |\n");
       md.append("| duplicated | ").append(correctness.duplicated()).append(" |\n");
       md.append("| out of order | ").append(correctness.outOfOrder()).append(" |\n");
+      md.append("| seq conflicts | ").append(correctness.seqConflicts()).append(" |\n");
     }
     return md.toString();
   }
