@@ -61,20 +61,28 @@ final class Bench {
     return new BaselineRig(target, recorder);
   }
 
-  /** Fixed rate: a warm-up, then latency percentiles over the measured part. */
+  /**
+   * Fixed rate: a warm-up, then latency percentiles and CPU per message over the measured part
+   * (raw Kafka: the broker's CPU only).
+   */
   Report latency(String name, boolean baseline, int userCount, double rate, Duration warmup,
-      Duration duration) throws Exception {
+      Duration duration, CpuMeter cpu) throws Exception {
     String[] users = target.users(userCount);
     DeliveryRecorder recorder = new DeliveryRecorder(userCount);
+    CpuMeter meter = baseline ? cpu.brokerOnly() : cpu;
     try (Rig rig = baseline ? baseline(recorder) : homing(users, recorder)) {
       Publisher publisher = new Publisher(rig.sink(), recorder, users, target.payloadBytes);
       publisher.run(rate, warmup, () -> Progress.sample("warm-up", recorder.sample()));
       awaitDelivered(recorder, Duration.ofSeconds(10));
       recorder.sample();
       recorder.resetLatency();
+      long receivedBefore = recorder.received();
+      CpuMeter.Snapshot cpuBefore = meter.snapshot();
       publisher.run(rate, duration, () -> Progress.sample(name, recorder.sample()));
       awaitDelivered(recorder, Duration.ofSeconds(30));
       recorder.sample();
+      Map<String, Object> cpuPerMessage =
+          meter.perMessage(cpuBefore, meter.snapshot(), recorder.received() - receivedBefore);
       return new Report(name)
           .parameter("users", userCount)
           .parameter("rate_per_s", rate)
@@ -84,6 +92,7 @@ final class Bench {
           .parameter("via", baseline ? "raw kafka" : target.via)
           .latency("", recorder.latency())
           .result("publish_failures", rig.sink().failures())
+          .cpu(meter, cpuPerMessage)
           .recorder(recorder);
     }
   }
@@ -93,9 +102,11 @@ final class Bench {
    * delivery falls behind; the highest passing step's delivered rate is the sustainable rate.
    */
   Report throughput(String name, boolean baseline, int userCount, double startRate, double factor,
-      double maxRate, double maxP99Millis, Duration step, Duration warmup) throws Exception {
+      double maxRate, double maxP99Millis, Duration step, Duration warmup, CpuMeter cpu)
+      throws Exception {
     String[] users = target.users(userCount);
     DeliveryRecorder recorder = new DeliveryRecorder(userCount);
+    CpuMeter meter = baseline ? cpu.brokerOnly() : cpu;
     List<Map<String, Object>> steps = new ArrayList<>();
     double sustainable = 0;
     Histogram atSustainable = null;
@@ -108,11 +119,14 @@ final class Bench {
         recorder.resetLatency();
         long sentBefore = recorder.sent();
         long receivedBefore = recorder.received();
+        CpuMeter.Snapshot cpuBefore = meter.snapshot();
         double r = rate;
         publisher.run(rate, step, () -> Progress.sample(String.format("%.0f/s", r), recorder.sample()));
         long sentInStep = recorder.sent() - sentBefore;
         awaitDelivered(recorder, Duration.ofSeconds(2));
         recorder.sample();
+        Map<String, Object> cpuPerMessage =
+            meter.perMessage(cpuBefore, meter.snapshot(), recorder.received() - receivedBefore);
         Histogram h = recorder.latency();
         long behind = recorder.sent() - recorder.received();
         double delivered = (recorder.received() - receivedBefore) / (double) step.toSeconds();
@@ -125,6 +139,7 @@ final class Bench {
         s.put("p99_ms", Report.millis(h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(99)));
         s.put("behind", behind);
         s.put("pass", pass);
+        s.putAll(cpuPerMessage);
         steps.add(s);
         Progress.line("step %.0f/s: delivered %.0f/s p99 %.1f ms behind %d -> %s", rate, delivered,
             p99, behind, pass ? "pass" : "stop");
@@ -147,7 +162,8 @@ final class Bench {
           .parameter("via", baseline ? "raw kafka" : target.via)
           .result("sustainable_per_s", Math.round(sustainable))
           .result("steps", steps)
-          .result("publish_failures", rig.sink().failures());
+          .result("publish_failures", rig.sink().failures())
+          .cpu(meter, Map.of());
       if (atSustainable != null) {
         report.latency("at_sustainable_", atSustainable);
       }
@@ -179,8 +195,8 @@ final class Bench {
           .parameter("messages_per_user", messages)
           .parameter("payload_bytes", target.payloadBytes)
           .parameter("via", target.via)
-          .result("connect_seconds", round(ramp.seconds()))
-          .result("all_delivered_seconds", round(seconds))
+          .result("connect_seconds", Report.round(ramp.seconds()))
+          .result("all_delivered_seconds", Report.round(seconds))
           .result("drain_per_s", Math.round(recorder.received() / seconds))
           .recorder(recorder);
     }
@@ -205,14 +221,14 @@ final class Bench {
           .parameter("edge_pid", pid)
           .result("connected", ramp.connected())
           .result("failed", ramp.failed())
-          .result("ramp_seconds", round(ramp.seconds()))
+          .result("ramp_seconds", Report.round(ramp.seconds()))
           .result("ramp_per_s", Math.round(ramp.perSecond()))
-          .result("edge_heap_before_mib", round(before.heapUsedBytes() / 1048576.0))
-          .result("edge_heap_after_mib", round(after.heapUsedBytes() / 1048576.0))
+          .result("edge_heap_before_mib", Report.round(before.heapUsedBytes() / 1048576.0))
+          .result("edge_heap_after_mib", Report.round(after.heapUsedBytes() / 1048576.0))
           .result("edge_heap_per_connection_bytes", Math.round(heapPer))
           .result("edge_rss_per_connection_bytes", Math.round(rssPer))
-          .result("budget_1m_connections_heap_gib", round(heapPer * 1e6 / (1L << 30)))
-          .result("budget_1m_connections_rss_gib", round(rssPer * 1e6 / (1L << 30)))
+          .result("budget_1m_connections_heap_gib", Report.round(heapPer * 1e6 / (1L << 30)))
+          .result("budget_1m_connections_rss_gib", Report.round(rssPer * 1e6 / (1L << 30)))
           .recorder(recorder);
     }
   }
@@ -262,9 +278,5 @@ final class Bench {
       }
       throw new IllegalStateException("delivery-core did not catch up within " + timeout);
     }
-  }
-
-  private static double round(double v) {
-    return Math.round(v * 100) / 100.0;
   }
 }

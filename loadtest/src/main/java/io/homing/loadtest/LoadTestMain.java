@@ -67,6 +67,31 @@ public final class LoadTestMain {
     }
   }
 
+  /** Homing's processes whose CPU time is counted per delivered message. */
+  static final class HomingPids {
+    @Option(names = "--core-pid", defaultValue = "0",
+        description = "delivery-core's pid, for CPU per message; 0: whoever listens on the "
+            + "--send-api port.")
+    long core;
+
+    @Option(names = "--edge-pids", split = ",",
+        description = "The edges' pids, comma-separated, for CPU per message; default: whoever "
+            + "listens on each --ws port.")
+    List<Long> edges;
+
+    CpuMeter meter(Target target, BrokerPid broker) throws InterruptedException {
+      return CpuMeter.of(target, core, edges == null ? List.of() : edges, broker.pid);
+    }
+  }
+
+  /** The Kafka broker, whose CPU time per delivered message is reported for context. */
+  static final class BrokerPid {
+    @Option(names = "--broker-pid", defaultValue = "0",
+        description = "The Kafka broker's pid, for CPU per message; 0: whoever listens on the "
+            + "first --kafka port.")
+    long pid;
+  }
+
   /** Options of the rate-stepping scenarios. */
   static final class Stepping {
     @Option(names = "--users", defaultValue = "10000") int users;
@@ -94,12 +119,14 @@ public final class LoadTestMain {
   static final class Throughput implements Callable<Integer> {
     @Mixin Target target;
     @Mixin Stepping s;
+    @Mixin HomingPids pids;
+    @Mixin BrokerPid broker;
 
     @Override
     public Integer call() throws Exception {
       return publish(target, new Bench(target).throughput("throughput", false, s.users,
           s.startRate, s.factor, s.maxRate, s.maxP99Millis, Duration.ofSeconds(s.stepSeconds),
-          Duration.ofSeconds(s.warmup)));
+          Duration.ofSeconds(s.warmup), pids.meter(target, broker)));
     }
   }
 
@@ -122,11 +149,14 @@ public final class LoadTestMain {
   static final class Latency implements Callable<Integer> {
     @Mixin Target target;
     @Mixin FixedRate f;
+    @Mixin HomingPids pids;
+    @Mixin BrokerPid broker;
 
     @Override
     public Integer call() throws Exception {
       return publish(target, new Bench(target).latency("latency", false, f.users, f.rate,
-          Duration.ofSeconds(f.warmup), Duration.ofSeconds(f.seconds)));
+          Duration.ofSeconds(f.warmup), Duration.ofSeconds(f.seconds),
+          pids.meter(target, broker)));
     }
   }
 
@@ -151,6 +181,7 @@ public final class LoadTestMain {
   static final class KafkaBaseline implements Callable<Integer> {
     @Mixin Target target;
     @Mixin Stepping s;
+    @Mixin BrokerPid broker;
 
     @Option(names = "--rate", defaultValue = "5000") double rate;
 
@@ -159,12 +190,13 @@ public final class LoadTestMain {
     @Override
     public Integer call() throws Exception {
       Bench bench = new Bench(target);
+      CpuMeter cpu = CpuMeter.ofBroker(target, broker.pid);
       return publish(target,
           bench.throughput("kafka-baseline-throughput", true, s.users, s.startRate, s.factor,
               s.maxRate, s.maxP99Millis, Duration.ofSeconds(s.stepSeconds),
-              Duration.ofSeconds(s.warmup)),
+              Duration.ofSeconds(s.warmup), cpu),
           bench.latency("kafka-baseline-latency", true, s.users, rate,
-              Duration.ofSeconds(s.warmup), Duration.ofSeconds(seconds)));
+              Duration.ofSeconds(s.warmup), Duration.ofSeconds(seconds), cpu));
     }
   }
 
@@ -174,6 +206,8 @@ public final class LoadTestMain {
   static final class Suite implements Callable<Integer> {
     @Mixin Target target;
     @Mixin Stepping s;
+    @Mixin HomingPids pids;
+    @Mixin BrokerPid broker;
 
     @Option(names = "--seconds", defaultValue = "30") int seconds;
 
@@ -188,18 +222,19 @@ public final class LoadTestMain {
     @Override
     public Integer call() throws Exception {
       Bench bench = new Bench(target);
+      CpuMeter cpu = pids.meter(target, broker);
       Duration step = Duration.ofSeconds(s.stepSeconds);
       Duration warmup = Duration.ofSeconds(s.warmup);
       Report kafkaMax = bench.throughput("kafka-baseline-throughput", true, s.users, s.startRate,
-          s.factor, s.maxRate, s.maxP99Millis, step, warmup);
+          s.factor, s.maxRate, s.maxP99Millis, step, warmup, cpu);
       Report homingMax = bench.throughput("throughput", false, s.users, s.startRate, s.factor,
-          s.maxRate, s.maxP99Millis, step, warmup);
+          s.maxRate, s.maxP99Millis, step, warmup, cpu);
       long homingRate = (long) homingMax.results.get("sustainable_per_s");
       double half = Math.max(100, homingRate / 2.0);
       Report kafkaLatency = bench.latency("kafka-baseline-latency", true, s.users, half,
-          warmup, Duration.ofSeconds(seconds));
+          warmup, Duration.ofSeconds(seconds), cpu);
       Report homingLatency = bench.latency("latency", false, s.users, half,
-          warmup, Duration.ofSeconds(seconds));
+          warmup, Duration.ofSeconds(seconds), cpu);
       List<Report> all = new ArrayList<>(List.of(kafkaMax, homingMax, kafkaLatency, homingLatency,
           bench.backlog(backlogUsers, backlogMessages)));
       if (connections > 0) {

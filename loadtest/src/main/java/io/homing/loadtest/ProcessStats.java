@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 
 /**
  * Memory of another JVM on this machine: its heap in use after a full GC ({@code jcmd}) and its
- * resident set size ({@code /proc}). Linux only.
+ * resident set size ({@code /proc}); and the CPU time of any process ({@code /proc}). Linux only.
  */
 record ProcessStats(long heapUsedBytes, long rssBytes) {
   private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
@@ -27,6 +27,31 @@ record ProcessStats(long heapUsedBytes, long rssBytes) {
       throw new IllegalStateException("cannot read the memory of process " + pid);
     }
     return new ProcessStats(Long.parseLong(heap.group(1)) * 1024, Long.parseLong(rss.group(1)) * 1024);
+  }
+
+  /** The CPU time (user + system) the process used so far, in clock ticks. */
+  static long cpuTicks(long pid) throws IOException {
+    return cpuTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
+  }
+
+  /**
+   * Fields 14 and 15 (utime, stime) of a {@code /proc/PID/stat} line. Field 2, the command name in
+   * parentheses, may itself hold spaces and parentheses: the fields count from the last ')'.
+   */
+  static long cpuTicks(String stat) {
+    int commEnd = stat.lastIndexOf(')');
+    String[] fields = stat.substring(commEnd + 1).trim().split("\\s+");
+    if (commEnd < 0 || fields.length < 13) {
+      throw new IllegalArgumentException("/proc/PID/stat: '" + stat.strip()
+          + "' (expected: pid (comm) and at least 13 more fields)");
+    }
+    // fields[0] is field 3 (state), so utime and stime are fields[11] and fields[12].
+    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+  }
+
+  /** Clock ticks per second of /proc's CPU times ({@code getconf CLK_TCK}). */
+  static long clockTicksPerSecond() throws IOException, InterruptedException {
+    return Long.parseLong(run("getconf", "CLK_TCK").strip());
   }
 
   /** The process listening on the TCP port, found with {@code ss}. */

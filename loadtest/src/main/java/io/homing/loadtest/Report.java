@@ -60,6 +60,16 @@ final class Report {
     return this;
   }
 
+  /** CPU per message, which pids it is of, and a note if one process plays several roles. */
+  Report cpu(CpuMeter meter, Map<String, Object> perMessage) {
+    parameter("cpu_pids", meter.pids());
+    perMessage.forEach(this::result);
+    if (!meter.note().isEmpty()) {
+      result("cpu_note", meter.note());
+    }
+    return this;
+  }
+
   Report recorder(DeliveryRecorder recorder) {
     correctness = recorder.correctness();
     samples = recorder.samples();
@@ -131,6 +141,11 @@ final class Report {
 
   static double millis(long micros) {
     return Math.round(micros / 10.0) / 100.0;
+  }
+
+  /** Two decimals are all a noisy machine's figures deserve. */
+  static double round(double v) {
+    return Math.round(v * 100) / 100.0;
   }
 
   private static Map<String, Object> machine() {
