@@ -1,14 +1,11 @@
 package io.homing.loadtest;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
@@ -98,77 +95,48 @@ final class Bench {
   }
 
   /**
-   * Steps the rate up by {@code factor} until a step's p99 passes {@code maxP99Millis} or
-   * delivery falls behind; the highest passing step's delivered rate is the sustainable rate.
+   * Steps the rate up as {@link RateStepper} does; reports the sustainable rate (the highest step
+   * whose p99 passed and that kept up), the highest rate delivery kept up with (p99 ignored),
+   * each with its step's latency, and every attempt with its CPU per message.
    */
-  Report throughput(String name, boolean baseline, int userCount, double startRate, double factor,
-      double maxRate, double maxP99Millis, Duration step, Duration warmup, CpuMeter cpu)
+  Report throughput(String name, boolean baseline, int userCount, StepPlan plan, CpuMeter cpu)
       throws Exception {
     String[] users = target.users(userCount);
     DeliveryRecorder recorder = new DeliveryRecorder(userCount);
     CpuMeter meter = baseline ? cpu.brokerOnly() : cpu;
-    List<Map<String, Object>> steps = new ArrayList<>();
-    double sustainable = 0;
-    Histogram atSustainable = null;
     try (Rig rig = baseline ? baseline(recorder) : homing(users, recorder)) {
       Publisher publisher = new Publisher(rig.sink(), recorder, users, target.payloadBytes);
-      publisher.run(startRate, warmup, () -> Progress.sample("warm-up", recorder.sample()));
-      awaitDelivered(recorder, Duration.ofSeconds(10));
-      for (double rate = startRate; rate <= maxRate; rate *= factor) {
-        recorder.sample();
-        recorder.resetLatency();
-        long sentBefore = recorder.sent();
-        long receivedBefore = recorder.received();
-        CpuMeter.Snapshot cpuBefore = meter.snapshot();
-        double r = rate;
-        publisher.run(rate, step, () -> Progress.sample(String.format("%.0f/s", r), recorder.sample()));
-        long sentInStep = recorder.sent() - sentBefore;
-        awaitDelivered(recorder, Duration.ofSeconds(2));
-        recorder.sample();
-        Map<String, Object> cpuPerMessage =
-            meter.perMessage(cpuBefore, meter.snapshot(), recorder.received() - receivedBefore);
-        Histogram h = recorder.latency();
-        long behind = recorder.sent() - recorder.received();
-        double delivered = (recorder.received() - receivedBefore) / (double) step.toSeconds();
-        double p99 = h.getTotalCount() == 0 ? Double.MAX_VALUE
-            : h.getValueAtPercentile(99) / 1000.0;
-        boolean pass = p99 <= maxP99Millis && behind <= Math.max(10, sentInStep / 100);
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("target_per_s", Math.round(rate));
-        s.put("delivered_per_s", Math.round(delivered));
-        s.put("p99_ms", Report.millis(h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(99)));
-        s.put("behind", behind);
-        s.put("pass", pass);
-        s.putAll(cpuPerMessage);
-        steps.add(s);
-        Progress.line("step %.0f/s: delivered %.0f/s p99 %.1f ms behind %d -> %s", rate, delivered,
-            p99, behind, pass ? "pass" : "stop");
-        if (!pass) {
-          break;
-        }
-        sustainable = delivered;
-        atSustainable = h;
-      }
+      RateStepper.Outcome outcome = new RateStepper(plan, publisher, recorder, meter).run();
       awaitDelivered(recorder, Duration.ofSeconds(60));
       recorder.sample();
       Report report = new Report(name)
           .parameter("users", userCount)
-          .parameter("start_rate_per_s", startRate)
-          .parameter("factor", factor)
-          .parameter("max_p99_ms", maxP99Millis)
-          .parameter("step_seconds", step.toSeconds())
-          .parameter("warmup_seconds", warmup.toSeconds())
+          .parameter("start_rate_per_s", plan.startRate())
+          .parameter("factor", plan.factor())
+          .parameter("max_rate_per_s", plan.maxRate())
+          .parameter("max_p99_ms", plan.maxP99Millis())
+          .parameter("step_seconds", plan.step().toSeconds())
+          .parameter("warmup_seconds", plan.warmup().toSeconds())
+          .parameter("retry_pause_seconds", plan.retryPause().toSeconds())
           .parameter("payload_bytes", target.payloadBytes)
           .parameter("via", baseline ? "raw kafka" : target.via)
-          .result("sustainable_per_s", Math.round(sustainable))
-          .result("steps", steps)
+          .result("sustainable_per_s", deliveredPerSecond(outcome.sustainable()))
+          .result("keeps_up_per_s", deliveredPerSecond(outcome.keepsUp()))
+          .result("steps", outcome.steps().stream().map(RateStepper.Step::row).toList())
           .result("publish_failures", rig.sink().failures())
           .cpu(meter, Map.of());
-      if (atSustainable != null) {
-        report.latency("at_sustainable_", atSustainable);
+      if (outcome.sustainable() != null) {
+        report.latency("at_sustainable_", outcome.sustainable().latency());
+      }
+      if (outcome.keepsUp() != null) {
+        report.latency("keeps_up_", outcome.keepsUp().latency());
       }
       return report.recorder(recorder);
     }
+  }
+
+  private static long deliveredPerSecond(RateStepper.Step step) {
+    return step == null ? 0 : Math.round(step.deliveredPerSecond());
   }
 
   /** Queues {@code messages} for each of {@code userCount} offline users, then connects them. */

@@ -9,7 +9,10 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code java -jar homing-loadtest.jar SCENARIO}: see BENCHMARKS.md. */
 @Command(
@@ -94,6 +97,8 @@ public final class LoadTestMain {
 
   /** Options of the rate-stepping scenarios. */
   static final class Stepping {
+    @Spec(Spec.Target.MIXEE) CommandSpec spec;
+
     @Option(names = "--users", defaultValue = "10000") int users;
 
     @Option(names = "--start-rate", defaultValue = "2000") double startRate;
@@ -108,14 +113,29 @@ public final class LoadTestMain {
 
     @Option(names = "--step-seconds", defaultValue = "10") int stepSeconds;
 
-    @Option(names = "--warmup-seconds", defaultValue = "20",
-        description = "Publish at the start rate this long first, unmeasured (JIT warm-up).")
+    @Option(names = "--warmup-seconds", defaultValue = "60",
+        description = "Publish this long first, unmeasured (JIT warm-up): a third at a quarter of "
+            + "the start rate, then the start rate.")
     int warmup;
+
+    @Option(names = "--retry-pause-seconds", defaultValue = "5",
+        description = "A failed step is retried once, after delivery drained and this pause.")
+    int retryPause;
+
+    StepPlan plan() {
+      try {
+        return new StepPlan(startRate, factor, maxRate, maxP99Millis,
+            Duration.ofSeconds(stepSeconds), Duration.ofSeconds(warmup),
+            Duration.ofSeconds(retryPause));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
+    }
   }
 
   @Command(name = "throughput", mixinStandardHelpOptions = true,
-      description = "Step the publish rate up until p99 passes --max-p99-ms (100) or delivery "
-          + "falls behind.")
+      description = "Step the publish rate up: the highest rate with p99 within --max-p99-ms, "
+          + "and the highest rate delivery keeps up with. A failed step is retried once.")
   static final class Throughput implements Callable<Integer> {
     @Mixin Target target;
     @Mixin Stepping s;
@@ -125,8 +145,7 @@ public final class LoadTestMain {
     @Override
     public Integer call() throws Exception {
       return publish(target, new Bench(target).throughput("throughput", false, s.users,
-          s.startRate, s.factor, s.maxRate, s.maxP99Millis, Duration.ofSeconds(s.stepSeconds),
-          Duration.ofSeconds(s.warmup), pids.meter(target, broker)));
+          s.plan(), pids.meter(target, broker)));
     }
   }
 
@@ -139,7 +158,7 @@ public final class LoadTestMain {
 
     @Option(names = "--seconds", defaultValue = "30") int seconds;
 
-    @Option(names = "--warmup-seconds", defaultValue = "20",
+    @Option(names = "--warmup-seconds", defaultValue = "30",
         description = "Publish this long first, unmeasured (JIT warm-up).")
     int warmup;
   }
@@ -189,12 +208,11 @@ public final class LoadTestMain {
 
     @Override
     public Integer call() throws Exception {
+      StepPlan plan = s.plan();
       Bench bench = new Bench(target);
       CpuMeter cpu = CpuMeter.ofBroker(target, broker.pid);
       return publish(target,
-          bench.throughput("kafka-baseline-throughput", true, s.users, s.startRate, s.factor,
-              s.maxRate, s.maxP99Millis, Duration.ofSeconds(s.stepSeconds),
-              Duration.ofSeconds(s.warmup), cpu),
+          bench.throughput("kafka-baseline-throughput", true, s.users, plan, cpu),
           bench.latency("kafka-baseline-latency", true, s.users, rate,
               Duration.ofSeconds(s.warmup), Duration.ofSeconds(seconds), cpu));
     }
@@ -221,14 +239,12 @@ public final class LoadTestMain {
 
     @Override
     public Integer call() throws Exception {
+      StepPlan plan = s.plan();
       Bench bench = new Bench(target);
       CpuMeter cpu = pids.meter(target, broker);
-      Duration step = Duration.ofSeconds(s.stepSeconds);
-      Duration warmup = Duration.ofSeconds(s.warmup);
-      Report kafkaMax = bench.throughput("kafka-baseline-throughput", true, s.users, s.startRate,
-          s.factor, s.maxRate, s.maxP99Millis, step, warmup, cpu);
-      Report homingMax = bench.throughput("throughput", false, s.users, s.startRate, s.factor,
-          s.maxRate, s.maxP99Millis, step, warmup, cpu);
+      Duration warmup = plan.warmup();
+      Report kafkaMax = bench.throughput("kafka-baseline-throughput", true, s.users, plan, cpu);
+      Report homingMax = bench.throughput("throughput", false, s.users, plan, cpu);
       long homingRate = (long) homingMax.results.get("sustainable_per_s");
       double half = Math.max(100, homingRate / 2.0);
       Report kafkaLatency = bench.latency("kafka-baseline-latency", true, s.users, half,
