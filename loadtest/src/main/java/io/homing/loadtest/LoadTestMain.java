@@ -220,14 +220,19 @@ public final class LoadTestMain {
 
   @Command(name = "suite", mixinStandardHelpOptions = true,
       description = "Everything in one run, with Homing's figures over raw Kafka's: throughput of "
-          + "both, latency of both at half Homing's sustainable rate, backlog, connections.")
+          + "both, latency of both at each of --latency-rates, backlog, connections.")
   static final class Suite implements Callable<Integer> {
+    @Spec CommandSpec spec;
     @Mixin Target target;
     @Mixin Stepping s;
     @Mixin HomingPids pids;
     @Mixin BrokerPid broker;
 
     @Option(names = "--seconds", defaultValue = "30") int seconds;
+
+    @Option(names = "--latency-rates", split = ",", defaultValue = "100,2000",
+        description = "Fixed rates (msg/s) both are measured at for latency, comma-separated.")
+    List<Double> latencyRates;
 
     @Option(names = "--backlog-users", defaultValue = "1") int backlogUsers;
 
@@ -237,27 +242,43 @@ public final class LoadTestMain {
         description = "Also ramp this many idle connections (0: skip).")
     int connections;
 
+    /** Kafka's throughput, Homing's, then at each rate Kafka's latency and Homing's, backlog. */
     @Override
     public Integer call() throws Exception {
       StepPlan plan = s.plan();
+      for (double rate : latencyRates) {
+        if (!(rate > 0)) {
+          throw new ParameterException(spec.commandLine(),
+              "--latency-rates: " + rate + " (expected: > 0)");
+        }
+      }
       Bench bench = new Bench(target);
       CpuMeter cpu = pids.meter(target, broker);
-      Duration warmup = plan.warmup();
+      Duration measured = Duration.ofSeconds(seconds);
       Report kafkaMax = bench.throughput("kafka-baseline-throughput", true, s.users, plan, cpu);
       Report homingMax = bench.throughput("throughput", false, s.users, plan, cpu);
-      long homingRate = (long) homingMax.results.get("sustainable_per_s");
-      double half = Math.max(100, homingRate / 2.0);
-      Report kafkaLatency = bench.latency("kafka-baseline-latency", true, s.users, half,
-          warmup, Duration.ofSeconds(seconds), cpu);
-      Report homingLatency = bench.latency("latency", false, s.users, half,
-          warmup, Duration.ofSeconds(seconds), cpu);
-      List<Report> all = new ArrayList<>(List.of(kafkaMax, homingMax, kafkaLatency, homingLatency,
-          bench.backlog(backlogUsers, backlogMessages)));
+      List<Report> kafkaLatency = new ArrayList<>();
+      List<Report> homingLatency = new ArrayList<>();
+      List<Report> all = new ArrayList<>(List.of(kafkaMax, homingMax));
+      for (double rate : latencyRates) {
+        // The rate in the name keeps the reports of one scenario apart.
+        String at = Summary.number(rate);
+        Report kafka = bench.latency("kafka-baseline-latency-" + at, true, s.users, rate,
+            plan.warmup(), measured, cpu);
+        Report homing = bench.latency("latency-" + at, false, s.users, rate, plan.warmup(),
+            measured, cpu);
+        kafkaLatency.add(kafka);
+        homingLatency.add(homing);
+        all.add(kafka);
+        all.add(homing);
+      }
+      Report backlog = bench.backlog(backlogUsers, backlogMessages);
+      all.add(backlog);
       if (connections > 0) {
         all.add(bench.connections(connections, Duration.ofSeconds(5), 0));
       }
       publish(target, all.toArray(Report[]::new));
-      String summary = Summary.markdown(kafkaMax, homingMax, kafkaLatency, homingLatency);
+      String summary = Summary.markdown(kafkaMax, homingMax, kafkaLatency, homingLatency, backlog);
       Files.writeString(target.out.resolve("suite-" + target.runId + ".md"), summary);
       System.out.println(summary);
       return 0;
