@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "homing-loadtest",
     mixinStandardHelpOptions = true,
+    showDefaultValues = true,
     description = "Benchmarks a running Homing deployment (by default deploy/local's).",
     subcommands = {
       LoadTestMain.Connections.class,
@@ -50,34 +51,39 @@ public final class LoadTestMain {
     return 0;
   }
 
-  @Command(name = "connections", mixinStandardHelpOptions = true,
+  @Command(name = "connections", mixinStandardHelpOptions = true, showDefaultValues = true,
       description = "Ramp to N idle authenticated connections on the first edge; its memory per "
           + "connection.")
   static final class Connections implements Callable<Integer> {
     @Mixin Target target;
 
-    @Option(names = "--count", defaultValue = "10000") int count;
+    @Option(names = "--count", defaultValue = "10000",
+        description = "Idle connections to open, each its own user.")
+    int count;
 
-    @Option(names = "--hold-seconds", defaultValue = "5") int hold;
+    @Option(names = "--hold-seconds", defaultValue = "5",
+        description = "Hold them open this long before measuring the edge.")
+    int hold;
 
-    @Option(names = "--edge-pid", defaultValue = "0",
-        description = "The edge's process id; default: whoever listens on the first --ws port.")
+    @Option(names = "--edge-pid", defaultValue = "0", paramLabel = "<pid>",
+        description = "The edge's process id; 0: whoever listens on the first --ws port.")
     long edgePid;
 
     @Override
     public Integer call() throws Exception {
-      return publish(target, new Bench(target).connections(count, Duration.ofSeconds(hold), edgePid));
+      return publish(target,
+          new Bench(target).connections(count, Duration.ofSeconds(hold), edgePid));
     }
   }
 
   /** Homing's processes whose CPU time is counted per delivered message. */
   static final class HomingPids {
-    @Option(names = "--core-pid", defaultValue = "0",
+    @Option(names = "--core-pid", defaultValue = "0", paramLabel = "<pid>",
         description = "delivery-core's pid, for CPU per message; 0: whoever listens on the "
             + "--send-api port.")
     long core;
 
-    @Option(names = "--edge-pids", split = ",",
+    @Option(names = "--edge-pids", split = ",", paramLabel = "<pid>",
         description = "The edges' pids, comma-separated, for CPU per message; default: whoever "
             + "listens on each --ws port.")
     List<Long> edges;
@@ -89,7 +95,7 @@ public final class LoadTestMain {
 
   /** The Kafka broker, whose CPU time per delivered message is reported for context. */
   static final class BrokerPid {
-    @Option(names = "--broker-pid", defaultValue = "0",
+    @Option(names = "--broker-pid", defaultValue = "0", paramLabel = "<pid>",
         description = "The Kafka broker's pid, for CPU per message; 0: whoever listens on the "
             + "first --kafka port.")
     long pid;
@@ -99,19 +105,29 @@ public final class LoadTestMain {
   static final class Stepping {
     @Spec(Spec.Target.MIXEE) CommandSpec spec;
 
-    @Option(names = "--users", defaultValue = "10000") int users;
+    @Option(names = "--users", defaultValue = "10000",
+        description = "Connected users, one device each; messages go to them in turn.")
+    int users;
 
-    @Option(names = "--start-rate", defaultValue = "2000") double startRate;
+    @Option(names = "--start-rate", defaultValue = "2000",
+        description = "Messages per second of the first measured step.")
+    double startRate;
 
-    @Option(names = "--factor", defaultValue = "1.5") double factor;
+    @Option(names = "--factor", defaultValue = "1.5",
+        description = "Each step's rate is the previous one's times this (> 1).")
+    double factor;
 
-    @Option(names = "--max-rate", defaultValue = "200000") double maxRate;
+    @Option(names = "--max-rate", defaultValue = "200000",
+        description = "No step above this rate (msg/s).")
+    double maxRate;
 
     @Option(names = "--max-p99-ms", defaultValue = "100",
         description = "A step passes while its p99 stays at or under this (and delivery keeps up).")
     double maxP99Millis;
 
-    @Option(names = "--step-seconds", defaultValue = "10") int stepSeconds;
+    @Option(names = "--step-seconds", defaultValue = "10",
+        description = "How long each step publishes.")
+    int stepSeconds;
 
     @Option(names = "--warmup-seconds", defaultValue = "60",
         description = "Publish this long first, unmeasured (JIT warm-up): a third at a quarter of "
@@ -133,7 +149,7 @@ public final class LoadTestMain {
     }
   }
 
-  @Command(name = "throughput", mixinStandardHelpOptions = true,
+  @Command(name = "throughput", mixinStandardHelpOptions = true, showDefaultValues = true,
       description = "Step the publish rate up: the highest rate with p99 within --max-p99-ms, "
           + "and the highest rate delivery keeps up with. A failed step is retried once.")
   static final class Throughput implements Callable<Integer> {
@@ -151,20 +167,24 @@ public final class LoadTestMain {
 
   /** Options of the fixed-rate scenarios. */
   static final class FixedRate {
-    @Option(names = "--users", defaultValue = "10000") int users;
+    @Option(names = "--users", defaultValue = "10000",
+        description = "Connected users, one device each; messages go to them in turn.")
+    int users;
 
     @Option(names = "--rate", defaultValue = "5000", description = "Messages per second.")
     double rate;
 
-    @Option(names = "--seconds", defaultValue = "30") int seconds;
+    @Option(names = "--seconds", defaultValue = "30",
+        description = "How long the measured part publishes.")
+    int seconds;
 
     @Option(names = "--warmup-seconds", defaultValue = "30",
         description = "Publish this long first, unmeasured (JIT warm-up).")
     int warmup;
   }
 
-  @Command(name = "latency", mixinStandardHelpOptions = true,
-      description = "Latency percentiles at a fixed rate.")
+  @Command(name = "latency", mixinStandardHelpOptions = true, showDefaultValues = true,
+      description = "Latency percentiles and CPU per delivered message at a fixed rate.")
   static final class Latency implements Callable<Integer> {
     @Mixin Target target;
     @Mixin FixedRate f;
@@ -179,14 +199,18 @@ public final class LoadTestMain {
     }
   }
 
-  @Command(name = "backlog", mixinStandardHelpOptions = true,
+  @Command(name = "backlog", mixinStandardHelpOptions = true, showDefaultValues = true,
       description = "Queue M messages for each of N offline users, connect them, time the drain.")
   static final class Backlog implements Callable<Integer> {
     @Mixin Target target;
 
-    @Option(names = "--users", defaultValue = "100") int users;
+    @Option(names = "--users", defaultValue = "100",
+        description = "Offline users to queue messages for.")
+    int users;
 
-    @Option(names = "--messages", defaultValue = "1000") int messages;
+    @Option(names = "--messages", defaultValue = "1000",
+        description = "Messages queued for each user before they connect.")
+    int messages;
 
     @Override
     public Integer call() throws Exception {
@@ -194,17 +218,21 @@ public final class LoadTestMain {
     }
   }
 
-  @Command(name = "kafka-baseline", mixinStandardHelpOptions = true,
-      description = "Raw Kafka produce->consume on the same broker and settings: sustainable "
-          + "rate, then latency at --rate.")
+  @Command(name = "kafka-baseline", mixinStandardHelpOptions = true, showDefaultValues = true,
+      description = "Raw Kafka produce->consume on the same broker and settings: stepped like "
+          + "throughput, then latency at --rate; the broker's CPU per message.")
   static final class KafkaBaseline implements Callable<Integer> {
     @Mixin Target target;
     @Mixin Stepping s;
     @Mixin BrokerPid broker;
 
-    @Option(names = "--rate", defaultValue = "5000") double rate;
+    @Option(names = "--rate", defaultValue = "5000",
+        description = "Messages per second of the latency run.")
+    double rate;
 
-    @Option(names = "--seconds", defaultValue = "30") int seconds;
+    @Option(names = "--seconds", defaultValue = "30",
+        description = "How long the latency run's measured part publishes.")
+    int seconds;
 
     @Override
     public Integer call() throws Exception {
@@ -218,7 +246,7 @@ public final class LoadTestMain {
     }
   }
 
-  @Command(name = "suite", mixinStandardHelpOptions = true,
+  @Command(name = "suite", mixinStandardHelpOptions = true, showDefaultValues = true,
       description = "Everything in one run, with Homing's figures over raw Kafka's: throughput of "
           + "both, latency of both at each of --latency-rates, backlog, connections.")
   static final class Suite implements Callable<Integer> {
@@ -228,15 +256,22 @@ public final class LoadTestMain {
     @Mixin HomingPids pids;
     @Mixin BrokerPid broker;
 
-    @Option(names = "--seconds", defaultValue = "30") int seconds;
+    @Option(names = "--seconds", defaultValue = "30",
+        description = "How long each latency run's measured part publishes.")
+    int seconds;
 
-    @Option(names = "--latency-rates", split = ",", defaultValue = "100,2000",
+    @Option(names = "--latency-rates", split = ",", paramLabel = "<rate>",
+        defaultValue = "100,2000",
         description = "Fixed rates (msg/s) both are measured at for latency, comma-separated.")
     List<Double> latencyRates;
 
-    @Option(names = "--backlog-users", defaultValue = "1") int backlogUsers;
+    @Option(names = "--backlog-users", defaultValue = "1",
+        description = "Offline users of the backlog run.")
+    int backlogUsers;
 
-    @Option(names = "--backlog-messages", defaultValue = "10000") int backlogMessages;
+    @Option(names = "--backlog-messages", defaultValue = "10000",
+        description = "Messages queued for each backlog user.")
+    int backlogMessages;
 
     @Option(names = "--connections", defaultValue = "0",
         description = "Also ramp this many idle connections (0: skip).")

@@ -4,37 +4,45 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
+import picocli.CommandLine.Help.Visibility;
 import picocli.CommandLine.Option;
 
 /** Where the deployment under test is, and how to talk to it. Defaults: deploy/local. */
 final class Target {
-  @Option(names = "--send-api", defaultValue = "127.0.0.1:7400", description = "Send API address.")
+  @Option(names = "--send-api", defaultValue = "127.0.0.1:7400",
+      description = "Send API address (host:port).")
   String sendApi;
 
-  @Option(names = "--ws", split = ",",
+  @Option(names = "--ws", split = ",", paramLabel = "<url>",
       defaultValue = "ws://127.0.0.1:7410/ws,ws://127.0.0.1:7411/ws",
-      description = "Edge WebSocket URLs; clients are spread over them.")
+      description = "Edge WebSocket URLs, comma-separated; clients are spread over them.")
   List<URI> edges;
 
-  @Option(names = "--kafka", defaultValue = "127.0.0.1:9092", description = "Kafka bootstrap.")
+  @Option(names = "--kafka", defaultValue = "127.0.0.1:9092",
+      description = "Kafka bootstrap servers.")
   String kafka;
 
-  @Option(names = "--topic-prefix", defaultValue = "", description = "The deployment's topic prefix.")
+  @Option(names = "--topic-prefix", defaultValue = "",
+      description = "The deployment's topic prefix.")
   String topicPrefix;
 
   @Option(names = "--core-group", defaultValue = "homing-core",
       description = "delivery-core's consumer group, to wait for it to catch up.")
   String coreGroup;
 
-  @Option(names = "--secret", defaultValue = "${env:HOMING_JWT_SECRET:-homing-dev-secret-do-not-use-in-production}",
-      description = "HS256 secret the edges verify tokens with.")
+  // Not shown in --help: it may come from the environment.
+  @Option(names = "--secret", showDefaultValue = Visibility.NEVER,
+      defaultValue = "${env:HOMING_JWT_SECRET:-homing-dev-secret-do-not-use-in-production}",
+      description = "HS256 secret the edges verify tokens with; default: $HOMING_JWT_SECRET, "
+          + "else the local stack's development secret.")
   String secret;
 
   @Option(names = "--via", defaultValue = "kafka",
       description = "Publish through: kafka (a producer to outbound) or send-api.")
   String via;
 
-  @Option(names = "--payload-bytes", defaultValue = "256", description = "Payload size.")
+  @Option(names = "--payload-bytes", defaultValue = "256",
+      description = "Payload size in bytes; never below the 20-byte header.")
   int payloadBytes;
 
   @Option(names = "--sources", defaultValue = "8",
