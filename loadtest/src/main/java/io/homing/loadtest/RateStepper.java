@@ -132,7 +132,9 @@ final class RateStepper {
     if (step.passed()) {
       return "pass";
     }
-    String why = step.keptUp() ? "p99 over " + plan.maxP99Millis() + " ms" : "delivery behind";
+    String why = step.keptUp()
+        ? "p99 over " + Summary.number(plan.maxP99Millis()) + " ms"
+        : "delivery behind";
     if (step.attempt() == 1) {
       return why + ", retrying after the drain and " + plan.retryPause().toSeconds() + " s";
     }

@@ -47,6 +47,10 @@ final class Summary {
     md.append("| seq conflicts / lost / duplicated / out of order, all runs | ")
         .append(correctness(kafkaRuns)).append(" | ").append(correctness(homingRuns))
         .append(" | |\n");
+    Object note = homingMax.results.get("cpu_note");
+    if (note != null) {
+      md.append("\nCPU: ").append(note).append(".\n");
+    }
     return md.toString();
   }
 

@@ -28,7 +28,18 @@ class SummaryTest {
         .contains("| CPU µs per delivered message, core at 100 msg/s | – | 60.0 |  |")
         .contains("| CPU µs per delivered message, broker at 100 msg/s | 10.0 | 40.0 | 4.00 |")
         .contains("| seq conflicts / lost / duplicated / out of order, all runs | 0 / 0 / 0 / 0 "
-            + "| 3 / 0 / 0 / 0 | |");
+            + "| 3 / 0 / 0 / 0 | |")
+        .doesNotContain("CPU:");
+  }
+
+  @Test
+  void passesOnTheCpuNote() {
+    Report homingMax =
+        run("throughput", 0).result("cpu_note", "pid 7 is core, broker: one process");
+
+    assertThat(Summary.markdown(run("kafka-baseline-throughput", 0), homingMax, List.of(),
+        List.of(), run("backlog", 0)))
+        .endsWith("\nCPU: pid 7 is core, broker: one process.\n");
   }
 
   @Test
