@@ -53,11 +53,17 @@ final class Target {
   Path out;
 
   final String runId = UUID.randomUUID().toString().substring(0, 8);
+  private int scenarios;
 
+  /**
+   * Fresh user ids for one scenario: never those of an earlier scenario of the run, whose
+   * messages still queued would otherwise arrive in this one and count against it.
+   */
   String[] users(int count) {
+    int scenario = ++scenarios;
     String[] ids = new String[count];
     for (int i = 0; i < count; i++) {
-      ids[i] = "lt-" + runId + "-" + i;
+      ids[i] = "lt-" + runId + "-" + scenario + "-" + i;
     }
     return ids;
   }
