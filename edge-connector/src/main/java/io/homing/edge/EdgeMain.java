@@ -56,6 +56,7 @@ public final class EdgeMain implements Callable<Integer> {
   String topicPrefix;
 
   @Option(names = "--jwt-secret", defaultValue = "${env:HOMING_JWT_SECRET}", required = true,
+      showDefaultValue = CommandLine.Help.Visibility.NEVER,
       description = "HS256 secret client tokens are signed with, >= 32 chars "
           + "(env HOMING_JWT_SECRET).")
   String jwtSecret;
