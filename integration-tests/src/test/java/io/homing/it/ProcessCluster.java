@@ -17,25 +17,34 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A deployment of real processes, for tests that kill them: two delivery-cores sharing the
- * partitions and two edges, each run from their shaded jar in a JVM of their own (so SIGKILL is a real crash), beside a Kafka broker
- * and a redis-server that belong to this cluster alone (so they can be restarted). The jars are
- * the ones the reactor built before this module's tests run.
+ * partitions (a third on request) and two edges, each run from their shaded jar in a JVM of their
+ * own (so SIGKILL is a real crash), beside a Kafka broker and a redis-server that belong to this
+ * cluster alone (so they can be restarted). The jars are the ones the reactor built before this
+ * module's tests run.
  */
 final class ProcessCluster implements AutoCloseable {
   static final String SECRET = TestCluster.SECRET;
   static final int PARTITIONS = 4;
+  private static final int MAX_CORES = 3;
 
   final String name = "chaos-" + UUID.randomUUID().toString().substring(0, 8);
   final KafkaBroker kafka = KafkaBroker.start();
   final RedisServer redis = RedisServer.start();
   private final Path dir;
-  private final int[] sendPorts = {Ports.free(), Ports.free()};
-  private final int[] wsPorts = {Ports.free(), Ports.free()};
-  private final int[] grpcPorts = {Ports.free(), Ports.free()};
-  private final Process[] cores = new Process[2];
+  private final List<String> coreOptions;
+  private final int[] sendPorts = ports(MAX_CORES);
+  private final int[] coreMetricsPorts = ports(MAX_CORES);
+  private final int[] wsPorts = ports(2);
+  private final int[] grpcPorts = ports(2);
+  private final Process[] cores = new Process[MAX_CORES];
   private final Process[] edges = new Process[2];
 
-  ProcessCluster() {
+  /**
+   * @param coreOptions options every core is started with besides the cluster's own (a commit
+   *     interval, pipeline threads)
+   */
+  ProcessCluster(String... coreOptions) {
+    this.coreOptions = List.of(coreOptions);
     try {
       dir = Files.createTempDirectory("homing-chaos-");
       Files.createDirectories(dir.resolve("logs"));
@@ -61,10 +70,10 @@ final class ProcessCluster implements AutoCloseable {
   }
 
   void startCore(int i) {
-    cores[i] = launch("core-" + i, jar("delivery-core", "homing-core.jar"), List.of(
+    List<String> options = new ArrayList<>(List.of(
         "--instance-id", "core-" + i,
         "--send-port", Integer.toString(sendPorts[i]),
-        "--metrics-port", "0",
+        "--metrics-port", Integer.toString(coreMetricsPorts[i]),
         "--kafka", kafka.bootstrapServers(),
         "--topic-prefix", topicPrefix(),
         "--group-id", name,
@@ -73,12 +82,31 @@ final class ProcessCluster implements AutoCloseable {
         "--key-prefix", name + ":",
         "--data-dir", dir.resolve("core-" + i + "-data").toString(),
         "--ack-timeout", "PT2S"));
+    options.addAll(coreOptions);
+    cores[i] = launch("core-" + i, jar("delivery-core", "homing-core.jar"), options);
     awaitPort(sendPorts[i], cores[i], "core-" + i);
   }
 
   /** SIGKILL: no shutdown hook, no flush, no goodbye. */
   void killCore(int i) {
     kill(cores[i]);
+  }
+
+  /** SIGTERM, and waits for the core to exit: it commits, leaves the group and stops. */
+  void stopCore(int i) throws InterruptedException {
+    cores[i].destroy();
+    if (!cores[i].waitFor(60, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("core-" + i + " did not stop within 60 s of SIGTERM");
+    }
+  }
+
+  /** The value of a series in the core's /metrics; NaN when absent. */
+  double coreMetric(int i, String series) throws Exception {
+    return TestCluster.metric(java.net.http.HttpClient.newHttpClient()
+        .send(java.net.http.HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + coreMetricsPorts[i] + "/metrics")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString())
+        .body(), series);
   }
 
   void startEdge(int i) {
@@ -109,6 +137,14 @@ final class ProcessCluster implements AutoCloseable {
     }
     redis.close();
     kafka.close();
+  }
+
+  private static int[] ports(int count) {
+    int[] ports = new int[count];
+    for (int i = 0; i < count; i++) {
+      ports[i] = Ports.free();
+    }
+    return ports;
   }
 
   private Process launch(String name, Path jar, List<String> options) {

@@ -36,6 +36,32 @@ class QueueLimitsIT {
       cluster.connected(0, "hana", "phone", inbox);
       assertThat(inbox.take(3)).extracting(Inbox.Received::text)
           .containsExactly("m1", "m2", "m3");
+
+      // Every refused message took its seq (seqs depend on outbound alone): m4, and any probe
+      // that reached core before the Send API saw the queue marked full.
+      awaitAccepted(cluster, "hana", "m5");
+      Inbox.Received m5 = inbox.take(1).get(0);
+      double refusedByCore = TestCluster.metric(cluster.coreMetrics(),
+          "homing_messages_rejected_total{reason=\"queue_full\"}");
+      assertThat(m5.text()).isEqualTo("m5");
+      assertThat(m5.seq()).isEqualTo(3 + (long) refusedByCore + 1);
+    }
+
+    /** Sends until the Send API no longer refuses (the queue emptied and the mark expired). */
+    private void awaitAccepted(TestCluster cluster, String user, String text) throws Exception {
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (true) {
+        try {
+          cluster.sendText(text, user);
+          return;
+        } catch (StatusRuntimeException e) {
+          if (e.getStatus().getCode() != Status.Code.RESOURCE_EXHAUSTED
+              || System.nanoTime() > deadline) {
+            throw e;
+          }
+          Thread.sleep(200);
+        }
+      }
     }
   }
 
