@@ -82,10 +82,12 @@ public final class PartitionState implements AutoCloseable {
   public int putMessage(String userId, long seq, Message message) {
     byte[] key = Keys.message(userId, seq);
     byte[] value = message.toByteArray();
-    put(Column.MESSAGES, key, value);
+    // A seq is never queued twice, so these keys are new: deleted in the same transaction, they
+    // need not reach the changelog or the store at all.
+    put(Column.MESSAGES, key, value, true);
     long expiresAt = OfflineStore.expiresAt(message);
     if (expiresAt > 0) {
-      put(Column.EXPIRY, Keys.expiry(expiresAt, key), EMPTY);
+      put(Column.EXPIRY, Keys.expiry(expiresAt, key), EMPTY, true);
     }
     return value.length;
   }
@@ -268,8 +270,17 @@ public final class PartitionState implements AutoCloseable {
   }
 
   private void put(Column column, byte[] key, byte[] value) {
+    put(column, key, value, false);
+  }
+
+  /**
+   * @param creates whether the key is certain not to exist before this change (so a delete in the
+   *     same transaction leaves nothing to log or to write)
+   */
+  private void put(Column column, byte[] key, byte[] value, boolean creates) {
     pending.get(column).put(key, new Pending(value, open.number));
-    open.changes.get(column).put(ByteBuffer.wrap(key), value);
+    open.changes.get(column).merge(ByteBuffer.wrap(key), new Change(value, creates),
+        (before, now) -> new Change(now.value(), before.createdHere()));
   }
 
   private byte[] get(Column column, byte[] key) {
@@ -313,13 +324,23 @@ public final class PartitionState implements AutoCloseable {
   }
 
   /**
+   * A transaction's newest value for a key (null: deleted), and whether the key was created in
+   * the transaction: then a delete means it never existed outside it.
+   */
+  private record Change(byte[] value, boolean createdHere) {
+    boolean vanished() {
+      return createdHere && value == null;
+    }
+  }
+
+  /**
    * The changes made between two {@link #cut()}s: the newest per key, for the changelog and then
    * for the store. Filled on the pipeline thread until cut, read-only afterwards.
    */
   public static final class Transaction {
     private final OfflineStore store;
     private final long number;
-    private final EnumMap<Column, LinkedHashMap<ByteBuffer, byte[]>> changes =
+    private final EnumMap<Column, LinkedHashMap<ByteBuffer, Change>> changes =
         new EnumMap<>(Column.class);
     private final LinkedHashMap<String, UserState> users = new LinkedHashMap<>();
     private List<StoreChange> logged;
@@ -344,7 +365,7 @@ public final class PartitionState implements AutoCloseable {
     /** How many keys it changes. */
     public int size() {
       int size = users.size();
-      for (LinkedHashMap<ByteBuffer, byte[]> c : changes.values()) {
+      for (LinkedHashMap<ByteBuffer, Change> c : changes.values()) {
         size += c.size();
       }
       return size;
@@ -365,7 +386,11 @@ public final class PartitionState implements AutoCloseable {
             new StoreChange(StoreChange.Family.USERS, Keys.user(userId), state.toByteArray())));
         changes.forEach((column, c) -> {
           if (column.family != null) {
-            c.forEach((key, value) -> list.add(new StoreChange(column.family, key.array(), value)));
+            c.forEach((key, change) -> {
+              if (!change.vanished()) {
+                list.add(new StoreChange(column.family, key.array(), change.value()));
+              }
+            });
           }
         });
         logged = List.copyOf(list);
@@ -389,12 +414,16 @@ public final class PartitionState implements AutoCloseable {
             batch.put(store.handle(Column.USERS), change.key(), change.value());
           }
         }
-        for (Map.Entry<Column, LinkedHashMap<ByteBuffer, byte[]>> c : changes.entrySet()) {
-          for (Map.Entry<ByteBuffer, byte[]> e : c.getValue().entrySet()) {
-            if (e.getValue() == null) {
+        for (Map.Entry<Column, LinkedHashMap<ByteBuffer, Change>> c : changes.entrySet()) {
+          for (Map.Entry<ByteBuffer, Change> e : c.getValue().entrySet()) {
+            Change change = e.getValue();
+            if (change.vanished()) {
+              continue;
+            }
+            if (change.value() == null) {
               batch.delete(store.handle(c.getKey()), e.getKey().array());
             } else {
-              batch.put(store.handle(c.getKey()), e.getKey().array(), e.getValue());
+              batch.put(store.handle(c.getKey()), e.getKey().array(), change.value());
             }
           }
         }

@@ -255,6 +255,23 @@ class PartitionStateTest {
   }
 
   @Test
+  void aMessageQueuedAndRemovedInOneTransactionLeavesNothingToLogOrWrite() {
+    state.putMessage("alice", 1, expiring("brief", 60_000));
+    state.putMessage("alice", 2, expiring("kept", 60_000));
+    state.deleteMessage("alice", state.queued("alice", 1, 1, 1).get(0));
+    PartitionState.Transaction first = state.cut();
+
+    assertThat(first.changes()).extracting(c -> Keys.seqOf(c.key())).containsExactly(2L);
+    write(first);
+    assertThat(entries(store, Column.MESSAGES)).hasSize(1);
+    assertThat(entries(store, Column.EXPIRY)).hasSize(1);
+
+    state.deleteMessage("alice", state.queued("alice", 2, 2, 1).get(0));
+    assertThat(state.cut().changes()).as("queued in an earlier transaction: a tombstone")
+        .singleElement().satisfies(c -> assertThat(c.isDelete()).isTrue());
+  }
+
+  @Test
   void aChangelogRecordRoundTripsAndTombstonesMeanDeletes() {
     StoreChange put = new StoreChange(StoreChange.Family.USERS, new byte[] {1, 2}, new byte[0]);
     StoreChange delete = new StoreChange(StoreChange.Family.MESSAGES, new byte[] {3}, null);

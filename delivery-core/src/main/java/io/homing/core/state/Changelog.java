@@ -78,7 +78,6 @@ public final class Changelog implements AutoCloseable {
         (int) TRANSACTION_TIMEOUT.toMillis());
     producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
     producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-    producerConfig.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     this.producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(),
         new ByteArraySerializer());
     Map<String, Object> consumerConfig = new HashMap<>();
