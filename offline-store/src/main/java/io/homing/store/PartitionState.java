@@ -41,9 +41,22 @@ public final class PartitionState implements AutoCloseable {
 
   private record PendingUser(UserState state, long transaction) {}
 
+  /** How many committed user states stay decoded in memory, the most recently used. */
+  static final int CACHED_USERS = 16_384;
+  /** A range of seqs this short is read key by key: cheaper than a RocksDB iterator. */
+  private static final int POINT_READS_UP_TO = 16;
+
   private final OfflineStore store;
   private final EnumMap<Column, TreeMap<byte[], Pending>> pending = new EnumMap<>(Column.class);
   private final Map<String, PendingUser> users = new HashMap<>();
+  /** Committed states, as the store holds them; only this state writes users, so they stay so. */
+  private final Map<String, UserState> cachedUsers =
+      new LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, UserState> eldest) {
+          return size() > CACHED_USERS;
+        }
+      };
   private Transaction open;
 
   public PartitionState(OfflineStore store) {
@@ -64,7 +77,10 @@ public final class PartitionState implements AutoCloseable {
   /** The user's state; the default instance for a user never seen. */
   public UserState user(String userId) {
     PendingUser user = users.get(userId);
-    return user != null ? user.state() : store.userState(userId);
+    if (user != null) {
+      return user.state();
+    }
+    return cachedUsers.computeIfAbsent(userId, store::userState);
   }
 
   public void putUser(String userId, UserState state) {
@@ -125,6 +141,16 @@ public final class PartitionState implements AutoCloseable {
   public List<QueuedMessage> queued(String userId, long fromSeq, long throughSeq, int limit) {
     List<QueuedMessage> result = new ArrayList<>();
     if (throughSeq < fromSeq) {
+      return result;
+    }
+    if (throughSeq - fromSeq < POINT_READS_UP_TO) {
+      for (long seq = fromSeq; seq <= throughSeq && result.size() < limit; seq++) {
+        byte[] key = Keys.message(userId, seq);
+        byte[] value = get(Column.MESSAGES, key);
+        if (value != null) {
+          result.add(queuedMessage(key, value));
+        }
+      }
       return result;
     }
     byte[] to = throughSeq == Long.MAX_VALUE
@@ -249,11 +275,12 @@ public final class PartitionState implements AutoCloseable {
         }
       }
     });
-    transaction.users.keySet().forEach(userId -> {
+    transaction.users.forEach((userId, state) -> {
       PendingUser p = users.get(userId);
       if (p != null && p.transaction() == transaction.number) {
         users.remove(userId);
       }
+      cachedUsers.put(userId, state);
     });
   }
 
@@ -266,6 +293,7 @@ public final class PartitionState implements AutoCloseable {
   public void close() {
     pending.values().forEach(TreeMap::clear);
     users.clear();
+    cachedUsers.clear();
     store.close();
   }
 

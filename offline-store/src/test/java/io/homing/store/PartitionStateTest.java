@@ -51,6 +51,14 @@ class PartitionStateTest {
     assertThat(store.changelogPosition()).isEqualTo(7);
     assertThat(store.changelogPositionAtMs()).isEqualTo(9_000);
     assertThat(ids(state.readAfter("alice", 0, 10))).containsExactly("a1");
+    assertThat(state.user("alice")).isEqualTo(store.userState("alice"));
+
+    state.putUser("alice", UserState.newBuilder().setLastSeq(2).build());
+    PartitionState.Transaction next = state.cut();
+    next.writeLocally(8, 9_000);
+    state.written(next);
+    assertThat(state.user("alice").getLastSeq()).as("the cached state follows the writes")
+        .isEqualTo(2).isEqualTo(store.userState("alice").getLastSeq());
   }
 
   @Test
