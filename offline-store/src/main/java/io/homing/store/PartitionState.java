@@ -67,11 +67,6 @@ public final class PartitionState implements AutoCloseable {
     this.open = new Transaction(store, 1);
   }
 
-  /** The committed store underneath. */
-  public OfflineStore store() {
-    return store;
-  }
-
   // ---- users ----
 
   /** The user's state; the default instance for a user never seen. */
