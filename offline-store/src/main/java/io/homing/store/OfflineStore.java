@@ -112,11 +112,22 @@ public final class OfflineStore implements AutoCloseable {
    * in seq order.
    */
   public List<StoredMessage> readAfter(String userId, long afterSeq, int limit) {
+    return readAfter(this::scan, userId, afterSeq, limit);
+  }
+
+  /** Reads entries of a column in a key range: the store's own, or with pending changes over it. */
+  @FunctionalInterface
+  interface Scan {
+    List<Entry> scan(Column column, byte[] from, byte[] to, int limit);
+  }
+
+  /** Up to {@code limit} of the user's messages after {@code afterSeq} that {@code scan} sees. */
+  static List<StoredMessage> readAfter(Scan scan, String userId, long afterSeq, int limit) {
     if (limit <= 0) {
       throw new IllegalArgumentException("limit: " + limit + " (expected: > 0)");
     }
     List<StoredMessage> result = new ArrayList<>();
-    for (Entry e : scan(Column.MESSAGES, Keys.message(userId, Math.max(afterSeq + 1, 1)),
+    for (Entry e : scan.scan(Column.MESSAGES, Keys.message(userId, Math.max(afterSeq + 1, 1)),
         Keys.messageUpperBound(userId), limit)) {
       result.add(new StoredMessage(Keys.seqOf(e.key()), parseMessage(e.key(), e.value())));
     }

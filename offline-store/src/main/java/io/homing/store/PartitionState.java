@@ -117,16 +117,7 @@ public final class PartitionState implements AutoCloseable {
    * seq order.
    */
   public List<StoredMessage> readAfter(String userId, long afterSeq, int limit) {
-    if (limit <= 0) {
-      throw new IllegalArgumentException("limit: " + limit + " (expected: > 0)");
-    }
-    List<StoredMessage> result = new ArrayList<>();
-    for (OfflineStore.Entry e : scan(Column.MESSAGES,
-        Keys.message(userId, Math.max(afterSeq + 1, 1)), Keys.messageUpperBound(userId), limit)) {
-      result.add(new StoredMessage(Keys.seqOf(e.key()),
-          OfflineStore.parseMessage(e.key(), e.value())));
-    }
-    return result;
+    return OfflineStore.readAfter(this::scan, userId, afterSeq, limit);
   }
 
   /**
