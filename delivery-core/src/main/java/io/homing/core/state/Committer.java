@@ -84,8 +84,9 @@ public final class Committer implements AutoCloseable {
     }
     if (inFlight == null && (full || System.nanoTime() >= nextDueNanos)) {
       start(states, offsets.get(), group);
+      pending = 0; // every state with changes was cut
     }
-    uncommitted = inFlight == null ? pending : pendingChanges(states) + inFlight.size();
+    uncommitted = pending + (inFlight == null ? 0 : inFlight.size());
   }
 
   /**
