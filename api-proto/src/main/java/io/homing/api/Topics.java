@@ -3,7 +3,7 @@ package io.homing.api;
 import java.util.Objects;
 
 /**
- * The Kafka topics of a Homing deployment: {@code outbound} and {@code delivery-events}, behind an
+ * The Kafka topics of a Homing deployment: {@code outbound}, {@code delivery-events} and {@code inbound}, behind an
  * optional prefix (e.g. {@code "staging."}) so several deployments — or tests — can share a
  * cluster. The two topics are co-partitioned: same partition count, records keyed by user id with
  * the default partitioner.
@@ -26,6 +26,14 @@ public record Topics(String prefix) {
   /** What edges observe; key = user id, value = {@code homing.v1.DeliveryEvent}. */
   public String deliveryEvents() {
     return prefix + "delivery-events";
+  }
+
+  /**
+   * What clients publish (the uplink); key = sender's user id, value = {@code
+   * homing.v1.InboundMessage}. Written by edges, read by the application.
+   */
+  public String inbound() {
+    return prefix + "inbound";
   }
 
   /**
