@@ -39,6 +39,7 @@ public final class HomingClient implements AutoCloseable {
   private final EventLoopGroup group;
   private final boolean ownGroup;
   private long lastDelivered;
+  private long streamEpoch;
   private int failedAttempts;
   private int nextEdge;
   private long sessions;
@@ -55,6 +56,7 @@ public final class HomingClient implements AutoCloseable {
     this.minBackoffMillis = builder.minBackoff.toMillis();
     this.maxBackoffMillis = builder.maxBackoff.toMillis();
     this.lastDelivered = builder.lastSeq;
+    this.streamEpoch = builder.streamEpoch;
     this.ownGroup = builder.group == null;
     this.group =
         ownGroup ? new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()) : builder.group;
@@ -65,9 +67,18 @@ public final class HomingClient implements AutoCloseable {
     return new Builder(edges, tokens);
   }
 
-  /** The highest seq handed to the listener, over all connections so far. */
+  /**
+   * The highest seq handed to the listener, over all connections so far — or where the server's
+   * stream resumed, when the server said the client was ahead of it. Persist it with {@link
+   * #streamEpoch()} and start the next client with both.
+   */
   public synchronized long lastDelivered() {
-    return current != null ? Math.max(lastDelivered, current.lastDelivered()) : lastDelivered;
+    return current != null ? current.lastDelivered() : lastDelivered;
+  }
+
+  /** The stream epoch {@link #lastDelivered()} belongs to; 0 before the first AuthOk. */
+  public synchronized long streamEpoch() {
+    return current != null ? current.streamEpoch() : streamEpoch;
   }
 
   /** How many connections authenticated so far. */
@@ -115,6 +126,7 @@ public final class HomingClient implements AutoCloseable {
       connection =
           HomingConnection.builder(edge, tokens.get())
               .lastSeq(lastDelivered)
+              .streamEpoch(streamEpoch)
               .json(json)
               .listener(listener)
               .pushObserver(pushObserver)
@@ -134,7 +146,10 @@ public final class HomingClient implements AutoCloseable {
   private void ended(HomingConnection connection, String reason) {
     long delay;
     synchronized (this) {
-      lastDelivered = Math.max(lastDelivered, connection.lastDelivered());
+      if (connection == current) {
+        lastDelivered = connection.lastDelivered();
+        streamEpoch = connection.streamEpoch();
+      }
       if (closed || connection != current) {
         return;
       }
@@ -159,6 +174,7 @@ public final class HomingClient implements AutoCloseable {
     private PushListener pushObserver = (seq, message) -> { };
     private Consumer<String> onDisconnect = reason -> { };
     private long lastSeq;
+    private long streamEpoch;
     private boolean json;
     private Duration minBackoff = Duration.ofMillis(100);
     private Duration maxBackoff = Duration.ofSeconds(30);
@@ -200,6 +216,12 @@ public final class HomingClient implements AutoCloseable {
         throw new IllegalArgumentException("lastSeq: " + lastSeq + " (expected: >= 0)");
       }
       this.lastSeq = lastSeq;
+      return this;
+    }
+
+    /** The stream epoch of {@link #lastSeq}, as {@link HomingClient#streamEpoch()} said; 0: none. */
+    public Builder streamEpoch(long streamEpoch) {
+      this.streamEpoch = streamEpoch;
       return this;
     }
 

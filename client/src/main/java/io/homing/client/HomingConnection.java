@@ -54,6 +54,7 @@ public final class HomingConnection implements AutoCloseable {
   private final PushListener pushObserver;
   private final boolean autoAck;
   private volatile long lastDelivered;
+  private volatile long streamEpoch;
   private volatile Error lastError;
   private volatile String gapReason;
   private final AtomicBoolean closing = new AtomicBoolean();
@@ -64,6 +65,7 @@ public final class HomingConnection implements AutoCloseable {
     this.pushObserver = builder.pushObserver;
     this.autoAck = builder.autoAck;
     this.lastDelivered = builder.lastSeq;
+    this.streamEpoch = builder.streamEpoch;
     this.ownGroup = builder.group == null;
     this.group =
         ownGroup ? new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()) : builder.group;
@@ -83,9 +85,17 @@ public final class HomingConnection implements AutoCloseable {
     return closed;
   }
 
-  /** The highest seq handed to the listener (or the lastSeq connected with). */
+  /**
+   * The highest seq handed to the listener; before that, the lastSeq connected with, replaced by
+   * AuthOk's {@code resume_after} (where the server's stream resumes for this device).
+   */
   public long lastDelivered() {
     return lastDelivered;
+  }
+
+  /** The stream epoch of {@link #lastDelivered()}: AuthOk's, or the one connected with. */
+  public long streamEpoch() {
+    return streamEpoch;
   }
 
   /** The last Error frame the server sent, or null. */
@@ -130,7 +140,8 @@ public final class HomingConnection implements AutoCloseable {
             .build();
     ClientFrame auth =
         ClientFrame.newBuilder()
-            .setAuth(Auth.newBuilder().setToken(token).setLastSeq(lastDelivered))
+            .setAuth(Auth.newBuilder().setToken(token).setLastSeq(lastDelivered)
+                .setStreamEpoch(streamEpoch))
             .build();
     Bootstrap bootstrap =
         new Bootstrap()
@@ -188,8 +199,13 @@ public final class HomingConnection implements AutoCloseable {
     protected void channelRead0(ChannelHandlerContext ctx, ServerFrame frame) {
       switch (frame.getKindCase()) {
         case AUTH_OK -> {
-          startHeartbeat(ctx, frame.getAuthOk().getHeartbeatSeconds());
-          authenticated.complete(frame.getAuthOk());
+          AuthOk ok = frame.getAuthOk();
+          // The server's view wins: a client ahead of the stream, or on an older one, would
+          // otherwise drop the next messages as already delivered.
+          lastDelivered = ok.getResumeAfter();
+          streamEpoch = ok.getStreamEpoch();
+          startHeartbeat(ctx, ok.getHeartbeatSeconds());
+          authenticated.complete(ok);
         }
         case AUTH_ERROR ->
             authenticated.completeExceptionally(new AuthRefusedException(frame.getAuthError()));
@@ -265,6 +281,7 @@ public final class HomingConnection implements AutoCloseable {
     private final URI uri;
     private final String token;
     private long lastSeq;
+    private long streamEpoch;
     private boolean json;
     private boolean autoAck = true;
     private PushListener listener = (seq, message) -> { };
@@ -283,6 +300,12 @@ public final class HomingConnection implements AutoCloseable {
         throw new IllegalArgumentException("lastSeq: " + lastSeq + " (expected: >= 0)");
       }
       this.lastSeq = lastSeq;
+      return this;
+    }
+
+    /** The stream epoch {@link #lastSeq} belongs to (AuthOk's); the default is 0 (unknown). */
+    public Builder streamEpoch(long streamEpoch) {
+      this.streamEpoch = streamEpoch;
       return this;
     }
 

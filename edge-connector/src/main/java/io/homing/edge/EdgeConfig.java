@@ -1,6 +1,7 @@
 package io.homing.edge;
 
 import io.homing.api.Topics;
+import io.homing.edge.transport.TlsFiles;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
@@ -9,7 +10,8 @@ import java.util.Objects;
  * Everything an edge node is configured with. Immutable; validated when built.
  *
  * @param nodeId this node's id, unique in the cluster; names it in presence
- * @param clientAddress where clients connect (WebSocket at {@code /ws})
+ * @param clientAddress where clients connect: WebSocket at {@code /ws}, the HTTP fallback
+ * @param tcpAddress where clients connect with the raw TCP transport
  * @param grpcAddress where delivery-core's delivery streams connect
  * @param metricsAddress where {@code /metrics} (Prometheus) and {@code /health} are served
  * @param advertisedGrpc the {@code host:port} core should dial to reach {@code grpcAddress}
@@ -23,10 +25,12 @@ import java.util.Objects;
  * @param maxFrameBytes the largest client frame accepted
  * @param presenceTtl how long this node's liveness key lives without a refresh
  * @param keyPrefix prefix of every Redis key, see {@link io.homing.api.PresenceKeys}
+ * @param tls the certificate and key every client transport serves TLS with, or null for none
  */
 public record EdgeConfig(
     String nodeId,
     InetSocketAddress clientAddress,
+    InetSocketAddress tcpAddress,
     InetSocketAddress grpcAddress,
     InetSocketAddress metricsAddress,
     String advertisedGrpc,
@@ -39,7 +43,8 @@ public record EdgeConfig(
     Duration idleTimeout,
     int maxFrameBytes,
     Duration presenceTtl,
-    String keyPrefix) {
+    String keyPrefix,
+    TlsFiles tls) {
 
   public EdgeConfig {
     requireText("nodeId", nodeId);
@@ -47,6 +52,7 @@ public record EdgeConfig(
       throw new IllegalArgumentException("nodeId: " + nodeId + " (expected: no '|')");
     }
     Objects.requireNonNull(clientAddress, "clientAddress");
+    Objects.requireNonNull(tcpAddress, "tcpAddress");
     Objects.requireNonNull(grpcAddress, "grpcAddress");
     Objects.requireNonNull(metricsAddress, "metricsAddress");
     requireText("advertisedGrpc", advertisedGrpc);

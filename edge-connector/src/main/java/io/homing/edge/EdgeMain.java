@@ -1,8 +1,10 @@
 package io.homing.edge;
 
 import io.homing.api.Topics;
+import io.homing.edge.transport.TlsFiles;
 import io.homing.runtime.Lifecycle;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +31,19 @@ public final class EdgeMain implements Callable<Integer> {
   @Option(names = "--ws-port", defaultValue = "${env:HOMING_WS_PORT:-7410}",
       description = "WebSocket port; clients connect to ws://host:port/ws (env HOMING_WS_PORT).")
   int wsPort;
+
+  @Option(names = "--tcp-port", defaultValue = "${env:HOMING_TCP_PORT:-7412}",
+      description = "Raw TCP port: varint32-delimited protobuf frames (env HOMING_TCP_PORT).")
+  int tcpPort;
+
+  @Option(names = "--tls-cert", defaultValue = "${env:HOMING_TLS_CERT:-}",
+      description = "PEM certificate chain: the WebSocket/HTTP and TCP ports then serve TLS only "
+          + "(wss://, https://); needs --tls-key (env HOMING_TLS_CERT).")
+  String tlsCert;
+
+  @Option(names = "--tls-key", defaultValue = "${env:HOMING_TLS_KEY:-}",
+      description = "PEM private key (PKCS#8) of --tls-cert (env HOMING_TLS_KEY).")
+  String tlsKey;
 
   @Option(names = "--grpc-port", defaultValue = "${env:HOMING_EDGE_GRPC_PORT:-7420}",
       description = "Port of the internal API core delivers through (env HOMING_EDGE_GRPC_PORT).")
@@ -88,9 +103,14 @@ public final class EdgeMain implements Callable<Integer> {
 
   EdgeConfig config() {
     String advertised = advertisedGrpc.isBlank() ? host + ':' + grpcPort : advertisedGrpc;
+    if (tlsCert.isBlank() != tlsKey.isBlank()) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--tls-cert and --tls-key go together");
+    }
     return new EdgeConfig(
         nodeId,
         new InetSocketAddress(host, wsPort),
+        new InetSocketAddress(host, tcpPort),
         new InetSocketAddress(host, grpcPort),
         new InetSocketAddress(host, metricsPort),
         advertised,
@@ -103,7 +123,8 @@ public final class EdgeMain implements Callable<Integer> {
         idleTimeout,
         maxFrameBytes,
         presenceTtl,
-        keyPrefix);
+        keyPrefix,
+        tlsCert.isBlank() ? null : new TlsFiles(Path.of(tlsCert), Path.of(tlsKey)));
   }
 
   @Override

@@ -11,6 +11,9 @@ import io.homing.edge.presence.Presence;
 import io.homing.edge.session.ConnectionRegistry;
 import io.homing.edge.session.Session;
 import io.homing.edge.session.SessionContext;
+import io.homing.edge.session.SessionSweeper;
+import io.homing.edge.transport.TlsFiles;
+import io.homing.edge.transport.tcp.TcpChannelInitializer;
 import io.homing.edge.transport.websocket.WebSocketChannelInitializer;
 import io.homing.runtime.MetricsEndpoint;
 import io.micrometer.core.instrument.Gauge;
@@ -26,6 +29,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -35,8 +39,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One edge node: the client-facing WebSocket server, the gRPC server core delivers through, this
- * node's presence in Redis and its publisher of delivery events.
+ * One edge node: the client-facing servers (WebSocket and HTTP on one port, raw TCP on another,
+ * TLS on both when configured), the gRPC server core delivers through, this node's presence in
+ * Redis and its publisher of delivery events and client publishes.
  */
 public final class EdgeServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EdgeServer.class);
@@ -50,6 +55,8 @@ public final class EdgeServer implements AutoCloseable {
   private EventLoopGroup bossGroup;
   private EventLoopGroup workerGroup;
   private Channel clientChannel;
+  private Channel tcpChannel;
+  private SessionSweeper sweeper;
   private Server grpcServer;
   private MetricsEndpoint metrics;
   private boolean closed;
@@ -64,8 +71,9 @@ public final class EdgeServer implements AutoCloseable {
     MeterRegistry meters = metrics.registry();
     Gauge.builder("homing.edge.connections", registry, ConnectionRegistry::size)
         .description("Authenticated client connections on this node").register(meters);
-    events = new DeliveryEventPublisher(
-            config.kafkaBootstrap(), config.topics().deliveryEvents(), config.nodeId());
+    SslContext tls = config.tls() == null ? null : config.tls().serverContext();
+    events = new DeliveryEventPublisher(config.kafkaBootstrap(), config.topics().deliveryEvents(),
+        config.topics().inbound(), config.nodeId());
     presence =
         new Presence(
             config.redisUri(),
@@ -96,30 +104,44 @@ public final class EdgeServer implements AutoCloseable {
             registry,
             presence,
             events,
+            events,
             meters);
     // epoll where the native library loads (Linux), NIO elsewhere.
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     bossGroup = new MultiThreadIoEventLoopGroup(1, io);
     workerGroup = new MultiThreadIoEventLoopGroup(io);
-    clientChannel =
+    ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(bossGroup, workerGroup)
             .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
             .option(ChannelOption.SO_BACKLOG, 4096)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childHandler(new WebSocketChannelInitializer(context, config.maxFrameBytes()))
+            .childOption(ChannelOption.TCP_NODELAY, true);
+    clientChannel =
+        bootstrap.clone()
+            .childHandler(new WebSocketChannelInitializer(context, config.maxFrameBytes(), tls))
             .bind(config.clientAddress())
             .syncUninterruptibly()
             .channel();
+    tcpChannel =
+        bootstrap.clone()
+            .childHandler(new TcpChannelInitializer(context, config.maxFrameBytes(), tls))
+            .bind(config.tcpAddress())
+            .syncUninterruptibly()
+            .channel();
+    sweeper = new SessionSweeper(context).start();
     presence.onLost(this::registerAgain);
     presence.start();
     log.info(
-        "edge {} up: clients ws://{}{}, core grpc {}",
+        "edge {} up: clients {}://{}{}, tcp{} {}, core grpc {}; TLS {}",
         config.nodeId(),
+        tls == null ? "ws" : "wss",
         format(clientAddress()),
         WebSocketChannelInitializer.PATH,
-        config.advertisedGrpc());
+        tls == null ? "" : "+tls",
+        format(tcpAddress()),
+        config.advertisedGrpc(),
+        tls == null ? "off" : "by " + TlsFiles.provider());
     return this;
   }
 
@@ -133,7 +155,8 @@ public final class EdgeServer implements AutoCloseable {
     for (Session session : registry.sessions()) {
       Identity id = session.identity();
       presence.register(id.userId(), id.deviceId(), session.connectionId());
-      events.connected(id.userId(), id.deviceId(), session.connectionId(), session.lastAcked());
+      events.connected(id.userId(), id.deviceId(), session.connectionId(), session.lastAcked(),
+          session.streamEpoch());
       count++;
     }
     metrics.registry().counter("homing.edge.presence.reregistered").increment(count);
@@ -143,6 +166,11 @@ public final class EdgeServer implements AutoCloseable {
   /** The bound client address (the real port when configured with port 0). */
   public InetSocketAddress clientAddress() {
     return (InetSocketAddress) clientChannel.localAddress();
+  }
+
+  /** The bound raw TCP address (the real port when configured with port 0). */
+  public InetSocketAddress tcpAddress() {
+    return (InetSocketAddress) tcpChannel.localAddress();
   }
 
   /** Where /metrics and /health are served (the real port when configured with port 0). */
@@ -170,6 +198,12 @@ public final class EdgeServer implements AutoCloseable {
       return;
     }
     closed = true;
+    if (sweeper != null) {
+      sweeper.close();
+    }
+    if (tcpChannel != null) {
+      tcpChannel.close().syncUninterruptibly();
+    }
     if (clientChannel != null) {
       clientChannel.close().syncUninterruptibly();
       try {

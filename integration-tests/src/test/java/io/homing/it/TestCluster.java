@@ -272,6 +272,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     return new EdgeConfig(
         "edge-" + index,
         new InetSocketAddress("127.0.0.1", 0),
+        new InetSocketAddress("127.0.0.1", 0),
         new InetSocketAddress("127.0.0.1", grpcPort),
         new InetSocketAddress("127.0.0.1", 0),
         "127.0.0.1:" + grpcPort,
@@ -284,7 +285,8 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         Duration.ofSeconds(90),
         64 * 1024,
         Duration.ofSeconds(5),
-        name + ":");
+        name + ":",
+        null);
   }
 
   /** The first core's /metrics, as Prometheus would scrape it. */

@@ -8,6 +8,7 @@ import com.auth0.jwt.exceptions.TokenExpiredException;
 import com.auth0.jwt.interfaces.DecodedJWT;
 import io.homing.api.Limits;
 import io.homing.api.v1.AuthError;
+import java.time.Duration;
 
 /**
  * Verifies client tokens: JWTs signed with HS256 by the application's auth service, carrying the
@@ -16,6 +17,8 @@ import io.homing.api.v1.AuthError;
 public final class TokenVerifier {
   /** The claim that names the device. */
   public static final String DEVICE_CLAIM = "device";
+  /** How far past {@code exp} a token is still accepted, for clocks that differ a little. */
+  public static final Duration LEEWAY = Duration.ofSeconds(1);
 
 
   private final JWTVerifier verifier;
@@ -26,12 +29,12 @@ public final class TokenVerifier {
             .withClaimPresence("sub")
             .withClaimPresence("exp")
             .withClaimPresence(DEVICE_CLAIM)
-            .acceptLeeway(1)
+            .acceptLeeway(LEEWAY.toSeconds())
             .build();
   }
 
   /** The identity the token proves, or why it proves none. */
-  public Identity verify(String token) throws AuthenticationException {
+  public VerifiedToken verify(String token) throws AuthenticationException {
     if (token == null || token.isEmpty()) {
       throw new AuthenticationException(AuthError.Code.INVALID_TOKEN, "token is missing");
     }
@@ -49,7 +52,7 @@ public final class TokenVerifier {
     String device = jwt.getClaim(DEVICE_CLAIM).asString();
     requireId("sub", user);
     requireId(DEVICE_CLAIM, device);
-    return new Identity(user, device);
+    return new VerifiedToken(new Identity(user, device), jwt.getExpiresAtAsInstant());
   }
 
   private static void requireId(String claim, String value) throws AuthenticationException {

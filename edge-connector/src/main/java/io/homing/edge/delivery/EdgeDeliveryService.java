@@ -7,6 +7,7 @@ import io.homing.api.v1.DeliveryResult;
 import io.homing.api.v1.DeliveryResults;
 import io.homing.api.v1.Disconnect;
 import io.homing.api.v1.Error;
+import io.homing.api.v1.StreamOpened;
 import io.homing.api.v1.EdgeServiceGrpc;
 import io.homing.edge.session.ConnectionRegistry;
 import io.homing.edge.session.Session;
@@ -18,7 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The internal API core streams deliveries to: every delivery is written to the device's
  * connection on this node if that is the connection core named, and answered with what happened
- * to it. A newer connection of the device gets its messages only once core knows of it. Core may
+ * to it. A stream core opened for a connection answers the client's Auth with AuthOk. A newer connection of the device gets its messages only once core knows of it. Core may
  * also ask to close a connection whose device stopped acking; it reconnects and resumes.
  */
 public final class EdgeDeliveryService extends EdgeServiceGrpc.EdgeServiceImplBase {
@@ -41,6 +42,7 @@ public final class EdgeDeliveryService extends EdgeServiceGrpc.EdgeServiceImplBa
     return new StreamObserver<>() {
       @Override
       public void onNext(DeliveryBatch batch) {
+        batch.getOpenedList().forEach(EdgeDeliveryService.this::opened);
         DeliveryResults.Builder answer = DeliveryResults.newBuilder();
         for (Delivery delivery : batch.getDeliveriesList()) {
           answer.addResults(deliver(delivery));
@@ -59,6 +61,13 @@ public final class EdgeDeliveryService extends EdgeServiceGrpc.EdgeServiceImplBa
         results.onCompleted();
       }
     };
+  }
+
+  private void opened(StreamOpened stream) {
+    Session session = registry.find(stream.getUserId(), stream.getDeviceId());
+    if (session != null && session.connectionId().equals(stream.getConnectionId())) {
+      session.opened(stream);
+    }
   }
 
   private void disconnect(Disconnect disconnect) {

@@ -1,11 +1,17 @@
 package io.homing.edge.events;
 
 import io.homing.api.v1.DeliveryEvent;
+import io.homing.api.v1.InboundMessage;
+import io.homing.api.v1.Publish;
+import io.homing.edge.auth.Identity;
+import io.homing.edge.session.Uplink;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -13,13 +19,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Publishes what this node observes — connects, disconnects, acks — to {@code delivery-events},
- * keyed by user id so that delivery-core applies them on the thread that owns the user.
+ * keyed by user id so that delivery-core applies them on the thread that owns the user; and what
+ * clients publish to {@code inbound}, keyed by the sender's user id.
  *
  * <p>Never blocks the caller beyond the producer's buffer: safe on an event loop. The producer is
  * idempotent with acks=all, so a published event is neither lost to a broker failover nor
  * duplicated by a retry.
  */
-public final class DeliveryEventPublisher implements AutoCloseable {
+public final class DeliveryEventPublisher implements Uplink, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DeliveryEventPublisher.class);
 
   /**
@@ -31,11 +38,14 @@ public final class DeliveryEventPublisher implements AutoCloseable {
 
   private final String nodeId;
   private final String topic;
+  private final String inboundTopic;
   private final KafkaProducer<String, byte[]> producer;
 
-  public DeliveryEventPublisher(String bootstrapServers, String topic, String nodeId) {
+  public DeliveryEventPublisher(
+      String bootstrapServers, String topic, String inboundTopic, String nodeId) {
     this.nodeId = nodeId;
     this.topic = topic;
+    this.inboundTopic = inboundTopic;
     this.producer =
         new KafkaProducer<>(
             Map.of(
@@ -48,10 +58,14 @@ public final class DeliveryEventPublisher implements AutoCloseable {
             new ByteArraySerializer());
   }
 
-  public void connected(String userId, String deviceId, String connectionId, long lastSeq) {
+  public void connected(
+      String userId, String deviceId, String connectionId, long lastSeq, long streamEpoch) {
     publish(
         event(userId, deviceId, connectionId)
-            .setConnected(DeliveryEvent.Connected.newBuilder().setLastSeq(lastSeq)));
+            .setConnected(
+                DeliveryEvent.Connected.newBuilder()
+                    .setLastSeq(lastSeq)
+                    .setStreamEpoch(streamEpoch)));
   }
 
   public void disconnected(String userId, String deviceId, String connectionId) {
@@ -86,6 +100,28 @@ public final class DeliveryEventPublisher implements AutoCloseable {
                 error.toString());
           }
         });
+  }
+
+  @Override
+  public void publish(
+      Identity sender, String connectionId, Publish publish, Consumer<Exception> done) {
+    InboundMessage message =
+        InboundMessage.newBuilder()
+            .setUserId(sender.userId())
+            .setDeviceId(sender.deviceId())
+            .setNodeId(nodeId)
+            .setMessageId(publish.getMessageId())
+            .setPayload(publish.getPayload())
+            .setContentType(publish.getContentType())
+            .setReceivedAtMs(System.currentTimeMillis())
+            .build();
+    try {
+      producer.send(
+          new ProducerRecord<>(inboundTopic, sender.userId(), message.toByteArray()),
+          (metadata, error) -> done.accept(error));
+    } catch (KafkaException e) {
+      done.accept(e);
+    }
   }
 
   /** Sends what is buffered (up to 5 s), then closes. */

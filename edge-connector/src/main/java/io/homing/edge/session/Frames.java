@@ -2,6 +2,8 @@ package io.homing.edge.session;
 
 import io.homing.api.v1.AuthError;
 import io.homing.api.v1.Error;
+import io.homing.api.v1.PublishAck;
+import io.homing.api.v1.PublishError;
 import io.homing.api.v1.ServerFrame;
 
 /** The server frames that end a session, built in one place for every handler that sends them. */
@@ -19,6 +21,19 @@ public final class Frames {
   static ServerFrame authError(AuthError.Code code, String message) {
     return ServerFrame.newBuilder()
         .setAuthError(AuthError.newBuilder().setCode(code).setMessage(message))
+        .build();
+  }
+
+  static ServerFrame publishAck(String messageId) {
+    return ServerFrame.newBuilder()
+        .setPublishAck(PublishAck.newBuilder().setMessageId(messageId))
+        .build();
+  }
+
+  static ServerFrame publishError(String messageId, PublishError.Code code, String message) {
+    return ServerFrame.newBuilder()
+        .setPublishError(
+            PublishError.newBuilder().setMessageId(messageId).setCode(code).setMessage(message))
         .build();
   }
 }

@@ -1,25 +1,89 @@
 package io.homing.edge.session;
 
+import io.homing.api.Limits;
+import io.homing.api.v1.Auth;
+import io.homing.api.v1.AuthError;
+import io.homing.api.v1.AuthOk;
+import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.Error;
 import io.homing.api.v1.Message;
+import io.homing.api.v1.Pong;
+import io.homing.api.v1.Publish;
+import io.homing.api.v1.PublishError;
 import io.homing.api.v1.Push;
 import io.homing.api.v1.ServerFrame;
+import io.homing.api.v1.StreamOpened;
+import io.homing.edge.auth.AuthenticationException;
 import io.homing.edge.auth.Identity;
+import io.homing.edge.auth.VerifiedToken;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** One authenticated client connection on this node. Thread-safe: writes go to the channel. */
-public final class Session {
-  private final Identity identity;
-  private final String connectionId;
-  private final Channel channel;
+/**
+ * One client connection and its protocol, whatever the transport: the transport's codec turns its
+ * frames into {@link ClientFrame}s before this handler and {@link ServerFrame}s into its frames
+ * after it. A transport is a codec and a pipeline ending in a Session, nothing more.
+ *
+ * <p>Auth must come first and within the auth timeout. Once the token verifies, the connection is
+ * registered here and in presence and core learns of it through a Connected event; the client gets
+ * AuthOk when core answers with the stream's state ({@link #opened}), so that AuthOk can say where
+ * the user's stream stands. Acks become Ack events; pings are answered; Publish frames go to the
+ * topic {@code inbound}. The node's {@link SessionSweeper} closes a connection silent past the idle
+ * timeout and one whose token expired. On close, presence and the registry forget this connection
+ * (only if still current) and a Disconnected event is published.
+ *
+ * <p>The channel's handler and the registry's entry in one object, to keep idle connections lean.
+ * Frames are handled on the channel's event loop; {@link #opened}, {@link #push} and {@link
+ * #closeWith} may be called from any thread.
+ */
+public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
+  private static final Logger log = LoggerFactory.getLogger(Session.class);
+  /** Acks of one connection within this many milliseconds go to Kafka as one event. */
+  static final long ACK_COALESCE_MILLIS = 10;
+  /** Publishes of one connection Kafka has not acked yet, beyond which reading pauses. */
+  static final int MAX_PUBLISHES_IN_FLIGHT = 256;
+
+  private static final int NEW = 0;
+  private static final int AUTHENTICATING = 1;
+  /** Token verified, registered, Connected published: waiting for core's StreamOpened. */
+  private static final int AWAITING_STREAM = 2;
+  /** AuthOk sent: pushes go to the client. */
+  private static final int OPEN = 3;
+
+  private static final AtomicIntegerFieldUpdater<Session> STATE =
+      AtomicIntegerFieldUpdater.newUpdater(Session.class, "state");
+
+  private final SessionContext context;
+  private final boolean readsKeepAlive;
+  private Channel channel;
+  private volatile int state = NEW;
+  private Identity identity;
+  private String connectionId;
+  private long expiresAtMs;
+  private volatile long lastReadNanos;
   private volatile long lastAcked;
+  private volatile long streamEpoch;
+  /** The highest ack published to Kafka for this connection. */
+  private long publishedAck;
+  private ScheduledFuture<?> ackFlush;
+  private ScheduledFuture<?> authTimeout;
+  private int publishesInFlight;
 
-  Session(Identity identity, String connectionId, Channel channel) {
-    this.identity = identity;
-    this.connectionId = connectionId;
-    this.channel = channel;
+  /**
+   * @param readsKeepAlive whether frames from the client keep the connection alive (the idle
+   *     timeout applies); false for a transport the client cannot send on, such as SSE
+   */
+  public Session(SessionContext context, boolean readsKeepAlive) {
+    this.context = context;
+    this.readsKeepAlive = readsKeepAlive;
   }
 
   public Identity identity() {
@@ -35,18 +99,140 @@ public final class Session {
     return lastAcked;
   }
 
-  void acked(long seq) {
-    if (seq > lastAcked) {
-      lastAcked = seq;
+  /** The stream epoch the client's seqs belong to: its Auth's, then the one core opened. */
+  public long streamEpoch() {
+    return streamEpoch;
+  }
+
+  /** Whether AuthOk went out: pushes reach the client. */
+  public boolean isOpen() {
+    return state == OPEN;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    channel = ctx.channel();
+    lastReadNanos = System.nanoTime();
+    authTimeout =
+        ctx.executor()
+            .schedule(
+                () -> refuse(ctx, AuthError.Code.AUTH_TIMEOUT, "no Auth within the auth timeout"),
+                context.authTimeout().toMillis(),
+                TimeUnit.MILLISECONDS);
+    super.channelActive(ctx);
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, ClientFrame frame) {
+    lastReadNanos = System.nanoTime();
+    if (state == NEW && frame.getKindCase() != ClientFrame.KindCase.AUTH) {
+      authTimeout.cancel(false);
+      refuse(ctx, AuthError.Code.AUTH_REQUIRED, "the first frame must be Auth, not "
+          + frame.getKindCase());
+      return;
+    }
+    switch (frame.getKindCase()) {
+      case AUTH -> onAuth(ctx, frame.getAuth());
+      case ACK -> onAck(ctx, frame.getAck().getSeq());
+      case PING ->
+          ctx.writeAndFlush(
+              ServerFrame.newBuilder()
+                  .setPong(Pong.newBuilder().setNonce(frame.getPing().getNonce()))
+                  .build());
+      case PUBLISH -> onPublish(ctx, frame.getPublish());
+      default -> closeWith(ctx, Error.Code.MALFORMED_FRAME, "empty or unknown frame");
     }
   }
 
+  private void onAuth(ChannelHandlerContext ctx, Auth auth) {
+    if (state != NEW) {
+      closeWith(ctx, Error.Code.UNEXPECTED_FRAME, "already authenticated");
+      return;
+    }
+    state = AUTHENTICATING;
+    authTimeout.cancel(false);
+    VerifiedToken token;
+    try {
+      token = context.verifier().verify(auth.getToken());
+    } catch (AuthenticationException e) {
+      refuse(ctx, e.code(), e.getMessage());
+      return;
+    }
+    identity = token.identity();
+    expiresAtMs = token.expiresAt().toEpochMilli();
+    connectionId = context.nextConnectionId();
+    lastAcked = auth.getLastSeq();
+    publishedAck = auth.getLastSeq();
+    streamEpoch = auth.getStreamEpoch();
+    Session replaced = context.registry().register(this);
+    if (replaced != null) {
+      context.replaced("local");
+      replaced.closeWith(Error.Code.REPLACED, "the same device connected again");
+    }
+    state = AWAITING_STREAM;
+    context
+        .presence()
+        .register(identity.userId(), identity.deviceId(), connectionId)
+        .whenComplete(
+            (ok, error) -> {
+              if (error != null) {
+                // Presence is soft state: the Connected event still lets core drain the backlog.
+                log.warn("cannot register presence of {}: {}", identity, error.toString());
+              }
+              ctx.executor().execute(() -> announce(ctx, auth));
+            });
+  }
+
+  private void announce(ChannelHandlerContext ctx, Auth auth) {
+    if (!ctx.channel().isActive()) {
+      // Closed while presence was being written: take back what channelInactive could not.
+      context.presence().unregister(identity.userId(), identity.deviceId(), connectionId);
+      return;
+    }
+    context.events().connected(identity.userId(), identity.deviceId(), connectionId,
+        auth.getLastSeq(), auth.getStreamEpoch());
+  }
+
   /**
-   * Writes a Push frame. Returns false when the connection is already closed, in which case the
-   * message stays queued in the store for the device's next connection.
+   * Core took this connection: tells the client where its stream stands with AuthOk, once. Pushes
+   * core sends after it follow it on the connection. Any thread.
+   */
+  public void opened(StreamOpened stream) {
+    if (!STATE.compareAndSet(this, AWAITING_STREAM, OPEN)) {
+      return;
+    }
+    // On the event loop, ahead of the pushes core sends after this (its tasks run in order).
+    channel.eventLoop().execute(() -> authOk(stream));
+  }
+
+  private void authOk(StreamOpened stream) {
+    // What the device holds as core sees it: a client ahead of the stream, or on an older one,
+    // must not announce its own last seq again (after a Redis loss), or it would skip messages.
+    streamEpoch = stream.getStreamEpoch();
+    lastAcked = stream.getCursor();
+    publishedAck = stream.getCursor();
+    channel.writeAndFlush(
+        ServerFrame.newBuilder()
+            .setAuthOk(
+                AuthOk.newBuilder()
+                    .setUserId(identity.userId())
+                    .setDeviceId(identity.deviceId())
+                    .setNodeId(context.nodeId())
+                    .setHeartbeatSeconds((int) context.heartbeat().toSeconds())
+                    .setLastSeq(stream.getLastSeq())
+                    .setStreamEpoch(stream.getStreamEpoch())
+                    .setResumeAfter(stream.getCursor())
+                    .setTokenExpiresAtMs(expiresAtMs))
+            .build(),
+        channel.voidPromise());
+  }
+
+  /**
+   * Writes a Push frame. Returns false when the connection is closed or core has not opened its
+   * stream yet, in which case the message stays queued in the store. Any thread.
    */
   public boolean push(long seq, long prevSeq, Message message) {
-    if (!channel.isActive()) {
+    if (state != OPEN || !channel.isActive()) {
       return false;
     }
     channel.writeAndFlush(
@@ -57,9 +243,109 @@ public final class Session {
     return true;
   }
 
+  private void onAck(ChannelHandlerContext ctx, long seq) {
+    if (state != OPEN) {
+      closeWith(ctx, Error.Code.UNEXPECTED_FRAME, "Ack before AuthOk");
+      return;
+    }
+    if (seq <= 0) {
+      closeWith(ctx, Error.Code.MALFORMED_FRAME, "ack seq: " + seq + " (expected: > 0)");
+      return;
+    }
+    if (seq > lastAcked) {
+      lastAcked = seq;
+    }
+    if (ackFlush == null) {
+      ackFlush = ctx.executor().schedule(this::flushAck, ACK_COALESCE_MILLIS,
+          TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Publishes the highest ack since the last one. A client acks every message; acks are
+   * cumulative, so one event per connection per {@link #ACK_COALESCE_MILLIS} carries them all.
+   */
+  private void flushAck() {
+    ackFlush = null;
+    long seq = lastAcked;
+    if (identity != null && seq > publishedAck) {
+      publishedAck = seq;
+      context.events().acked(identity.userId(), identity.deviceId(), connectionId, seq);
+    }
+  }
+
+  private void onPublish(ChannelHandlerContext ctx, Publish publish) {
+    if (state != OPEN) {
+      closeWith(ctx, Error.Code.UNEXPECTED_FRAME, "Publish before AuthOk");
+      return;
+    }
+    String id = publish.getMessageId();
+    if (!Limits.isValidId(id)) {
+      ctx.writeAndFlush(Frames.publishError(id, PublishError.Code.INVALID,
+          "message_id must be 1.." + Limits.MAX_ID_LENGTH + " characters"));
+      return;
+    }
+    if (++publishesInFlight == MAX_PUBLISHES_IN_FLIGHT) {
+      ctx.channel().config().setAutoRead(false); // until Kafka acks some
+    }
+    context.uplink().publish(identity, connectionId, publish, error -> ctx.executor().execute(() -> {
+      if (publishesInFlight-- == MAX_PUBLISHES_IN_FLIGHT) {
+        ctx.channel().config().setAutoRead(true);
+      }
+      ctx.writeAndFlush(error == null
+          ? Frames.publishAck(id)
+          : Frames.publishError(id, PublishError.Code.UNAVAILABLE,
+              "not written to Kafka: " + error.getMessage()));
+    }));
+  }
+
+  /**
+   * Closes the connection if it has been silent past the idle timeout or its token expired; the
+   * sweeper calls it about once a second. Any thread.
+   */
+  void sweep(long nowNanos, long nowMs, long idleNanos) {
+    if (expiresAtMs != 0 && nowMs >= expiresAtMs + context.tokenLeewayMillis()) {
+      closeWith(Error.Code.TOKEN_EXPIRED, "the token expired; reconnect with a fresh one");
+    } else if (readsKeepAlive && nowNanos - lastReadNanos > idleNanos) {
+      closeWith(Error.Code.IDLE_TIMEOUT, "no frame for " + context.idleTimeout());
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (authTimeout != null) {
+      authTimeout.cancel(false);
+    }
+    if (identity != null) {
+      if (ackFlush != null) {
+        ackFlush.cancel(false);
+      }
+      flushAck(); // before Disconnected, in the partition's order
+      context.registry().unregister(this);
+      context.presence().unregister(identity.userId(), identity.deviceId(), connectionId);
+      context.events().disconnected(identity.userId(), identity.deviceId(), connectionId);
+    }
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    log.debug("closing {} after {}", ctx.channel(), cause.toString());
+    ctx.close();
+  }
+
   /** Sends the error, then closes the connection; the future completes once it is closed. */
   public ChannelFuture closeWith(Error.Code code, String reason) {
     channel.writeAndFlush(Frames.error(code, reason)).addListener(ChannelFutureListener.CLOSE);
     return channel.closeFuture();
+  }
+
+  private void refuse(ChannelHandlerContext ctx, AuthError.Code code, String message) {
+    context.authRefused(code);
+    ctx.writeAndFlush(Frames.authError(code, message)).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private static void closeWith(ChannelHandlerContext ctx, Error.Code code, String message) {
+    ctx.writeAndFlush(Frames.error(code, message)).addListener(ChannelFutureListener.CLOSE);
   }
 }

@@ -8,7 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** What every connection's {@link SessionHandler} shares. Thread-safe. */
+/** What every connection's {@link Session} shares. Thread-safe. */
 public final class SessionContext {
   private final String nodeId;
   private final Duration authTimeout;
@@ -18,6 +18,7 @@ public final class SessionContext {
   private final ConnectionRegistry registry;
   private final Presence presence;
   private final DeliveryEventPublisher events;
+  private final Uplink uplink;
   private final MeterRegistry meters;
   private final AtomicLong connectionIds = new AtomicLong();
   private final String epoch = Long.toString(System.currentTimeMillis(), 36);
@@ -31,6 +32,7 @@ public final class SessionContext {
       ConnectionRegistry registry,
       Presence presence,
       DeliveryEventPublisher events,
+      Uplink uplink,
       MeterRegistry meters) {
     this.nodeId = nodeId;
     this.authTimeout = authTimeout;
@@ -40,12 +42,18 @@ public final class SessionContext {
     this.registry = registry;
     this.presence = presence;
     this.events = events;
+    this.uplink = uplink;
     this.meters = meters;
   }
 
   /** Counts a refused authentication by its code. */
   void authRefused(AuthError.Code code) {
     meters.counter("homing.edge.auth.refused", "code", code.name()).increment();
+  }
+
+  /** Counts a connection closed because the same device connected again, here or elsewhere. */
+  public void replaced(String where) {
+    meters.counter("homing.edge.replaced", "where", where).increment();
   }
 
   /** Unique on this node, also across its restarts: the start time, then a counter. */
@@ -83,5 +91,14 @@ public final class SessionContext {
 
   DeliveryEventPublisher events() {
     return events;
+  }
+
+  Uplink uplink() {
+    return uplink;
+  }
+
+  /** How long after its {@code exp} a token still holds, as the verifier allows. */
+  long tokenLeewayMillis() {
+    return TokenVerifier.LEEWAY.toMillis();
   }
 }

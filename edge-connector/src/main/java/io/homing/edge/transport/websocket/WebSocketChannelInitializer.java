@@ -1,7 +1,7 @@
 package io.homing.edge.transport.websocket;
 
 import io.homing.edge.session.SessionContext;
-import io.homing.edge.session.SessionHandler;
+import io.homing.edge.session.Session;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
@@ -10,15 +10,15 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The pipeline of a WebSocket client connection: HTTP upgrade at {@code /ws}, WebSocket framing
  * (fragments aggregated, control frames answered, the closing handshake run by {@link
- * WebSocketCloser}), the protobuf/JSON codec, idle detection and the transport-independent {@link
- * SessionHandler}.
+ * WebSocketCloser}), the protobuf/JSON codec and the transport-independent {@link Session}. TLS
+ * first, when the node has a certificate. The handshake's HTTP handlers leave the pipeline once
+ * it is done.
  */
 public final class WebSocketChannelInitializer extends ChannelInitializer<SocketChannel> {
   /** The path clients upgrade at. */
@@ -31,15 +31,21 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
 
   private final SessionContext context;
   private final int maxFrameBytes;
+  private final SslContext tls;
 
-  public WebSocketChannelInitializer(SessionContext context, int maxFrameBytes) {
+  /** @param tls the node's TLS context (wss:// and https://), or null for plain ws:// */
+  public WebSocketChannelInitializer(SessionContext context, int maxFrameBytes, SslContext tls) {
     this.context = context;
     this.maxFrameBytes = maxFrameBytes;
+    this.tls = tls;
   }
 
   @Override
   protected void initChannel(SocketChannel ch) {
     ChannelPipeline p = ch.pipeline();
+    if (tls != null) {
+      p.addLast("tls", tls.newHandler(ch.alloc()));
+    }
     p.addLast("http", new HttpServerCodec());
     p.addLast("http-aggregator", new HttpObjectAggregator(MAX_HANDSHAKE_BYTES));
     p.addLast("closer", new WebSocketCloser(CLOSE_LINGER));
@@ -54,9 +60,6 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
                 .build()));
     p.addLast("websocket-aggregator", new WebSocketFrameAggregator(maxFrameBytes));
     p.addLast("codec", new WebSocketFrameCodec());
-    p.addLast(
-        "idle",
-        new IdleStateHandler(context.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
-    p.addLast("session", new SessionHandler(context));
+    p.addLast("session", new Session(context, true));
   }
 }

@@ -12,14 +12,14 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.PromiseNotifier;
 import java.nio.channels.ClosedChannelException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the WebSocket closing handshake the way RFC 6455 (§1.4, §7.1.1) asks of a server: every
- * close sends exactly one Close frame — 1000, or the status of the client's protocol violation,
- * such as 1009 for an oversized frame — and the TCP connection goes down only when the client
+ * close sends exactly one Close frame — the status the session's last frame asked for ({@link
+ * CloseCodes}), the status of the client's protocol violation, such as 1009 for an oversized
+ * frame, or 1000 — and the TCP connection goes down only when the client
  * answered with its own Close, closed its side, or let the linger time pass. Nothing is written
  * after the Close frame.
  *
@@ -38,9 +38,15 @@ final class WebSocketCloser extends ChannelDuplexHandler {
   private ChannelPromise closing;
   private Future<?> lingerTimeout;
   private boolean closed;
+  private WebSocketCloseStatus status = WebSocketCloseStatus.NORMAL_CLOSURE;
 
   WebSocketCloser(Duration linger) {
     this.linger = linger;
+  }
+
+  /** The status the next close sends: why the session ends. */
+  void closeWith(WebSocketCloseStatus status) {
+    this.status = status;
   }
 
   @Override
@@ -93,7 +99,7 @@ final class WebSocketCloser extends ChannelDuplexHandler {
     }
     closing = promise.unvoid();
     if (!closeSent) {
-      write(ctx, new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE), ctx.voidPromise());
+      write(ctx, new CloseWebSocketFrame(status.code(), status.reasonText()), ctx.voidPromise());
     }
     if (closeReceived) {
       finish(ctx);
@@ -124,11 +130,9 @@ final class WebSocketCloser extends ChannelDuplexHandler {
     ctx.close(closing);
   }
 
-  /** The violation's message, when it fits the 123 bytes a Close frame has for a reason. */
+  /** The violation's message, cut to the 123 bytes a Close frame has for a reason. */
   private static String reason(CorruptedWebSocketFrameException violation) {
     String message = violation.getMessage();
-    return message != null && message.getBytes(StandardCharsets.UTF_8).length <= 123
-        ? message
-        : violation.closeStatus().reasonText();
+    return message != null ? CloseCodes.truncate(message) : violation.closeStatus().reasonText();
   }
 }

@@ -24,13 +24,15 @@ import java.util.List;
 /**
  * WebSocket data frames ↔ protocol frames. A binary frame carries a frame as protobuf bytes, a text
  * frame the same frame in protobuf's JSON mapping; the server answers in the form of the client's
- * first frame. A frame that does not decode gets an Error and the connection is closed.
+ * first frame. A frame that does not decode gets an Error and the connection is closed; an Error or
+ * AuthError frame sets the status of the Close frame that follows it ({@link CloseCodes}).
  *
  * <p>One instance per channel; runs on its event loop. Releases every inbound frame (the base
  * class does); outbound buffers are released by the transport after the write.
  */
 final class WebSocketFrameCodec extends MessageToMessageCodec<WebSocketFrame, ServerFrame> {
-  private static final JsonFormat.Parser JSON_PARSER = JsonFormat.parser();
+  /** Unknown fields are skipped, as in binary frames, so newer clients can talk to older edges. */
+  private static final JsonFormat.Parser JSON_PARSER = JsonFormat.parser().ignoringUnknownFields();
   private static final JsonFormat.Printer JSON_PRINTER =
       JsonFormat.printer().omittingInsignificantWhitespace();
 
@@ -60,6 +62,13 @@ final class WebSocketFrameCodec extends MessageToMessageCodec<WebSocketFrame, Se
   @Override
   protected void encode(ChannelHandlerContext ctx, ServerFrame frame, List<Object> out)
       throws IOException {
+    WebSocketCloseStatus status = CloseCodes.of(frame);
+    if (status != null) {
+      WebSocketCloser closer = ctx.pipeline().get(WebSocketCloser.class);
+      if (closer != null) {
+        closer.closeWith(status);
+      }
+    }
     if (Boolean.TRUE.equals(text)) {
       out.add(new TextWebSocketFrame(JSON_PRINTER.print(frame)));
       return;

@@ -3,6 +3,7 @@ package io.homing.edge.transport.websocket;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.homing.api.v1.Ack;
+import io.homing.api.v1.AuthError;
 import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.Error;
 import io.homing.api.v1.Pong;
@@ -15,8 +16,12 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class WebSocketFrameCodecTest {
@@ -84,6 +89,61 @@ class WebSocketFrameCodecTest {
     assertThat(out.text()).contains("MALFORMED_FRAME").contains("cannot decode JSON frame");
     out.release();
     assertThat(channel.isOpen()).isFalse();
+  }
+
+  @Test
+  void ignoresUnknownJsonFieldsAsBinaryFramesDo() {
+    channel.writeInbound(new TextWebSocketFrame(
+        "{\"ack\":{\"seq\":\"7\",\"fromANewerClient\":true},\"alsoNew\":{\"x\":1}}"));
+
+    assertThat((ClientFrame) channel.readInbound())
+        .isEqualTo(ClientFrame.newBuilder().setAck(Ack.newBuilder().setSeq(7)).build());
+    assertThat(channel.isOpen()).isTrue();
+  }
+
+  @Test
+  void anErrorFrameSetsTheCloseStatusThatFollowsIt() {
+    EmbeddedChannel ws =
+        new EmbeddedChannel(new WebSocketCloser(Duration.ofSeconds(2)), new WebSocketFrameCodec());
+    ws.pipeline().addFirst(new WebSocket13FrameEncoder(false)); // makes the closer speak WebSocket
+    ws.writeInbound(new TextWebSocketFrame("{\"ping\":{}}")); // the session answers in JSON
+    ws.readInbound();
+
+    ws.writeOutbound(ServerFrame.newBuilder()
+        .setError(Error.newBuilder().setCode(Error.Code.REPLACED).setMessage("elsewhere"))
+        .build());
+    ws.close();
+
+    ByteBuf wire = Unpooled.buffer();
+    for (Object out; (out = ws.readOutbound()) != null; ) {
+      wire.writeBytes((ByteBuf) out);
+      ((ByteBuf) out).release();
+    }
+    EmbeddedChannel reader = new EmbeddedChannel(new WebSocket13FrameDecoder(false, false, 1 << 16));
+    reader.writeInbound(wire);
+    TextWebSocketFrame error = reader.readInbound();
+    assertThat(error.text()).contains("REPLACED");
+    error.release();
+    CloseWebSocketFrame close = reader.readInbound();
+    assertThat(close.statusCode()).isEqualTo(4004);
+    assertThat(close.reasonText()).isEqualTo("REPLACED: elsewhere");
+    close.release();
+  }
+
+  @Test
+  void closeCodesFollowTheErrorCodes() {
+    ServerFrame authError = ServerFrame.newBuilder()
+        .setAuthError(AuthError.newBuilder().setCode(AuthError.Code.EXPIRED_TOKEN)
+            .setMessage("x".repeat(300)))
+        .build();
+
+    WebSocketCloseStatus status = CloseCodes.of(authError);
+
+    assertThat(status.code()).isEqualTo(4102);
+    assertThat(status.reasonText()).startsWith("EXPIRED_TOKEN: xxx").hasSize(123);
+    assertThat(CloseCodes.truncate("é".repeat(100)).getBytes(StandardCharsets.UTF_8))
+        .hasSizeLessThanOrEqualTo(123);
+    assertThat(CloseCodes.of(pong(1))).isNull();
   }
 
   private static ServerFrame pong(long nonce) {

@@ -1,0 +1,86 @@
+package io.homing.edge.transport.tcp;
+
+import io.homing.api.v1.ClientFrame;
+import io.homing.api.v1.Error;
+import io.homing.edge.session.Frames;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Bytes → {@link ClientFrame}s: each frame is its protobuf bytes preceded by their length as a
+ * varint32. A length above the limit gets {@code Error{FRAME_TOO_LARGE}}, bytes that do not decode
+ * {@code Error{MALFORMED_FRAME}}; then the connection closes and what else arrives is discarded.
+ *
+ * <p>One instance per channel; runs on its event loop.
+ */
+final class TcpFrameDecoder extends ByteToMessageDecoder {
+  /** A varint32 takes at most five bytes. */
+  private static final int MAX_LENGTH_BYTES = 5;
+
+  private final int maxFrameBytes;
+  private boolean failed;
+
+  TcpFrameDecoder(int maxFrameBytes) {
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    if (failed) {
+      in.skipBytes(in.readableBytes());
+      return;
+    }
+    in.markReaderIndex();
+    long length = readVarint(in);
+    if (length == -1) {
+      in.resetReaderIndex(); // the length is not all here yet
+      return;
+    }
+    if (length < 0 || length > maxFrameBytes) {
+      fail(ctx, in, Error.Code.FRAME_TOO_LARGE, (length < 0 ? "a frame length that is no varint32"
+          : "a frame of " + length + " bytes") + " (limit: " + maxFrameBytes + ")");
+      return;
+    }
+    if (in.readableBytes() < length) {
+      in.resetReaderIndex();
+      return;
+    }
+    ByteBuf frame = in.readSlice((int) length);
+    try (ByteBufInputStream stream = new ByteBufInputStream(frame)) {
+      out.add(ClientFrame.parseFrom(stream));
+    } catch (IOException e) {
+      fail(ctx, in, Error.Code.MALFORMED_FRAME, "cannot decode protobuf frame: " + e.getMessage());
+    }
+  }
+
+  private void fail(ChannelHandlerContext ctx, ByteBuf in, Error.Code code, String reason) {
+    failed = true;
+    in.skipBytes(in.readableBytes());
+    // From the tail, so that the frame passes through the encoder.
+    ctx.channel().writeAndFlush(Frames.error(code, reason)).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /**
+   * The varint32 at the reader index: -1 when incomplete, -2 when longer than five bytes, else
+   * the value (a negative int32 counts as too large).
+   */
+  private static long readVarint(ByteBuf in) {
+    long value = 0;
+    for (int i = 0; i < MAX_LENGTH_BYTES; i++) {
+      if (!in.isReadable()) {
+        return -1;
+      }
+      byte b = in.readByte();
+      value |= (long) (b & 0x7f) << (7 * i);
+      if (b >= 0) {
+        return value > Integer.MAX_VALUE ? Long.MAX_VALUE : value;
+      }
+    }
+    return -2;
+  }
+}

@@ -1,0 +1,133 @@
+package io.homing.edge.transport.tcp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.homing.api.v1.Ack;
+import io.homing.api.v1.ClientFrame;
+import io.homing.api.v1.Error;
+import io.homing.api.v1.Pong;
+import io.homing.api.v1.ServerFrame;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class TcpFrameCodecTest {
+  private static final long LINGER_MILLIS = 50;
+  private final EmbeddedChannel channel =
+      new EmbeddedChannel(
+          new LingeringCloser(Duration.ofMillis(LINGER_MILLIS)), TcpFrameEncoder.INSTANCE,
+          new TcpFrameDecoder(1024));
+
+  @Test
+  void decodesLengthDelimitedFramesSplitAnywhere() throws IOException {
+    ByteArrayOutputStream wire = new ByteArrayOutputStream();
+    for (int seq = 1; seq <= 3; seq++) {
+      ack(seq).writeDelimitedTo(wire);
+    }
+    byte[] bytes = wire.toByteArray();
+
+    for (byte b : bytes) { // one byte at a time: lengths and frames arrive in pieces
+      channel.writeInbound(Unpooled.wrappedBuffer(new byte[] {b}));
+    }
+
+    assertThat((ClientFrame) channel.readInbound()).isEqualTo(ack(1));
+    assertThat((ClientFrame) channel.readInbound()).isEqualTo(ack(2));
+    assertThat((ClientFrame) channel.readInbound()).isEqualTo(ack(3));
+    assertThat(channel.inboundMessages()).isEmpty();
+  }
+
+  @Test
+  void encodesServerFramesLengthDelimited() throws IOException {
+    ServerFrame pong = ServerFrame.newBuilder().setPong(Pong.newBuilder().setNonce(9)).build();
+
+    channel.writeOutbound(pong);
+
+    ByteBuf out = channel.readOutbound();
+    try (ByteBufInputStream in = new ByteBufInputStream(out, true)) {
+      assertThat(ServerFrame.parseDelimitedFrom(in)).isEqualTo(pong);
+      assertThat(in.available()).isZero();
+    }
+  }
+
+  @Test
+  void refusesAFrameOverTheLimitWithFrameTooLargeAndDiscardsTheRest() throws IOException {
+    ByteBuf big = Unpooled.buffer();
+    big.writeByte(0x81).writeByte(0x08); // varint32 1025
+    big.writeZero(100);
+
+    channel.writeInbound(big);
+    channel.writeInbound(Unpooled.wrappedBuffer(new byte[50]));
+
+    assertThat(channel.inboundMessages()).isEmpty();
+    assertThat(error().getCode()).isEqualTo(Error.Code.FRAME_TOO_LARGE);
+    assertThat(big.refCnt()).isZero();
+    assertClosesAfterTheLinger();
+  }
+
+  @Test
+  void refusesALengthLongerThanAVarint32() throws IOException {
+    channel.writeInbound(Unpooled.wrappedBuffer(new byte[] {-1, -1, -1, -1, -1, 1}));
+
+    assertThat(error().getCode()).isEqualTo(Error.Code.FRAME_TOO_LARGE);
+    assertClosesAfterTheLinger();
+  }
+
+  @Test
+  void refusesBytesThatAreNoProtobufFrameWithMalformedFrame() throws IOException {
+    channel.writeInbound(Unpooled.wrappedBuffer(new byte[] {3, (byte) 0xFF, (byte) 0xFF, 1}));
+
+    Error error = error();
+    assertThat(error.getCode()).isEqualTo(Error.Code.MALFORMED_FRAME);
+    assertThat(error.getMessage()).startsWith("cannot decode protobuf frame");
+    assertClosesAfterTheLinger();
+  }
+
+  @Test
+  void aClosingConnectionClosesAsSoonAsTheClientDoes() {
+    channel.close();
+    assertThat(channel.isOpen()).isTrue(); // waiting for the client
+
+    channel.pipeline().fireChannelInactive();
+
+    assertThat(channel.closeFuture().isDone()).isTrue();
+  }
+
+  @Test
+  void aClosingConnectionClosesOnceTheLingerTimePassed() {
+    channel.pipeline().close(); // EmbeddedChannel.close() would cancel the scheduled linger
+
+    channel.advanceTimeBy(LINGER_MILLIS - 1, TimeUnit.MILLISECONDS);
+    channel.runScheduledPendingTasks();
+    assertThat(channel.isOpen()).isTrue();
+    channel.advanceTimeBy(2, TimeUnit.MILLISECONDS);
+    channel.runScheduledPendingTasks();
+    assertThat(channel.isOpen()).isFalse();
+  }
+
+  /** Open while the client may still read the Error, discarding; closed once the client is. */
+  private void assertClosesAfterTheLinger() {
+    channel.runPendingTasks();
+    assertThat(channel.isOpen()).isTrue();
+    channel.writeInbound(Unpooled.wrappedBuffer(new byte[10])); // discarded
+    assertThat(channel.inboundMessages()).isEmpty();
+    channel.pipeline().fireChannelInactive();
+    assertThat(channel.closeFuture().isDone()).isTrue();
+  }
+
+  private Error error() throws IOException {
+    ByteBuf out = channel.readOutbound();
+    try (ByteBufInputStream in = new ByteBufInputStream(out, true)) {
+      return ServerFrame.parseDelimitedFrom(in).getError();
+    }
+  }
+
+  private static ClientFrame ack(long seq) {
+    return ClientFrame.newBuilder().setAck(Ack.newBuilder().setSeq(seq)).build();
+  }
+}
