@@ -122,7 +122,8 @@ public final class DeliveryPipeline implements AutoCloseable {
     this.applier = new RecordApplier(stores, topics, defaultTtl, policy.dedupWindow(), limits,
         devices, meters);
     this.fullQueues = fullQueues;
-    this.dispatcher = new Dispatcher(stores, presence, edges, policy, System::nanoTime, meters);
+    this.dispatcher =
+        new Dispatcher(stores::forUser, presence, edges, policy, System::nanoTime, meters);
     this.thread = new Thread(this::run, clientId);
   }
 

@@ -4,13 +4,14 @@ import io.homing.api.v1.Delivery;
 import io.homing.api.v1.DeliveryBatch;
 import io.homing.api.v1.Disconnect;
 import io.homing.api.v1.Message;
+import io.homing.api.v1.StreamOpened;
 import io.homing.core.DeliveryPolicy;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
 import io.homing.core.routing.PresenceResolver.Route;
-import io.homing.core.state.PartitionStores;
 import io.homing.store.PartitionState;
 import io.homing.store.StoredMessage;
+import io.homing.store.v1.UserState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,19 +48,27 @@ import org.slf4j.LoggerFactory;
  * after {@link DeliveryPolicy#maxRedeliveries()} resends core asks the edge to close the
  * connection, and the device resumes when it reconnects.
  *
+ * <p>Every stream opened — for a Connected event, for a device found in Redis, after a rebalance —
+ * is announced to its edge with a {@link StreamOpened} (the user's last seq and stream epoch, the
+ * device's cursor), which the edge answers the connection's Auth with. It goes in the same
+ * {@link DeliveryBatch} as the stream's first delivery or an earlier one, and the edge handles a
+ * batch's {@code opened} before its deliveries, so no push reaches a client before its AuthOk.
+ * A stream is opened only on a node Redis shows live; for any other no stream and no
+ * StreamOpened exist, and its device's next connect opens one.
+ *
  * <p>Deliveries are grouped into one batch per edge node. Streams on dead nodes are dropped: the
  * device's reconnect elsewhere opens a new one. Pipeline thread only.
  */
 final class Dispatcher {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
 
-  /** Deliveries per gRPC message; bounds the size of one stream message. */
-  static final int MAX_DELIVERIES_PER_MESSAGE = 500;
+  /** Deliveries, opened streams and disconnects per gRPC message; bounds its size. */
+  static final int MAX_ENTRIES_PER_MESSAGE = 500;
 
   /** A stream's ack deadline, queued; stale once the stream moved its deadline or was replaced. */
   private record Deadline(long at, DeviceStreams.Stream stream) {}
 
-  private final PartitionStores stores;
+  private final Function<String, PartitionState> stores;
   private final PresenceResolver presence;
   private final EdgeClients edges;
   private final DeliveryPolicy policy;
@@ -69,7 +79,10 @@ final class Dispatcher {
   private final Counter redelivered;
   private final Counter disconnected;
 
-  Dispatcher(PartitionStores stores, PresenceResolver presence, EdgeClients edges,
+  /**
+   * @param stores the state holding a user's queue (a user of an owned partition)
+   */
+  Dispatcher(Function<String, PartitionState> stores, PresenceResolver presence, EdgeClients edges,
       DeliveryPolicy policy, LongSupplier nanoClock, MeterRegistry meters) {
     this.stores = stores;
     this.presence = presence;
@@ -136,7 +149,7 @@ final class Dispatcher {
               .forEach(
                   (device, route) -> {
                     if (streams.get(user, device) == null) {
-                      long cursor = stores.forUser(user).user(user)
+                      long cursor = stores.apply(user).user(user)
                           .getDeviceAckedOrDefault(device, 0L);
                       openStream(user, device, route.nodeId(), route.connectionId(), cursor,
                           outbox);
@@ -216,6 +229,10 @@ final class Dispatcher {
     armDeadline(stream);
   }
 
+  /**
+   * Opens the device's stream on {@code connectionId} from {@code cursor}, tells the edge where it
+   * stands (before anything is delivered on it) and sends it the backlog its window allows.
+   */
   private void openStream(
       String user, String device, String node, String connectionId, long cursor, Outbox outbox) {
     if (!outbox.isLive(node)) {
@@ -224,6 +241,15 @@ final class Dispatcher {
     DeviceStreams.Stream stream = new DeviceStreams.Stream(user, device, node, connectionId,
         cursor);
     streams.open(stream);
+    UserState state = stores.apply(user).user(user);
+    outbox.opened(node, StreamOpened.newBuilder()
+        .setUserId(user)
+        .setDeviceId(device)
+        .setConnectionId(connectionId)
+        .setLastSeq(state.getLastSeq())
+        .setStreamEpoch(state.getStreamEpoch())
+        .setCursor(cursor)
+        .build());
     drain(stream, outbox);
   }
 
@@ -257,14 +283,14 @@ final class Dispatcher {
    * marks it {@code behind} when the window stopped it, so that acks drain it further.
    */
   private void drain(DeviceStreams.Stream stream, Outbox outbox) {
-    PartitionState store = stores.forUser(stream.userId);
+    PartitionState store = stores.apply(stream.userId);
     while (true) {
       long room = policy.inflightWindow() - stream.inFlight();
       if (room <= 0) {
         stream.behind = true;
         return;
       }
-      int limit = (int) Math.min(room, MAX_DELIVERIES_PER_MESSAGE);
+      int limit = (int) Math.min(room, MAX_ENTRIES_PER_MESSAGE);
       List<StoredMessage> page = store.readAfter(stream.userId, stream.sentThrough, limit);
       for (StoredMessage m : page) {
         send(stream, m.seq(), m.message(), outbox);
@@ -297,7 +323,11 @@ final class Dispatcher {
     }
   }
 
-  /** Deliveries and disconnects of one dispatch, one batch per live edge node. */
+  /**
+   * Opened streams, deliveries and disconnects of one dispatch, one batch per live edge node. A
+   * batch goes out when it holds {@link #MAX_ENTRIES_PER_MESSAGE} entries, so an opened stream
+   * rides with its first delivery or ahead of it, never behind.
+   */
   private final class Outbox {
     private final Map<String, String> addresses;
     private final Map<String, DeliveryBatch.Builder> perNode = new HashMap<>();
@@ -310,16 +340,22 @@ final class Dispatcher {
       return addresses.containsKey(node);
     }
 
+    void opened(String node, StreamOpened opened) {
+      DeliveryBatch.Builder batch = batch(node);
+      batch.addOpened(opened);
+      sendIfFull(node, batch);
+    }
+
     void add(String node, Delivery delivery) {
       DeliveryBatch.Builder batch = batch(node);
       batch.addDeliveries(delivery);
-      if (batch.getDeliveriesCount() >= MAX_DELIVERIES_PER_MESSAGE) {
-        send(node, batch);
-      }
+      sendIfFull(node, batch);
     }
 
     void disconnect(String node, Disconnect disconnect) {
-      batch(node).addDisconnects(disconnect);
+      DeliveryBatch.Builder batch = batch(node);
+      batch.addDisconnects(disconnect);
+      sendIfFull(node, batch);
     }
 
     void flush() {
@@ -330,8 +366,18 @@ final class Dispatcher {
       return perNode.computeIfAbsent(node, n -> DeliveryBatch.newBuilder());
     }
 
+    private void sendIfFull(String node, DeliveryBatch.Builder batch) {
+      if (entries(batch) >= MAX_ENTRIES_PER_MESSAGE) {
+        send(node, batch);
+      }
+    }
+
+    private int entries(DeliveryBatch.Builder batch) {
+      return batch.getOpenedCount() + batch.getDeliveriesCount() + batch.getDisconnectsCount();
+    }
+
     private void send(String node, DeliveryBatch.Builder batch) {
-      if (batch.getDeliveriesCount() > 0 || batch.getDisconnectsCount() > 0) {
+      if (entries(batch) > 0) {
         edges.send(node, addresses.get(node), batch.build());
         batch.clear();
       }

@@ -29,8 +29,12 @@ import java.util.Map;
  *   <li>a duplicate is an id remembered at or after {@code clock - dedup window}, where the clock
  *       is the newest message record time so far (it only moves forward, and only with message
  *       records); ids are remembered for every message that took a seq, refused or not;
+ *   <li>the message that takes a user's seq 1 also sets the user's {@code stream_epoch}, the
+ *       name of this stream of seqs, to the message clock (at least 1): like the seq, a function
+ *       of the message records alone, so a replay names the stream the same;
  *   <li>acks, connects, disconnects, TTL expiry, device retention and the queue caps only remove
- *       messages, move cursors and change counts — never {@code last_seq}, ids or the clock —
+ *       messages, move cursors and change counts — never {@code last_seq}, the epoch, ids or
+ *       the clock —
  *       and forgetting ids only forgets those no later record can match any more.
  * </ul>
  *
@@ -61,7 +65,8 @@ final class PartitionMachine {
   /**
    * A message for {@code userId} (its record valid, its TTL and creation time set) in a record
    * stamped {@code recordMs}: dropped as a duplicate, or given the user's next seq and queued —
-   * or refused, when the queue is full and the policy is to refuse.
+   * or refused, when the queue is full and the policy is to refuse. The message that takes seq 1
+   * sets the user's stream epoch to the message clock.
    */
   void message(PartitionState state, String userId, Message message, long recordMs,
       Outcome out) {
@@ -82,6 +87,9 @@ final class PartitionMachine {
     UserState.Builder user = state.user(userId).toBuilder();
     long seq = user.getLastSeq() + 1;
     user.setLastSeq(seq);
+    if (seq == 1) {
+      user.setStreamEpoch(Math.max(1, clock)); // a record stamped 0 or before still names one
+    }
     int size = message.getSerializedSize();
     if (!fits(user, size)) {
       if (limits.whenFull() == QueueLimits.WhenFull.DROP_OLDEST && size <= limits.maxBytes()) {
@@ -109,7 +117,8 @@ final class PartitionMachine {
     switch (event.getKindCase()) {
       case CONNECTED -> {
         kind = Outcome.Kind.CONNECTED;
-        cursor = ack(state, userId, user, device, event.getConnected().getLastSeq(), recordMs);
+        cursor = ack(state, userId, user, device, heldSeq(user, event.getConnected()),
+            recordMs);
         user.putDeviceConnection(device, event.getConnectionId());
         out.devicesForgotten += retainDevices(state, userId, user, recordMs);
       }
@@ -128,6 +137,16 @@ final class PartitionMachine {
     }
     state.putUser(userId, user.build());
     out.changed(kind, userId, device, event.getNodeId(), event.getConnectionId(), cursor);
+  }
+
+  /**
+   * The seq a connecting device holds of the user's stream: its {@code last_seq}, or 0 when it
+   * names another epoch than the stream's (its seqs belong to an older stream). A device that
+   * names none (0) is taken at its word.
+   */
+  private static long heldSeq(UserState.Builder user, DeliveryEvent.Connected connected) {
+    long epoch = connected.getStreamEpoch();
+    return epoch != 0 && epoch != user.getStreamEpoch() ? 0 : connected.getLastSeq();
   }
 
   /**

@@ -25,10 +25,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates {@code outbound}, {@code delivery-events} and core's {@code store-changelog} (compacted)
- * when missing, and refuses to start when they are not co-partitioned: with different partition
- * counts a user's events would be applied by another thread than the user's messages, and
- * partition p's store would not be logged in changelog partition p. Returns once every
+ * Creates {@code outbound}, {@code delivery-events}, core's {@code store-changelog} (compacted)
+ * and {@code inbound} (the edges' uplink, for the application) when missing, and refuses to
+ * start when the first three are not co-partitioned: with different partition counts a user's
+ * events would be applied by another thread than the user's messages, and partition p's store
+ * would not be logged in changelog partition p. Returns once every
  * partition's leader answers, so nothing is produced to a partition its broker has not opened yet
  * (see {@link #awaitLeaders}).
  */
@@ -87,51 +88,64 @@ public final class TopicInitializer {
       Long.toString(PartitionStores.TOMBSTONE_RETENTION.toMillis()));
 
   /**
-   * Ensures the topics exist and are co-partitioned; returns their partition count.
+   * Ensures the topics exist and {@code outbound}, {@code delivery-events} and
+   * {@code store-changelog} are co-partitioned; returns their partition count. {@code inbound},
+   * when missing, is created with that count too: nothing requires it to be co-partitioned (core
+   * never reads it), so one that exists with another count is left as it is.
    *
-   * @param partitions partition count of topics created here
+   * @param partitions partition count of co-partitioned topics created here
    */
   public static int ensureTopics(
       String bootstrapServers, Topics topics, int partitions, short replication) {
-    List<String> names =
+    List<String> coPartitioned =
         List.of(topics.outbound(), topics.deliveryEvents(), topics.storeChangelog());
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
       Set<String> existing = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
       List<NewTopic> missing = new ArrayList<>();
-      for (String name : names) {
+      for (String name : coPartitioned) {
         if (!existing.contains(name)) {
           NewTopic topic = new NewTopic(name, partitions, replication);
           missing.add(name.equals(topics.storeChangelog()) ? topic.configs(CHANGELOG_CONFIG) : topic);
         }
       }
-      if (!missing.isEmpty()) {
-        try {
-          admin.createTopics(missing).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-          log.info(
-              "created topics {} with {} partitions",
-              missing.stream().map(NewTopic::name).toList(),
-              partitions);
-        } catch (ExecutionException e) {
-          if (!(e.getCause() instanceof TopicExistsException)) {
-            throw e; // another core instance creating them at the same time is fine
-          }
-        }
-      }
-      Map<String, TopicDescription> described = describe(admin, names);
+      create(admin, missing);
+      Map<String, TopicDescription> described = new HashMap<>(describe(admin, coPartitioned));
       Map<String, Integer> counts = new LinkedHashMap<>();
-      names.forEach(name -> counts.put(name, described.get(name).partitions().size()));
+      coPartitioned.forEach(name -> counts.put(name, described.get(name).partitions().size()));
       if (counts.values().stream().distinct().count() > 1) {
         throw new IllegalStateException("topics are not co-partitioned: partition counts "
             + counts + " (expected: equal)");
       }
+      int count = counts.get(topics.outbound());
+      if (!existing.contains(topics.inbound())) {
+        create(admin, List.of(new NewTopic(topics.inbound(), count, replication)));
+      }
+      described.putAll(describe(admin, List.of(topics.inbound())));
       awaitLeaders(admin, described);
-      return counts.get(topics.outbound());
+      return count;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("cannot create topics on " + bootstrapServers, e);
+    }
+  }
+
+  /** Creates the topics; another core instance creating them at the same time is fine. */
+  private static void create(Admin admin, List<NewTopic> topics)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    if (topics.isEmpty()) {
+      return;
+    }
+    try {
+      admin.createTopics(topics).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      log.info("created topics {} with {} partitions",
+          topics.stream().map(NewTopic::name).toList(), topics.get(0).numPartitions());
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof TopicExistsException)) {
+        throw e;
+      }
     }
   }
 }

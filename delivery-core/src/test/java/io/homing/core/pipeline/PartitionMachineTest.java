@@ -179,6 +179,50 @@ class PartitionMachineTest {
   }
 
   @Test
+  void seqOneNamesTheStreamWithTheMessageClockAndLaterMessagesKeepIt() {
+    PartitionMachine machine = machine(ROOMY);
+    Outcome out = new Outcome();
+    open();
+    machine.message(state, "alice", message("a1"), 1_000, out);
+    machine.message(state, "alice", message("a2"), 2_000, out);
+    // Stamped before the clock: bob's stream is named by the clock, not by his record's time.
+    machine.message(state, "bob", message("b1"), 1_500, out);
+    connect(machine, "alice", "phone", "c1", 1, 3_000, out);
+
+    assertThat(state.user("alice").getStreamEpoch()).isEqualTo(1_000);
+    assertThat(state.user("bob").getStreamEpoch()).isEqualTo(2_000);
+    assertThat(state.user("carol").getStreamEpoch()).as("no stream yet").isZero();
+  }
+
+  @Test
+  void aStreamStartedByARecordStampedZeroStillGetsAnEpoch() {
+    PartitionMachine machine = machine(ROOMY);
+    open();
+    machine.message(state, "alice", message("a1"), 0, new Outcome());
+
+    assertThat(state.user("alice").getStreamEpoch()).isEqualTo(1);
+  }
+
+  @Test
+  void aConnectNamingAnotherEpochCountsItsLastSeqAsZeroAndNeverMovesACursorBack() {
+    PartitionMachine machine = machine(ROOMY);
+    Outcome out = new Outcome();
+    open();
+    for (int i = 1; i <= 4; i++) {
+      machine.message(state, "alice", message("m" + i), 1_000, out);
+    }
+    connect(machine, "alice", "phone", "c1", 2, 1_000, 2_000, out);
+    connect(machine, "alice", "laptop", "c2", 3, 999, 2_000, out);
+    connect(machine, "alice", "tablet", "c3", 3, 0, 2_000, out);
+    connect(machine, "alice", "phone", "c4", 4, 7, 2_000, out);
+
+    assertThat(state.user("alice").getDeviceAckedMap())
+        .containsEntry("phone", 2L).containsEntry("laptop", 0L).containsEntry("tablet", 3L);
+    assertThat(out.sessionChanges).extracting(Outcome.SessionChange::cursor)
+        .containsExactly(2L, 0L, 3L, 2L);
+  }
+
+  @Test
   void devicesUnseenTooLongOrBeyondTheCapStopHoldingMessagesButConnectedOnesStay() {
     PartitionMachine machine = new PartitionMachine(WINDOW_MS, ROOMY,
         new DeviceLimits(1, Duration.ofMillis(2_000)));
@@ -203,8 +247,10 @@ class PartitionMachineTest {
   /**
    * The guarantee delivery before commit rests on: whatever events interleave with the message
    * records, whenever sweeps run and wherever a crash cuts the durable state, replaying the input
-   * after the last commit gives every seq the message it had. Queues are tiny, so caps refuse
-   * and drop; ids repeat; TTLs end; devices come and go and ack anything.
+   * after the last commit gives every seq the message it had, and every user's stream the same
+   * epoch: the message clock at the user's first message, whatever came between. Queues are
+   * tiny, so caps refuse and drop; ids repeat; TTLs end; devices come and go, ack anything and
+   * connect naming no epoch, the stream's or another.
    */
   @Test
   void aReplayFromTheLastCommitAssignsEverySeqToTheSameMessage() {
@@ -213,7 +259,8 @@ class PartitionMachineTest {
       for (long seed = 0; seed < 40; seed++) {
         Random random = new Random(seed);
         List<Input> messages = messages(random, 120);
-        List<Input> events = events(random, 120);
+        Map<String, Long> epochs = epochsOf(messages);
+        List<Input> events = events(random, 120, epochs);
         Path run = dir.resolve(whenFull + "-" + seed);
 
         // First life: everything in one interleaving, committed part-way, then it dies.
@@ -234,6 +281,8 @@ class PartitionMachineTest {
           }
         }
         Map<String, Long> lastSeqs = lastSeqs(messages);
+        assertThat(streamEpochs(messages)).as("%s seed %d: first life", whenFull, seed)
+            .isEqualTo(epochs);
         state.close(); // the crash: nothing after the commit was written
 
         // Second life: from the committed store, the rest again, interleaved otherwise.
@@ -255,6 +304,8 @@ class PartitionMachineTest {
           }
         }
         assertThat(lastSeqs(messages)).isEqualTo(lastSeqs);
+        assertThat(streamEpochs(messages)).as("%s seed %d: replay", whenFull, seed)
+            .isEqualTo(epochs);
         state.close();
         state = null;
       }
@@ -275,7 +326,21 @@ class PartitionMachineTest {
     return list;
   }
 
-  private List<Input> events(Random random, int count) {
+  /**
+   * Each user's stream epoch as the messages alone define it: the message clock (the newest
+   * record time so far) when the user's first message came.
+   */
+  private static Map<String, Long> epochsOf(List<Input> messages) {
+    Map<String, Long> epochs = new HashMap<>();
+    long clock = 0;
+    for (Input m : messages) {
+      clock = Math.max(clock, m.atMs());
+      epochs.putIfAbsent(m.user(), Math.max(1, clock));
+    }
+    return epochs;
+  }
+
+  private List<Input> events(Random random, int count, Map<String, Long> epochs) {
     List<Input> list = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       String user = "u" + random.nextInt(3);
@@ -283,8 +348,15 @@ class PartitionMachineTest {
       DeliveryEvent.Builder e = DeliveryEvent.newBuilder().setUserId(user).setDeviceId(device)
           .setNodeId("edge").setConnectionId("c" + random.nextInt(3));
       switch (random.nextInt(3)) {
-        case 0 -> e.setConnected(DeliveryEvent.Connected.newBuilder()
-            .setLastSeq(random.nextInt(40)));
+        case 0 -> {
+          long epoch = epochs.getOrDefault(user, 0L);
+          e.setConnected(DeliveryEvent.Connected.newBuilder().setLastSeq(random.nextInt(40))
+              .setStreamEpoch(switch (random.nextInt(3)) {
+                case 0 -> 0;
+                case 1 -> epoch;
+                default -> epoch + 1; // an older stream's
+              }));
+        }
         case 1 -> e.setAcked(DeliveryEvent.Acked.newBuilder().setSeq(random.nextInt(60)));
         default -> e.setDisconnected(DeliveryEvent.Disconnected.getDefaultInstance());
       }
@@ -331,6 +403,12 @@ class PartitionMachineTest {
     return result;
   }
 
+  private Map<String, Long> streamEpochs(List<Input> messages) {
+    Map<String, Long> result = new HashMap<>();
+    messages.forEach(m -> result.put(m.user(), state.user(m.user()).getStreamEpoch()));
+    return result;
+  }
+
   private static long lastOffset(List<Input> applied, boolean messages) {
     return applied.stream().filter(in -> in.message() == messages).mapToLong(Input::offset)
         .max().orElse(-1);
@@ -345,10 +423,15 @@ class PartitionMachineTest {
 
   private void connect(PartitionMachine machine, String user, String device, String connection,
       long lastSeq, long atMs, Outcome out) {
+    connect(machine, user, device, connection, lastSeq, 0, atMs, out);
+  }
+
+  private void connect(PartitionMachine machine, String user, String device, String connection,
+      long lastSeq, long epoch, long atMs, Outcome out) {
     machine.event(state, DeliveryEvent.newBuilder().setUserId(user).setDeviceId(device)
         .setNodeId("edge").setConnectionId(connection)
-        .setConnected(DeliveryEvent.Connected.newBuilder().setLastSeq(lastSeq)).build(), atMs,
-        out);
+        .setConnected(DeliveryEvent.Connected.newBuilder().setLastSeq(lastSeq)
+            .setStreamEpoch(epoch)).build(), atMs, out);
   }
 
   private void disconnect(PartitionMachine machine, String user, String device,
