@@ -4,7 +4,9 @@ import io.homing.api.Topics;
 import io.homing.edge.transport.TlsFiles;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * Everything an edge node is configured with. Immutable; validated when built.
@@ -26,6 +28,8 @@ import java.util.Objects;
  * @param presenceTtl how long this node's liveness key lives without a refresh
  * @param keyPrefix prefix of every Redis key, see {@link io.homing.api.PresenceKeys}
  * @param tls the certificate and key every client transport serves TLS with, or null for none
+ * @param corsOrigins the web origins ({@code scheme://host[:port]}) browsers may call the HTTP
+ *     fallback from, or the one entry {@code *} for any; empty for no CORS headers
  */
 public record EdgeConfig(
     String nodeId,
@@ -44,7 +48,9 @@ public record EdgeConfig(
     int maxFrameBytes,
     Duration presenceTtl,
     String keyPrefix,
-    TlsFiles tls) {
+    TlsFiles tls,
+    List<String> corsOrigins) {
+  private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s]+");
 
   public EdgeConfig {
     requireText("nodeId", nodeId);
@@ -76,6 +82,13 @@ public record EdgeConfig(
     }
     requirePositive("presenceTtl", presenceTtl);
     Objects.requireNonNull(keyPrefix, "keyPrefix");
+    corsOrigins = List.copyOf(corsOrigins);
+    for (String origin : corsOrigins) {
+      if (!(origin.equals("*") && corsOrigins.size() == 1) && !ORIGIN.matcher(origin).matches()) {
+        throw new IllegalArgumentException("corsOrigins: '" + origin
+            + "' (expected: scheme://host[:port] without a path, or * alone)");
+      }
+    }
   }
 
   private static void requireText(String name, String value) {

@@ -6,6 +6,7 @@ import io.homing.runtime.Lifecycle;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine;
@@ -101,6 +102,11 @@ public final class EdgeMain implements Callable<Integer> {
       description = "Prefix of every Redis key (env HOMING_KEY_PREFIX).")
   String keyPrefix;
 
+  @Option(names = "--cors-origins", defaultValue = "${env:HOMING_CORS_ORIGINS:-}",
+      description = "Comma-separated origins (scheme://host[:port]) browsers may call the HTTP "
+          + "fallback from, or * for any; empty: no CORS headers (env HOMING_CORS_ORIGINS).")
+  String corsOrigins;
+
   EdgeConfig config() {
     String advertised = advertisedGrpc.isBlank() ? host + ':' + grpcPort : advertisedGrpc;
     if (tlsCert.isBlank() != tlsKey.isBlank()) {
@@ -124,7 +130,9 @@ public final class EdgeMain implements Callable<Integer> {
         maxFrameBytes,
         presenceTtl,
         keyPrefix,
-        tlsCert.isBlank() ? null : new TlsFiles(Path.of(tlsCert), Path.of(tlsKey)));
+        tlsCert.isBlank() ? null : new TlsFiles(Path.of(tlsCert), Path.of(tlsKey)),
+        Arrays.stream(corsOrigins.split(",")).map(String::trim).filter(o -> !o.isEmpty())
+            .toList());
   }
 
   @Override

@@ -119,7 +119,8 @@ public final class EdgeServer implements AutoCloseable {
             .childOption(ChannelOption.TCP_NODELAY, true);
     clientChannel =
         bootstrap.clone()
-            .childHandler(new WebSocketChannelInitializer(context, config.maxFrameBytes(), tls))
+            .childHandler(new WebSocketChannelInitializer(context, config.maxFrameBytes(), tls,
+                config.corsOrigins()))
             .bind(config.clientAddress())
             .syncUninterruptibly()
             .channel();

@@ -286,7 +286,8 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         64 * 1024,
         Duration.ofSeconds(5),
         name + ":",
-        null);
+        null,
+        List.of());
   }
 
   /** The first core's /metrics, as Prometheus would scrape it. */

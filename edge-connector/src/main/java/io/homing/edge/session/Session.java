@@ -311,6 +311,28 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
     }
   }
 
+  /**
+   * Handles the frame as if the client had sent it on this connection, on its event loop: for a
+   * transport whose client sends on other connections than the one it receives on (HTTP's {@code
+   * POST /ack}, a long-poll). Dropped once the connection is closed. Any thread.
+   */
+  public void receive(ClientFrame frame) {
+    channel.eventLoop().execute(() -> {
+      ChannelHandlerContext ctx = channel.pipeline().context(this);
+      if (ctx != null && channel.isActive()) {
+        channelRead0(ctx, frame);
+      }
+    });
+  }
+
+  /** A connection that turned out to speak plain HTTP takes its Session out before any Auth. */
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    if (authTimeout != null) {
+      authTimeout.cancel(false);
+    }
+  }
+
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     if (authTimeout != null) {

@@ -69,7 +69,7 @@ public final class SessionContext {
     return authTimeout;
   }
 
-  Duration heartbeat() {
+  public Duration heartbeat() {
     return heartbeat;
   }
 
@@ -77,11 +77,11 @@ public final class SessionContext {
     return idleTimeout;
   }
 
-  TokenVerifier verifier() {
+  public TokenVerifier verifier() {
     return verifier;
   }
 
-  ConnectionRegistry registry() {
+  public ConnectionRegistry registry() {
     return registry;
   }
 

@@ -2,6 +2,7 @@ package io.homing.edge.transport.websocket;
 
 import io.homing.edge.session.SessionContext;
 import io.homing.edge.session.Session;
+import io.homing.edge.transport.http.HttpFallback;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
@@ -12,13 +13,15 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The pipeline of a WebSocket client connection: HTTP upgrade at {@code /ws}, WebSocket framing
  * (fragments aggregated, control frames answered, the closing handshake run by {@link
  * WebSocketCloser}), the protobuf/JSON codec and the transport-independent {@link Session}. TLS
  * first, when the node has a certificate. The handshake's HTTP handlers leave the pipeline once
- * it is done.
+ * it is done. A connection whose first request is not the upgrade speaks plain HTTP instead: the
+ * {@link HttpFallback} takes the WebSocket handlers out and answers it.
  */
 public final class WebSocketChannelInitializer extends ChannelInitializer<SocketChannel> {
   /** The path clients upgrade at. */
@@ -32,12 +35,19 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
   private final SessionContext context;
   private final int maxFrameBytes;
   private final SslContext tls;
+  private final HttpFallback http;
 
-  /** @param tls the node's TLS context (wss:// and https://), or null for plain ws:// */
-  public WebSocketChannelInitializer(SessionContext context, int maxFrameBytes, SslContext tls) {
+  /**
+   * @param tls the node's TLS context (wss:// and https://), or null for plain ws://
+   * @param corsOrigins the origins browsers may call the HTTP fallback from, see {@link
+   *     HttpFallback}
+   */
+  public WebSocketChannelInitializer(SessionContext context, int maxFrameBytes, SslContext tls,
+      List<String> corsOrigins) {
     this.context = context;
     this.maxFrameBytes = maxFrameBytes;
     this.tls = tls;
+    this.http = new HttpFallback(context, corsOrigins);
   }
 
   @Override
@@ -48,6 +58,7 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
     }
     p.addLast("http", new HttpServerCodec());
     p.addLast("http-aggregator", new HttpObjectAggregator(MAX_HANDSHAKE_BYTES));
+    p.addLast("http-fallback", http.newHandler(PATH));
     p.addLast("closer", new WebSocketCloser(CLOSE_LINGER));
     p.addLast(
         "websocket",
