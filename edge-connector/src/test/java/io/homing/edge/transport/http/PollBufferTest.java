@@ -36,6 +36,10 @@ class PollBufferTest {
     assertThat(seqs(buffer.take(0))).containsExactly(2L);
     assertThat(buffer.hasFramesAfter(2)).isFalse();
     assertThat(buffer.hasFramesAfter(1)).isTrue();
+
+    buffer.ack(2);
+    buffer.add(push(2)); // core resends from a cursor behind the client's ack
+    assertThat(buffer.take(0)).isEmpty();
   }
 
   @Test
