@@ -43,7 +43,7 @@ final class CorsPolicy {
       response.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
     } else {
       response.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-      response.add(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+      response.add(HttpHeaderNames.VARY, "Origin");
     }
   }
 

@@ -13,7 +13,7 @@ class CorsPolicyTest {
     CorsPolicy cors = CorsPolicy.of(List.of("https://a.example", "http://b.example:8080"));
     HttpHeaders answer = answer(cors, "http://b.example:8080", false);
     assertThat(answer.get("Access-Control-Allow-Origin")).isEqualTo("http://b.example:8080");
-    assertThat(answer.get("Vary")).isEqualTo("origin");
+    assertThat(answer.get("Vary")).isEqualTo("Origin");
     assertThat(answer(cors, "https://c.example", false).isEmpty()).isTrue();
     assertThat(answer(CorsPolicy.of(List.of()), "https://a.example", true).isEmpty()).isTrue();
   }
