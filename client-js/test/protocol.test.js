@@ -181,3 +181,9 @@ describe('rules', () => {
     assert.throws(() => new HomingClient({ urls: ['ws://x'], token: 't', lastSeq: -1 }), /lastSeq: -1/);
   });
 });
+
+test('src/proto/homing-v1.js is what npm run gen-proto makes of the .proto files', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { generate } = await import('../scripts/gen-proto.js');
+  assert.equal(readFileSync(new URL('../src/proto/homing-v1.js', import.meta.url), 'utf8'), generate());
+});

@@ -26,7 +26,8 @@ grep -q "Homing is up" "$work/run.log" || { cat "$work/run.log"; echo "client-js
 
 cd "$js"
 status=0
-node --test --test-concurrency=1 --test-timeout=120000 "${@:-test/}" || status=$?
+if (($# == 0)); then set -- test/*.test.js; fi
+node --test --test-concurrency=1 --test-timeout=120000 "$@" || status=$?
 if ((status != 0)); then
   tail -n 20 "$work/data/logs/"*.log || true
 fi
