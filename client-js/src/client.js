@@ -242,21 +242,14 @@ export class HomingClient {
   }
 
   /**
-   * Takes the server's view of the stream: a different epoch (both known) means the stream was
-   * reset, so nothing delivered before counts; a server behind the client means the client must
-   * take the server's last seq, or it would drop new messages as already delivered.
+   * Takes the server's view of the stream: AuthOk's resumeAfter is where delivery resumes for
+   * this device, and becomes the last delivered seq. A client ahead of the server (it sent a last
+   * seq above the server's) or on an older stream epoch would otherwise drop new messages as
+   * already delivered (docs/protocol.md, "A session").
    */
   #authenticated(ok, connection) {
-    const serverLastSeq = toSeq(ok.lastSeq, 'AuthOk.lastSeq');
-    const epoch = toEpoch(ok.streamEpoch, 'AuthOk.streamEpoch');
-    if (this.#streamEpoch !== '0' && epoch !== '0' && epoch !== this.#streamEpoch) {
-      this.#lastDelivered = 0;
-    } else if (serverLastSeq < this.#lastDelivered) {
-      this.#lastDelivered = serverLastSeq;
-    }
-    if (epoch !== '0') {
-      this.#streamEpoch = epoch;
-    }
+    this.#lastDelivered = toSeq(ok.resumeAfter, 'AuthOk.resumeAfter');
+    this.#streamEpoch = toEpoch(ok.streamEpoch, 'AuthOk.streamEpoch');
     this.#failedAttempts = 0;
     this.#sessions++;
     this.#setState('open', {

@@ -90,7 +90,7 @@ describe('against a scripted edge', { timeout: 20_000 }, () => {
     let connection;
     const edge = await scriptedEdge((c) => {
       connection = c;
-      c.send(authOk({ lastSeq: '6' }));
+      c.send(authOk({ lastSeq: '6', resumeAfter: '4' }));
       [push(4, 3), push(5, 4), push(4, 3), push(5, 4), push(6, 5)].forEach((f) => c.send(f));
     });
     const r = startClient(edge.url, { lastSeq: 4 });
@@ -102,7 +102,7 @@ describe('against a scripted edge', { timeout: 20_000 }, () => {
 
   test('another stream epoch than the stored one delivers from seq 1 again', async () => {
     const edge = await scriptedEdge((c) => {
-      c.send(authOk({ lastSeq: '1', streamEpoch: '18446744073709551615' }));
+      c.send(authOk({ lastSeq: '1', streamEpoch: '18446744073709551615', resumeAfter: '0' }));
       c.send(push(1, 0));
     });
     const r = startClient(edge.url, { lastSeq: 9, streamEpoch: '5' });
@@ -112,9 +112,9 @@ describe('against a scripted edge', { timeout: 20_000 }, () => {
     assert.deepEqual(edge.auths[0], { token: 't', lastSeq: '9', streamEpoch: '5' });
   });
 
-  test('a server behind the client sets lastDelivered back to its last seq', async () => {
+  test('a server behind the client sets lastDelivered back to resumeAfter', async () => {
     const edge = await scriptedEdge((c) => {
-      c.send(authOk({ lastSeq: '3', streamEpoch: '5' }));
+      c.send(authOk({ lastSeq: '3', streamEpoch: '5', resumeAfter: '3' }));
       c.send(push(4, 3));
     });
     const r = startClient(edge.url, { lastSeq: 9, streamEpoch: '5' });

@@ -290,8 +290,7 @@ export default {
                   "values": {
                     "CODE_UNSPECIFIED": 0,
                     "INVALID": 1,
-                    "TOO_LARGE": 2,
-                    "UNAVAILABLE": 3
+                    "UNAVAILABLE": 2
                   }
                 }
               }
