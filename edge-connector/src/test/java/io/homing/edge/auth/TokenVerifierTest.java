@@ -6,6 +6,7 @@ import static io.homing.edge.auth.TestTokens.hs256;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -44,6 +45,21 @@ class TokenVerifierTest {
         TestTokens.hmac(SECRET.getBytes(StandardCharsets.UTF_8)), claims());
 
     assertThat(verifier.verify(token).identity()).isEqualTo(new Identity("alice", "phone"));
+  }
+
+  @Test
+  void acceptsTypJwtOrAtJwtOnly() throws Exception {
+    for (String typ : List.of("JWT", "at+jwt")) {
+      String token = TestTokens.sign(
+          new JWSHeader.Builder(JWSAlgorithm.HS256).type(new JOSEObjectType(typ)).build(),
+          TestTokens.hmac(SECRET.getBytes(StandardCharsets.UTF_8)), claims());
+      assertThat(verifier.verify(token).identity()).isEqualTo(new Identity("alice", "phone"));
+    }
+    String other = TestTokens.sign(
+        new JWSHeader.Builder(JWSAlgorithm.HS256).type(new JOSEObjectType("secevent+jwt")).build(),
+        TestTokens.hmac(SECRET.getBytes(StandardCharsets.UTF_8)), claims());
+
+    assertThat(refusal(other).code()).isEqualTo(AuthError.Code.INVALID_TOKEN);
   }
 
   @Test
