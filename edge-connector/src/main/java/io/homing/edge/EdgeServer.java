@@ -100,7 +100,7 @@ public final class EdgeServer implements AutoCloseable {
             config.authTimeout(),
             config.heartbeat(),
             config.idleTimeout(),
-            new TokenVerifier(config.jwtSecret()),
+            new TokenVerifier(config.tokens()),
             registry,
             presence,
             events,

@@ -26,6 +26,7 @@ import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
 import io.homing.edge.EdgeConfig;
 import io.homing.edge.EdgeServer;
+import io.homing.edge.auth.TokenSettings;
 import io.homing.testing.KafkaBroker;
 import io.homing.testing.Ports;
 import io.homing.testing.RedisServer;
@@ -279,7 +280,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         redis.uri(),
         kafka.bootstrapServers(),
         topics,
-        SECRET,
+        TokenSettings.hs256(SECRET),
         Duration.ofSeconds(2),
         Duration.ofSeconds(30),
         Duration.ofSeconds(90),
