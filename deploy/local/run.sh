@@ -50,7 +50,7 @@ require_free() { # port, what
   fi
 }
 
-for p in 9092 9093 7400 7401 7410 7411 7420 7421 7430 7431; do require_free "$p" "Homing local stack"; done
+for p in 9092 9093 7400 7401 7410 7411 7412 7413 7420 7421 7430 7431; do require_free "$p" "Homing local stack"; done
 
 if [[ -z "${HOMING_SKIP_BUILD:-}" ]]; then
   echo "building (mvn package, tests skipped)..."
@@ -98,7 +98,8 @@ await_port 7400 core $!
 
 edge_pids=()
 for i in 1 2; do # both edges start at once
-  HOMING_NODE_ID="edge-$i" HOMING_WS_PORT=$((7409 + i)) HOMING_EDGE_GRPC_PORT=$((7419 + i)) \
+  HOMING_NODE_ID="edge-$i" HOMING_WS_PORT=$((7409 + i)) HOMING_TCP_PORT=$((7411 + i)) \
+    HOMING_EDGE_GRPC_PORT=$((7419 + i)) \
     HOMING_METRICS_PORT=$((7429 + i)) \
     java -jar "$edge_jar" > "$data/logs/edge-$i.log" 2>&1 &
   pids+=($!)
