@@ -4,6 +4,8 @@
 #
 #   REDIS_URL=redis://host:port   use this Redis instead of starting redis-server
 #   HOMING_SKIP_BUILD=1           use the jars already built
+#   HOMING_TLS=1                  edges serve TLS only (wss://, tls://), with a development CA and
+#                                 certificate that dev-tls.sh makes once in .data/tls
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,7 +52,7 @@ require_free() { # port, what
   fi
 }
 
-for p in 9092 9093 7400 7401 7410 7411 7420 7421 7430 7431; do require_free "$p" "Homing local stack"; done
+for p in 9092 9093 7400 7401 7410 7411 7412 7413 7420 7421 7430 7431; do require_free "$p" "Homing local stack"; done
 
 if [[ -z "${HOMING_SKIP_BUILD:-}" ]]; then
   echo "building (mvn package, tests skipped)..."
@@ -96,28 +98,47 @@ HOMING_DATA_DIR="$data/core" java -jar "$core_jar" > "$data/logs/core.log" 2>&1 
 pids+=($!)
 await_port 7400 core $!
 
+ws=ws tcp=tcp
+if [[ "${HOMING_TLS:-}" == 1 ]]; then
+  "$here/dev-tls.sh" "$data/tls"
+  export HOMING_TLS_CERT="$data/tls/edge.pem" HOMING_TLS_KEY="$data/tls/edge.key"
+  ws=wss tcp=tls
+fi
+
 edge_pids=()
 for i in 1 2; do # both edges start at once
-  HOMING_NODE_ID="edge-$i" HOMING_WS_PORT=$((7409 + i)) HOMING_EDGE_GRPC_PORT=$((7419 + i)) \
-    HOMING_METRICS_PORT=$((7429 + i)) \
+  HOMING_NODE_ID="edge-$i" HOMING_WS_PORT=$((7409 + i)) HOMING_TCP_PORT=$((7411 + i)) \
+    HOMING_EDGE_GRPC_PORT=$((7419 + i)) HOMING_METRICS_PORT=$((7429 + i)) \
     java -jar "$edge_jar" > "$data/logs/edge-$i.log" 2>&1 &
   pids+=($!)
   edge_pids+=($!)
 done
-for i in 1 2; do await_port $((7409 + i)) "edge-$i" "${edge_pids[i - 1]}"; done
+for i in 1 2; do
+  await_port $((7409 + i)) "edge-$i" "${edge_pids[i - 1]}"
+  await_port $((7411 + i)) "edge-$i" "${edge_pids[i - 1]}"
+done
+urls="$ws://127.0.0.1:7410/ws,$ws://127.0.0.1:7411/ws"
+listen="java -jar client/target/homing-cli.jar listen --user alice"
+trust=""
+if [[ "${HOMING_TLS:-}" == 1 ]]; then
+  listen="$listen --url $urls --ca $data/tls/ca.pem"
+  trust="
+  Trust (CA)        $data/tls/ca.pem   (development CA: the edges' certificate is for 127.0.0.1, localhost)"
+fi
 
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 cat <<INFO
 
 Homing is up (started in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s).
   Send API (gRPC)   127.0.0.1:7400
-  WebSocket         ws://127.0.0.1:7410/ws   ws://127.0.0.1:7411/ws
+  WebSocket         $ws://127.0.0.1:7410/ws   $ws://127.0.0.1:7411/ws
+  TCP               $tcp://127.0.0.1:7412   $tcp://127.0.0.1:7413$trust
   Kafka             127.0.0.1:9092   (topics outbound, delivery-events)
   Metrics           http://127.0.0.1:7401/metrics (core)   :7430, :7431 (edges); /health alike
   Redis             $REDIS_URL
   Logs              $data/logs
 Try, in another terminal:
-  java -jar client/target/homing-cli.jar listen --user alice
+  $listen
   java -jar client/target/homing-cli.jar send --to alice --text "hello"
 Ctrl-C stops everything.
 INFO

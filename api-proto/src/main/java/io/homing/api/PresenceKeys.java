@@ -13,6 +13,9 @@ package io.homing.api;
  *                                  node is dead means the device is offline.
  * {prefix}full:{user}      string  set by delivery-core with a short TTL while the user's queue
  *                                  is full and refuses messages; the Send API refuses at once.
+ * {prefix}replaced:{node}  channel pub/sub: the node's connections that a device's newer
+ *                                  connection on another node replaced, one message each; the
+ *                                  node closes the connection named if it is still the device's.
  * </pre>
  *
  * <p>Presence is soft state: losing all of it delays delivery until devices reconnect; it never
@@ -35,6 +38,11 @@ public final class PresenceKeys {
 
   public String fullQueue(String userId) {
     return prefix + "full:" + userId;
+  }
+
+  /** The pub/sub channel on which {@code nodeId} hears of its connections replaced elsewhere. */
+  public String replaced(String nodeId) {
+    return prefix + "replaced:" + nodeId;
   }
 
   /** The value of a device's field in {@link #presence}. */

@@ -4,6 +4,7 @@ import io.homing.client.HomingClient;
 import io.homing.client.Tokens;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -25,9 +26,15 @@ final class ListenCommand implements Callable<Integer> {
 
   @Option(names = "--url", split = ",",
       defaultValue = "${env:HOMING_WS_URL:-ws://127.0.0.1:7410/ws,ws://127.0.0.1:7411/ws}",
-      description = "Edge WebSocket URLs, tried in turn when a connection ends "
+      description = "Edge URLs, tried in turn when a connection ends: ws://host:port/ws, "
+          + "wss://host:port/ws, tcp://host:port or tls://host:port "
           + "(env HOMING_WS_URL, comma-separated).")
   List<URI> urls;
+
+  @Option(names = "--ca", defaultValue = "${env:HOMING_CA:-}",
+      description = "PEM file of the CA that wss:// and tls:// edges' certificates must chain to; "
+          + "default: the JDK's trust store (env HOMING_CA).")
+  String ca;
 
   @Option(names = "--secret", defaultValue = "${env:HOMING_JWT_SECRET:-" + HomingCli.DEV_SECRET
       + "}", description = "HS256 secret to mint the token with (env HOMING_JWT_SECRET).")
@@ -45,9 +52,12 @@ final class ListenCommand implements Callable<Integer> {
     Supplier<String> tokens =
         () -> token != null ? token : Tokens.mint(secret, user, device, Duration.ofHours(24));
     CountDownLatch stopped = new CountDownLatch(1);
+    HomingClient.Builder builder = HomingClient.builder(urls, tokens).lastSeq(lastSeq);
+    if (!ca.isBlank()) {
+      builder.trustedCertificates(Path.of(ca));
+    }
     try (HomingClient client =
-        HomingClient.builder(urls, tokens)
-            .lastSeq(lastSeq)
+        builder
             .listener(
                 (seq, message) -> {
                   System.out.printf(

@@ -4,7 +4,9 @@ import io.homing.api.v1.AuthOk;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.handler.ssl.SslContext;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -38,6 +40,8 @@ public final class HomingClient implements AutoCloseable {
   private final long maxBackoffMillis;
   private final EventLoopGroup group;
   private final boolean ownGroup;
+  /** For the wss:// and tls:// edges; null when there are none. */
+  private final SslContext tls;
   private long lastDelivered;
   private long streamEpoch;
   private int failedAttempts;
@@ -57,12 +61,19 @@ public final class HomingClient implements AutoCloseable {
     this.maxBackoffMillis = builder.maxBackoff.toMillis();
     this.lastDelivered = builder.lastSeq;
     this.streamEpoch = builder.streamEpoch;
+    boolean secure = edges.stream()
+        .anyMatch(edge -> ClientTransport.of(edge, json, HomingConnection.MAX_FRAME_BYTES).secure()); // fails on a bad URI
+    this.tls = secure ? ClientTls.context(builder.trustedCertificates) : null;
     this.ownGroup = builder.group == null;
     this.group =
         ownGroup ? new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()) : builder.group;
   }
 
-  /** A client for the device the tokens name, over these edges (tried in turn). */
+  /**
+   * A client for the device the tokens name, over these edges (tried in turn): each a
+   * {@code ws://}, {@code wss://}, {@code tcp://} or {@code tls://} URI, see {@link
+   * HomingConnection}; they may mix transports.
+   */
   public static Builder builder(List<URI> edges, Supplier<String> tokens) {
     return new Builder(edges, tokens);
   }
@@ -128,6 +139,7 @@ public final class HomingClient implements AutoCloseable {
               .lastSeq(lastDelivered)
               .streamEpoch(streamEpoch)
               .json(json)
+              .tls(tls)
               .listener(listener)
               .pushObserver(pushObserver)
               .eventLoopGroup(group)
@@ -179,6 +191,7 @@ public final class HomingClient implements AutoCloseable {
     private Duration minBackoff = Duration.ofMillis(100);
     private Duration maxBackoff = Duration.ofSeconds(30);
     private EventLoopGroup group;
+    private Path trustedCertificates;
 
     private Builder(List<URI> edges, Supplier<String> tokens) {
       if (edges == null || edges.isEmpty()) {
@@ -225,9 +238,22 @@ public final class HomingClient implements AutoCloseable {
       return this;
     }
 
-    /** Speak JSON in text frames instead of protobuf in binary frames; the default is false. */
+    /**
+     * Over WebSocket, speak JSON in text frames instead of protobuf in binary frames; the default
+     * is false. Raw TCP always carries protobuf.
+     */
     public Builder json(boolean json) {
       this.json = json;
+      return this;
+    }
+
+    /**
+     * The certificates (PEM, e.g. a CA's) the certificates of {@code wss://} and {@code tls://}
+     * edges must chain to; the default is the JDK's trust store. Either way an edge's name must
+     * match the host of its URI.
+     */
+    public Builder trustedCertificates(Path pemFile) {
+      this.trustedCertificates = Objects.requireNonNull(pemFile, "pemFile");
       return this;
     }
 
@@ -248,7 +274,10 @@ public final class HomingClient implements AutoCloseable {
       return this;
     }
 
-    /** Starts connecting; returns at once. */
+    /**
+     * Starts connecting; returns at once. Throws {@link IllegalArgumentException} for an edge URI
+     * that names no transport, or unreadable certificates.
+     */
     public HomingClient start() {
       return new HomingClient(this).start();
     }

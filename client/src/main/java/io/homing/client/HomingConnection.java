@@ -19,14 +19,13 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
@@ -34,7 +33,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One WebSocket session with an edge: authenticates, hands each pushed message to the listener
+ * One session with an edge, over any transport its URI names — {@code ws://host:port/ws} and
+ * {@code wss://…} (WebSocket), {@code tcp://host:port} and {@code tls://host:port} (raw TCP,
+ * varint32-delimited protobuf frames) — the session itself the same on all: authenticates, hands each pushed message to the listener
  * once and in seq order (a seq at or below the last delivered is dropped as a redelivery), and
  * acks cumulatively after the listener returned. A push that says the server sent something this
  * connection never got is a gap: the connection closes rather than skip it, and {@link #closed()}
@@ -44,7 +45,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * as the new connection's {@code lastSeq}, to resume where this one stopped.
  */
 public final class HomingConnection implements AutoCloseable {
-  private static final int MAX_FRAME_BYTES = 16 << 20;
+  /** The largest frame taken from a server. */
+  static final int MAX_FRAME_BYTES = 16 << 20;
 
   private final CompletableFuture<AuthOk> authenticated = new CompletableFuture<>();
   private final CompletableFuture<String> closed = new CompletableFuture<>();
@@ -56,7 +58,8 @@ public final class HomingConnection implements AutoCloseable {
   private volatile long lastDelivered;
   private volatile long streamEpoch;
   private volatile Error lastError;
-  private volatile String gapReason;
+  /** Why the client ended the connection (a gap, a failed TLS handshake), or null. */
+  private volatile String failure;
   private final AtomicBoolean closing = new AtomicBoolean();
   private Channel channel;
 
@@ -131,18 +134,14 @@ public final class HomingConnection implements AutoCloseable {
     }
   }
 
-  private HomingConnection connect(URI uri, String token, boolean json, InetAddress localAddress) {
-    int port = uri.getPort() > 0 ? uri.getPort() : 80;
-    WebSocketClientProtocolConfig ws =
-        WebSocketClientProtocolConfig.newBuilder()
-            .webSocketUri(uri)
-            .maxFramePayloadLength(MAX_FRAME_BYTES)
-            .build();
+  private HomingConnection connect(URI uri, ClientTransport transport, SslContext tls,
+      String token, InetAddress localAddress) {
     ClientFrame auth =
         ClientFrame.newBuilder()
             .setAuth(Auth.newBuilder().setToken(token).setLastSeq(lastDelivered)
                 .setStreamEpoch(streamEpoch))
             .build();
+    int port = transport.port();
     Bootstrap bootstrap =
         new Bootstrap()
             .group(group)
@@ -152,13 +151,12 @@ public final class HomingConnection implements AutoCloseable {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
-                    ch.pipeline()
-                        .addLast(new HttpClientCodec())
-                        .addLast(new HttpObjectAggregator(8192))
-                        .addLast(new WebSocketClientProtocolHandler(ws))
-                        .addLast(new WebSocketFrameAggregator(MAX_FRAME_BYTES))
-                        .addLast(new ClientFrameCodec(json))
-                        .addLast(new SessionHandler(auth));
+                    if (tls != null) {
+                      // The host names the server for SNI and for the certificate check.
+                      ch.pipeline().addLast(tls.newHandler(ch.alloc(), uri.getHost(), port));
+                    }
+                    transport.addHandlers(ch.pipeline());
+                    ch.pipeline().addLast(new SessionHandler(auth));
                   }
                 });
     var future =
@@ -189,8 +187,11 @@ public final class HomingConnection implements AutoCloseable {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
-      if (event == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+      if (event == ClientTransport.READY) {
         ctx.writeAndFlush(auth);
+      } else if (event instanceof SslHandshakeCompletionEvent tls && !tls.isSuccess()) {
+        failure = "TLS handshake failed: " + tls.cause();
+        authenticated.completeExceptionally(tls.cause());
       }
       super.userEventTriggered(ctx, event);
     }
@@ -225,7 +226,7 @@ public final class HomingConnection implements AutoCloseable {
       long seq = push.getSeq();
       pushObserver.onMessage(seq, push.getMessage());
       if (seenOnConnection >= 0 && push.getPrevSeq() > seenOnConnection) {
-        gapReason = "gap: got seq " + seq + " after " + push.getPrevSeq() + ", but only "
+        failure = "gap: got seq " + seq + " after " + push.getPrevSeq() + ", but only "
             + seenOnConnection + " arrived";
         ctx.close();
         return;
@@ -261,7 +262,7 @@ public final class HomingConnection implements AutoCloseable {
       if (heartbeat != null) {
         heartbeat.cancel(false);
       }
-      String reason = gapReason != null ? gapReason
+      String reason = failure != null ? failure
           : lastError != null ? lastError.getCode() + ": " + lastError.getMessage()
           : "connection closed";
       authenticated.completeExceptionally(new IllegalStateException(reason));
@@ -271,7 +272,13 @@ public final class HomingConnection implements AutoCloseable {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      authenticated.completeExceptionally(cause);
+      // A codec's or TLS's failure comes wrapped; the cause says what went wrong.
+      Throwable error = cause instanceof DecoderException && cause.getCause() != null
+          ? cause.getCause() : cause;
+      if (failure == null) {
+        failure = error.toString();
+      }
+      authenticated.completeExceptionally(error);
       ctx.close();
     }
   }
@@ -288,10 +295,28 @@ public final class HomingConnection implements AutoCloseable {
     private PushListener pushObserver = (seq, message) -> { };
     private EventLoopGroup group;
     private InetAddress localAddress;
+    private Path trustedCertificates;
+    private SslContext tls;
 
     private Builder(URI uri, String token) {
       this.uri = Objects.requireNonNull(uri, "uri");
       this.token = Objects.requireNonNull(token, "token");
+    }
+
+    /**
+     * The certificates (PEM, e.g. a CA's) a {@code wss://} or {@code tls://} server's certificate
+     * must chain to; the default is the JDK's trust store. Either way the server's name must match
+     * the URI's host. Ignored for {@code ws://} and {@code tcp://}.
+     */
+    public Builder trustedCertificates(Path pemFile) {
+      this.trustedCertificates = Objects.requireNonNull(pemFile, "pemFile");
+      return this;
+    }
+
+    /** A TLS context built once for many connections (by {@link HomingClient}). */
+    Builder tls(SslContext tls) {
+      this.tls = tls;
+      return this;
     }
 
     /** The highest seq this device already holds; the default is 0 (none). */
@@ -309,7 +334,10 @@ public final class HomingConnection implements AutoCloseable {
       return this;
     }
 
-    /** Speak JSON in text frames instead of protobuf in binary frames; the default is false. */
+    /**
+     * Over WebSocket, speak JSON in text frames instead of protobuf in binary frames; the default
+     * is false. Raw TCP always carries protobuf.
+     */
     public Builder json(boolean json) {
       this.json = json;
       return this;
@@ -352,9 +380,15 @@ public final class HomingConnection implements AutoCloseable {
       return this;
     }
 
-    /** Connects and authenticates; see {@link HomingConnection#authenticated()}. */
+    /**
+     * Connects and authenticates; see {@link HomingConnection#authenticated()}. Throws {@link
+     * IllegalArgumentException} for a URI that names no transport, or unreadable certificates.
+     */
     public HomingConnection connect() {
-      return new HomingConnection(this).connect(uri, token, json, localAddress);
+      ClientTransport transport = ClientTransport.of(uri, json, MAX_FRAME_BYTES);
+      SslContext context = !transport.secure() ? null
+          : tls != null ? tls : ClientTls.context(trustedCertificates);
+      return new HomingConnection(this).connect(uri, transport, context, token, localAddress);
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.homing.edge;
 
 import io.homing.api.Topics;
+import io.homing.edge.auth.TokenSettings;
 import io.homing.edge.transport.TlsFiles;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -20,7 +21,7 @@ import java.util.regex.Pattern;
  * @param redisUri presence store, e.g. {@code redis://127.0.0.1:6379}
  * @param kafkaBootstrap {@code bootstrap.servers} for publishing delivery events
  * @param topics the deployment's Kafka topics
- * @param jwtSecret HS256 key that client tokens are signed with; at least 32 bytes
+ * @param tokens how client tokens are verified: their keys, issuer and audience
  * @param authTimeout how long a new connection may take to send Auth
  * @param heartbeat how often clients are told to ping
  * @param idleTimeout a connection silent this long is closed
@@ -41,7 +42,7 @@ public record EdgeConfig(
     String redisUri,
     String kafkaBootstrap,
     Topics topics,
-    String jwtSecret,
+    TokenSettings tokens,
     Duration authTimeout,
     Duration heartbeat,
     Duration idleTimeout,
@@ -65,11 +66,7 @@ public record EdgeConfig(
     requireText("redisUri", redisUri);
     requireText("kafkaBootstrap", kafkaBootstrap);
     Objects.requireNonNull(topics, "topics");
-    Objects.requireNonNull(jwtSecret, "jwtSecret");
-    if (jwtSecret.length() < 32) {
-      throw new IllegalArgumentException(
-          "jwtSecret: " + jwtSecret.length() + " characters (expected: >= 32)");
-    }
+    Objects.requireNonNull(tokens, "tokens");
     requirePositive("authTimeout", authTimeout);
     requirePositive("heartbeat", heartbeat);
     requirePositive("idleTimeout", idleTimeout);

@@ -1,17 +1,24 @@
 package io.homing.edge;
 
 import io.homing.api.Topics;
+import io.homing.edge.auth.TokenSettings;
 import io.homing.edge.transport.TlsFiles;
 import io.homing.runtime.Lifecycle;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code java -jar homing-edge.jar}: runs one edge node until SIGTERM or Ctrl-C. */
 @Command(
@@ -21,6 +28,8 @@ import picocli.CommandLine.Option;
     defaultValueProvider = CommandLine.PropertiesDefaultProvider.class,
     showDefaultValues = true)
 public final class EdgeMain implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   @Option(names = "--node-id", defaultValue = "${env:HOMING_NODE_ID:-edge-1}",
       description = "Unique id of this node (env HOMING_NODE_ID).")
   String nodeId;
@@ -71,11 +80,31 @@ public final class EdgeMain implements Callable<Integer> {
       description = "Prefix of the Kafka topic names (env HOMING_TOPIC_PREFIX).")
   String topicPrefix;
 
-  @Option(names = "--jwt-secret", defaultValue = "${env:HOMING_JWT_SECRET}", required = true,
+  @Option(names = "--jwt-secret", defaultValue = "${env:HOMING_JWT_SECRET:-}",
       showDefaultValue = CommandLine.Help.Visibility.NEVER,
-      description = "HS256 secret client tokens are signed with, >= 32 chars "
-          + "(env HOMING_JWT_SECRET).")
+      description = "HS256 secret client tokens may be signed with, >= 32 chars; default none: "
+          + "HS256 tokens are refused. This, --jwks-url or both (env HOMING_JWT_SECRET).")
   String jwtSecret;
+
+  @Option(names = "--jwks-url", defaultValue = "${env:HOMING_JWKS_URL:-}",
+      description = "http(s) URL of the JWK set holding the keys of RS256 and ES256 tokens; "
+          + "default none: those are refused (env HOMING_JWKS_URL).")
+  String jwksUrl;
+
+  @Option(names = "--jwks-refresh", defaultValue = "${env:HOMING_JWKS_REFRESH:-PT5M}",
+      description = "How long a fetched JWK set is cached, ISO-8601, >= PT2S "
+          + "(env HOMING_JWKS_REFRESH).")
+  Duration jwksRefresh;
+
+  @Option(names = "--jwt-issuer", defaultValue = "${env:HOMING_JWT_ISSUER:-}",
+      description = "When set, a token's iss must equal it; default none: any or no iss "
+          + "(env HOMING_JWT_ISSUER).")
+  String jwtIssuer;
+
+  @Option(names = "--jwt-audience", defaultValue = "${env:HOMING_JWT_AUDIENCE:-}",
+      description = "When set, a token's aud must contain it; default none: any or no aud "
+          + "(env HOMING_JWT_AUDIENCE).")
+  String jwtAudience;
 
   @Option(names = "--auth-timeout", defaultValue = "${env:HOMING_AUTH_TIMEOUT:-PT5S}",
       description = "Time a client has to send Auth, ISO-8601 (env HOMING_AUTH_TIMEOUT).")
@@ -123,7 +152,7 @@ public final class EdgeMain implements Callable<Integer> {
         redisUri,
         kafka,
         new Topics(topicPrefix),
-        jwtSecret,
+        tokens(),
         authTimeout,
         heartbeat,
         idleTimeout,
@@ -135,9 +164,41 @@ public final class EdgeMain implements Callable<Integer> {
             .toList());
   }
 
+  private TokenSettings tokens() {
+    return new TokenSettings(
+        given(jwtSecret),
+        given(jwksUrl).map(EdgeMain::url),
+        jwksRefresh,
+        given(jwtIssuer),
+        given(jwtAudience));
+  }
+
+  private static Optional<String> given(String value) {
+    return value == null || value.isBlank() ? Optional.empty() : Optional.of(value);
+  }
+
+  private static URI url(String value) {
+    try {
+      return new URI(value);
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("jwksUrl: " + value + " (expected: a URL)", e);
+    }
+  }
+
   @Override
   public Integer call() throws InterruptedException {
-    EdgeServer server = new EdgeServer(config()).start();
+    if (given(jwtSecret).isEmpty() && given(jwksUrl).isEmpty()) {
+      throw new ParameterException(spec.commandLine(),
+          "Missing --jwt-secret or --jwks-url (env HOMING_JWT_SECRET, HOMING_JWKS_URL): "
+              + "client tokens need a key, give one or both");
+    }
+    EdgeConfig config;
+    try {
+      config = config();
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    EdgeServer server = new EdgeServer(config).start();
     return Lifecycle.runUntilStopped("edge", server, new CompletableFuture<>());
   }
 

@@ -8,6 +8,7 @@ import io.homing.edge.auth.TokenVerifier;
 import io.homing.edge.delivery.EdgeDeliveryService;
 import io.homing.edge.events.DeliveryEventPublisher;
 import io.homing.edge.presence.Presence;
+import io.homing.edge.presence.Replacements;
 import io.homing.edge.session.ConnectionRegistry;
 import io.homing.edge.session.Session;
 import io.homing.edge.session.SessionContext;
@@ -71,6 +72,7 @@ public final class EdgeServer implements AutoCloseable {
     MeterRegistry meters = metrics.registry();
     Gauge.builder("homing.edge.connections", registry, ConnectionRegistry::size)
         .description("Authenticated client connections on this node").register(meters);
+    Replacements replacements = new Replacements(registry, meters);
     SslContext tls = config.tls() == null ? null : config.tls().serverContext();
     events = new DeliveryEventPublisher(config.kafkaBootstrap(), config.topics().deliveryEvents(),
         config.topics().inbound(), config.nodeId());
@@ -100,7 +102,7 @@ public final class EdgeServer implements AutoCloseable {
             config.authTimeout(),
             config.heartbeat(),
             config.idleTimeout(),
-            new TokenVerifier(config.jwtSecret()),
+            new TokenVerifier(config.tokens()),
             registry,
             presence,
             events,
@@ -132,6 +134,7 @@ public final class EdgeServer implements AutoCloseable {
             .channel();
     sweeper = new SessionSweeper(context).start();
     presence.onLost(this::registerAgain);
+    presence.onReplaced(replacements::replacedRemotely);
     presence.start();
     log.info(
         "edge {} up: clients {}://{}{}, tcp{} {}, core grpc {}; TLS {}",

@@ -21,7 +21,7 @@ class BadClientIT {
       ServerFrame frame = socket.next(10); // the test cluster's auth timeout is 2 s
 
       assertThat(frame.getAuthError().getCode()).isEqualTo(AuthError.Code.AUTH_TIMEOUT);
-      assertThat(socket.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1000);
+      assertThat(socket.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4103); // 4100 + AUTH_TIMEOUT
     }
   }
 
@@ -34,7 +34,7 @@ class BadClientIT {
       ServerFrame frame = socket.next(10);
       assertThat(frame.getAuthError().getCode()).isEqualTo(AuthError.Code.AUTH_REQUIRED);
       assertThat(frame.getAuthError().getMessage()).contains("first frame must be Auth");
-      assertThat(socket.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1000);
+      assertThat(socket.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4104); // 4100 + AUTH_REQUIRED
     }
   }
 
@@ -45,7 +45,7 @@ class BadClientIT {
 
       ServerFrame frame = socket.next(10);
       assertThat(frame.getError().getCode()).isEqualTo(Error.Code.MALFORMED_FRAME);
-      assertThat(socket.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1000);
+      assertThat(socket.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4001); // 4000 + MALFORMED_FRAME
     }
   }
 

@@ -10,6 +10,7 @@ import io.homing.client.HomingConnection;
 import io.homing.core.DeliveryPolicy;
 import io.homing.edge.EdgeConfig;
 import io.homing.edge.EdgeServer;
+import io.homing.edge.auth.TokenSettings;
 import io.homing.testing.Ports;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -248,8 +249,8 @@ class HttpFallbackIT {
     InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
     return new EdgeConfig("edge-cors", any, any, new InetSocketAddress("127.0.0.1", grpcPort), any,
         "127.0.0.1:" + grpcPort, cluster.redis.uri(), cluster.kafka.bootstrapServers(),
-        cluster.topics, TestCluster.SECRET, Duration.ofSeconds(2), Duration.ofSeconds(30),
-        Duration.ofSeconds(90), 64 * 1024, Duration.ofSeconds(5), cluster.name + ":", null,
+        cluster.topics, TokenSettings.hs256(TestCluster.SECRET), Duration.ofSeconds(2),
+        Duration.ofSeconds(30), Duration.ofSeconds(90), 64 * 1024, Duration.ofSeconds(5), cluster.name + ":", null,
         origins);
   }
 

@@ -1,5 +1,6 @@
 package io.homing.it;
 
+import com.google.protobuf.util.JsonFormat;
 import io.homing.api.v1.Ack;
 import io.homing.api.v1.Auth;
 import io.homing.api.v1.AuthOk;
@@ -13,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 
 /**
  * A bare WebSocket (the JDK's client) that sends whatever bytes a test wants, to check how the
@@ -23,10 +25,24 @@ final class RawWebSocket implements WebSocket.Listener, AutoCloseable {
   final CompletableFuture<Integer> closed = new CompletableFuture<>();
   private final WebSocket socket;
   private ByteBuffer partial = ByteBuffer.allocate(0);
+  private final StringBuilder text = new StringBuilder();
 
   RawWebSocket(URI uri) {
-    this.socket =
-        HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(uri, this).join();
+    this(uri, null);
+  }
+
+  /** Over wss://, trusting what {@code tls} trusts (null: the JDK's default). */
+  RawWebSocket(URI uri, SSLContext tls) {
+    HttpClient.Builder client = HttpClient.newBuilder();
+    if (tls != null) {
+      client.sslContext(tls);
+    }
+    this.socket = client.build().newWebSocketBuilder().buildAsync(uri, this).join();
+  }
+
+  /** Sends the text as one message; the server may close before it has read it all. */
+  void sendText(String text) {
+    socket.sendText(text, true).exceptionally(e -> null).join();
   }
 
   /** Sends the bytes as one message; the server may close before it has read them all. */
@@ -90,6 +106,24 @@ final class RawWebSocket implements WebSocket.Listener, AutoCloseable {
         closed.completeExceptionally(e);
       }
       partial = ByteBuffer.allocate(0);
+    }
+    webSocket.request(1);
+    return null;
+  }
+
+  /** A text message is a frame in protobuf's JSON mapping. */
+  @Override
+  public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+    text.append(data);
+    if (last) {
+      try {
+        ServerFrame.Builder frame = ServerFrame.newBuilder();
+        JsonFormat.parser().merge(text.toString(), frame);
+        frames.add(frame.build());
+      } catch (Exception e) {
+        closed.completeExceptionally(e);
+      }
+      text.setLength(0);
     }
     webSocket.request(1);
     return null;

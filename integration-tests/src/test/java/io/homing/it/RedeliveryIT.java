@@ -67,7 +67,7 @@ class RedeliveryIT {
       assertThat(pushes(device, 3, 10)).containsExactly(1L, 1L, 1L);
       ServerFrame last = device.next(10);
       assertThat(last.getError().getCode()).isEqualTo(Error.Code.ACK_TIMEOUT);
-      assertThat(device.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1000);
+      assertThat(device.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4007); // 4000 + ACK_TIMEOUT
       assertThat(TestCluster.metric(cluster.coreMetrics(), "homing_connections_ack_timeouts_total"))
           .isEqualTo(1);
     }

@@ -26,6 +26,9 @@ import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
 import io.homing.edge.EdgeConfig;
 import io.homing.edge.EdgeServer;
+import io.homing.edge.auth.TokenSettings;
+import io.homing.edge.transport.TlsFiles;
+import io.homing.testing.DevCertificates;
 import io.homing.testing.KafkaBroker;
 import io.homing.testing.Ports;
 import io.homing.testing.RedisServer;
@@ -82,40 +85,58 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
 
   private final boolean perTest;
   private final Options options;
+  /** The edges' TLS certificate and its CA; null without TLS. */
+  private final DevCertificates certificates;
 
-  /** How the cluster's core is configured, and whether it has a Redis of its own. */
+  /**
+   * How the cluster's core is configured, whether it has a Redis of its own and whether its edges
+   * serve TLS.
+   */
   record Options(DeliveryPolicy delivery, QueueLimits queues, DeviceLimits devices,
-      CommitPolicy commits, boolean ownRedis) {
+      CommitPolicy commits, boolean ownRedis, boolean tls) {
     static Options defaults() {
       return new Options(DeliveryPolicy.defaults(), QueueLimits.defaults(),
-          DeviceLimits.defaults(), CommitPolicy.defaults(), false);
+          DeviceLimits.defaults(), CommitPolicy.defaults(), false, false);
     }
 
     Options with(DeliveryPolicy delivery) {
-      return new Options(delivery, queues, devices, commits, ownRedis);
+      return new Options(delivery, queues, devices, commits, ownRedis, tls);
     }
 
     Options with(QueueLimits queues) {
-      return new Options(delivery, queues, devices, commits, ownRedis);
+      return new Options(delivery, queues, devices, commits, ownRedis, tls);
     }
 
     Options with(DeviceLimits devices) {
-      return new Options(delivery, queues, devices, commits, ownRedis);
+      return new Options(delivery, queues, devices, commits, ownRedis, tls);
     }
 
     Options with(CommitPolicy commits) {
-      return new Options(delivery, queues, devices, commits, ownRedis);
+      return new Options(delivery, queues, devices, commits, ownRedis, tls);
     }
 
     /** A Redis of the cluster's own, which a test may kill and restart. */
     Options withOwnRedis() {
-      return new Options(delivery, queues, devices, commits, true);
+      return new Options(delivery, queues, devices, commits, true, tls);
+    }
+
+    /**
+     * Edges that serve TLS only (wss://, tls://) with a development certificate for 127.0.0.1,
+     * signed by a CA of the cluster's own ({@link #certificates()}).
+     */
+    Options withTls() {
+      return new Options(delivery, queues, devices, commits, ownRedis, true);
     }
   }
 
   /** For {@code @RegisterExtension static}: one cluster for the class, closed after it. */
   static TestCluster perClass(int edgeCount) {
     return new TestCluster(edgeCount, false, Options.defaults());
+  }
+
+  /** One cluster for the class, configured by {@code options}, closed after it. */
+  static TestCluster perClass(int edgeCount, Options options) {
+    return new TestCluster(edgeCount, false, options);
   }
 
   /** For {@code @RegisterExtension} on an instance field: a fresh cluster for every test. */
@@ -133,6 +154,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     this.options = options;
     this.ownRedis = options.ownRedis();
     this.redis = ownRedis ? RedisServer.start() : RedisServer.shared();
+    this.certificates = options.tls() ? DevCertificates.create() : null;
     try {
       dataDir = Files.createTempDirectory("homing-core-");
     } catch (IOException e) {
@@ -263,6 +285,14 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     }
   }
 
+  /**
+   * Whether the edge holds a connection of the device. Once it does not, the edge has published
+   * the connection's last Ack event, so a new connection's Connected event comes after it.
+   */
+  boolean holds(int edge, String user, String device) {
+    return edges.get(edge).registry().find(user, device) != null;
+  }
+
   void stopEdge(int index) {
     edges.get(index).close();
   }
@@ -279,15 +309,21 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         redis.uri(),
         kafka.bootstrapServers(),
         topics,
-        SECRET,
+        TokenSettings.hs256(SECRET),
         Duration.ofSeconds(2),
         Duration.ofSeconds(30),
         Duration.ofSeconds(90),
         64 * 1024,
         Duration.ofSeconds(5),
         name + ":",
-        null,
+        certificates == null ? null
+            : new TlsFiles(certificates.serverCertificate(), certificates.serverKey()),
         List.of());
+  }
+
+  /** The edges' certificate and the CA that signed it; null unless the cluster has TLS. */
+  DevCertificates certificates() {
+    return certificates;
   }
 
   /** The first core's /metrics, as Prometheus would scrape it. */
@@ -350,9 +386,17 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     return sendPort;
   }
 
+  /** The edge's WebSocket URI: wss:// when the cluster has TLS, ws:// otherwise. */
   URI wsUri(int edge) {
     InetSocketAddress address = edges.get(edge).clientAddress();
-    return URI.create("ws://127.0.0.1:" + address.getPort() + "/ws");
+    return URI.create((certificates == null ? "ws" : "wss") + "://127.0.0.1:" + address.getPort()
+        + "/ws");
+  }
+
+  /** The edge's raw TCP URI: tls:// when the cluster has TLS, tcp:// otherwise. */
+  URI tcpUri(int edge) {
+    InetSocketAddress address = edges.get(edge).tcpAddress();
+    return URI.create((certificates == null ? "tcp" : "tls") + "://127.0.0.1:" + address.getPort());
   }
 
   /** A WebSocket URI nothing listens on. */
@@ -365,7 +409,18 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
   }
 
   HomingConnection.Builder client(int edge, String user, String device) {
-    return HomingConnection.builder(wsUri(edge), token(user, device));
+    return client(wsUri(edge), user, device);
+  }
+
+  /** A connection to {@code uri} as the user's device, trusting the cluster's CA if it has TLS. */
+  HomingConnection.Builder client(URI uri, String user, String device) {
+    return client(uri, token(user, device));
+  }
+
+  /** A connection to {@code uri} with this token, trusting the cluster's CA if it has TLS. */
+  HomingConnection.Builder client(URI uri, String token) {
+    HomingConnection.Builder builder = HomingConnection.builder(uri, token);
+    return certificates == null ? builder : builder.trustedCertificates(certificates.caCertificate());
   }
 
   /** Closes the connection with the cluster. */

@@ -6,6 +6,8 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -15,12 +17,18 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * This node's presence in Redis: its liveness key, refreshed every third of its TTL, and the
  * device → connection entries of the users connected here. Key layout: {@link PresenceKeys}.
+ *
+ * <p>A device registering here that was registered on another node is announced on that node's
+ * {@link PresenceKeys#replaced} channel, and this node hears its own channel on a second,
+ * pub/sub connection (which Lettuce subscribes again after every reconnect). Pub/sub is
+ * at-most-once: a notice published while the other node is cut off from Redis is lost.
  *
  * <p>Every call is asynchronous (one shared Lettuce connection) and never blocks the caller, so it
  * is safe on an event loop. Writes are atomic Lua scripts.
@@ -38,11 +46,13 @@ public final class Presence implements AutoCloseable {
   private final RedisClient client;
   private final StatefulRedisConnection<String, String> connection;
   private final RedisAsyncCommands<String, String> redis;
+  private final StatefulRedisPubSubConnection<String, String> notices;
   private final String registerScript = script("register.lua");
   private final String unregisterScript = script("unregister.lua");
   private final ScheduledExecutorService heartbeat =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "presence-heartbeat"));
   private volatile Runnable onLost = () -> { };
+  private volatile Consumer<ReplaceNotice> onReplaced = notice -> { };
   private volatile boolean started;
   private boolean closed;
 
@@ -55,6 +65,7 @@ public final class Presence implements AutoCloseable {
     this.client = RedisClient.create(redisUri);
     this.connection = client.connect();
     this.redis = connection.async();
+    this.notices = client.connectPubSub();
   }
 
   /**
@@ -66,8 +77,27 @@ public final class Presence implements AutoCloseable {
     this.onLost = onLost;
   }
 
-  /** Writes the liveness key now, and keeps refreshing it until {@link #close()}. */
+  /**
+   * What to do when another node took over a device connected here: close the connection the
+   * notice names if it is still the device's. Runs on a Lettuce thread; must not block.
+   */
+  public void onReplaced(Consumer<ReplaceNotice> onReplaced) {
+    this.onReplaced = onReplaced;
+  }
+
+  /**
+   * Subscribes to this node's replacement channel and writes the liveness key now (waiting for
+   * both, bounded by Lettuce's command timeout), then keeps refreshing it until {@link #close()}.
+   */
   public void start() {
+    notices.addListener(
+        new RedisPubSubAdapter<>() {
+          @Override
+          public void message(String channel, String message) {
+            replacedElsewhere(message);
+          }
+        });
+    notices.async().subscribe(keys.replaced(nodeId)).toCompletableFuture().join();
     refreshLiveness().toCompletableFuture().join();
     started = true;
     long period = Math.max(1, ttl.toMillis() / 3);
@@ -84,17 +114,55 @@ public final class Presence implements AutoCloseable {
         TimeUnit.MILLISECONDS);
   }
 
-  /** Points the user's device at this node's connection. */
-  public CompletionStage<Void> register(String userId, String deviceId, String connectionId) {
+  /**
+   * Points the user's device at this node's connection, and completes with the route the device
+   * had before (null when none). When that route names another node, the node is told on its
+   * channel, without waiting for it.
+   */
+  public CompletionStage<String> register(String userId, String deviceId, String connectionId) {
     return redis
-        .<Long>eval(
+        .<String>eval(
             registerScript,
-            ScriptOutputType.INTEGER,
+            ScriptOutputType.VALUE,
             new String[] {keys.presence(userId)},
             deviceId,
             PresenceKeys.route(nodeId, connectionId),
             Long.toString(USER_KEY_TTL.toMillis()))
-        .thenApply(ignored -> null);
+        .thenApply(
+            previous -> {
+              if (previous != null && !PresenceKeys.nodeOf(previous).equals(nodeId)) {
+                announceReplaced(previous, userId, deviceId);
+              }
+              return previous;
+            });
+  }
+
+  private void announceReplaced(String route, String userId, String deviceId) {
+    String node = PresenceKeys.nodeOf(route);
+    ReplaceNotice notice =
+        new ReplaceNotice(userId, deviceId, PresenceKeys.connectionOf(route));
+    redis
+        .publish(keys.replaced(node), notice.encode())
+        .whenComplete(
+            (listeners, error) -> {
+              if (error != null) {
+                log.warn("cannot tell node {} that {} was replaced: {}", node, notice,
+                    error.toString());
+              } else if (listeners == 0) {
+                log.debug("node {} did not hear that {} was replaced (down?)", node, notice);
+              }
+            });
+  }
+
+  private void replacedElsewhere(String message) {
+    ReplaceNotice notice;
+    try {
+      notice = ReplaceNotice.decode(message);
+    } catch (IllegalArgumentException e) {
+      log.warn("ignoring a notice on {}: {}", keys.replaced(nodeId), e.getMessage());
+      return;
+    }
+    onReplaced.accept(notice);
   }
 
   /** Removes the device's entry if it still names this connection. */
@@ -124,7 +192,7 @@ public final class Presence implements AutoCloseable {
 
   /**
    * Stops refreshing, deletes the liveness key (so core stops routing here at once) and closes the
-   * connection. Idempotent; bounded by Lettuce's command timeout.
+   * connections, the replacement channel's first. Idempotent; bounded to a few seconds.
    */
   @Override
   public synchronized void close() {
@@ -138,6 +206,7 @@ public final class Presence implements AutoCloseable {
     } catch (Exception e) {
       log.warn("cannot delete liveness key of node {}: {}", nodeId, e.toString());
     }
+    notices.close();
     connection.close();
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
   }

@@ -31,6 +31,20 @@ public final class ConnectionRegistry {
   }
 
   /**
+   * Sends the error and closes the device's connection, if it is still the one named (a newer
+   * connection of the device stays); returns whether it did. Never blocks.
+   */
+  public boolean closeIfCurrent(
+      String userId, String deviceId, String connectionId, Error.Code code, String reason) {
+    Session session = find(userId, deviceId);
+    if (session == null || !session.connectionId().equals(connectionId)) {
+      return false;
+    }
+    session.closeWith(code, reason);
+    return true;
+  }
+
+  /**
    * Tells every client why, then closes its connection: for shutting this node down. Waits up to
    * {@code timeout} for the connections to close, so the event loops are not stopped under
    * writes still queued (the client would miss the reason).

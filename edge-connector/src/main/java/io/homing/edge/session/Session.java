@@ -48,6 +48,12 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
   private static final Logger log = LoggerFactory.getLogger(Session.class);
   /** Acks of one connection within this many milliseconds go to Kafka as one event. */
   static final long ACK_COALESCE_MILLIS = 10;
+  /**
+   * How long a connection waits for core's StreamOpened before it is announced again: a batch
+   * lost with a broken gRPC stream, or a stream not opened while this node looked dead, would
+   * otherwise leave it without AuthOk until the idle timeout.
+   */
+  static final long REANNOUNCE_NANOS = TimeUnit.SECONDS.toNanos(10);
   /** Publishes of one connection Kafka has not acked yet, beyond which reading pauses. */
   static final int MAX_PUBLISHES_IN_FLIGHT = 256;
 
@@ -69,6 +75,7 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
   private String connectionId;
   private long expiresAtMs;
   private volatile long lastReadNanos;
+  private volatile long announcedNanos;
   private volatile long lastAcked;
   private volatile long streamEpoch;
   /** The highest ack published to Kafka for this connection. */
@@ -189,6 +196,7 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
       context.presence().unregister(identity.userId(), identity.deviceId(), connectionId);
       return;
     }
+    announcedNanos = System.nanoTime();
     context.events().connected(identity.userId(), identity.deviceId(), connectionId,
         auth.getLastSeq(), auth.getStreamEpoch());
   }
@@ -300,10 +308,18 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
   }
 
   /**
-   * Closes the connection if it has been silent past the idle timeout or its token expired; the
-   * sweeper calls it about once a second. Any thread.
+   * Closes the connection if it has been silent past the idle timeout or its token expired, and
+   * announces it again if core has not answered its Connected for a while; the sweeper calls it
+   * about once a second. Any thread.
    */
   void sweep(long nowNanos, long nowMs, long idleNanos) {
+    long announced = announcedNanos;
+    if (state == AWAITING_STREAM && announced != 0 && nowNanos - announced > REANNOUNCE_NANOS
+        && channel.isActive()) {
+      announcedNanos = nowNanos;
+      context.events().connected(identity.userId(), identity.deviceId(), connectionId,
+          lastAcked, streamEpoch);
+    }
     if (expiresAtMs != 0 && nowMs >= expiresAtMs + context.tokenLeewayMillis()) {
       closeWith(Error.Code.TOKEN_EXPIRED, "the token expired; reconnect with a fresh one");
     } else if (readsKeepAlive && nowNanos - lastReadNanos > idleNanos) {

@@ -7,8 +7,15 @@ import io.homing.testing.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,9 +28,13 @@ class PresenceIT {
   private final RedisClient client = RedisClient.create(server.uri());
   private final StatefulRedisConnection<String, String> connection = client.connect();
   private final RedisCommands<String, String> redis = connection.sync();
+  private final List<AutoCloseable> closing = new ArrayList<>();
 
   @AfterEach
-  void close() {
+  void close() throws Exception {
+    for (int i = closing.size() - 1; i >= 0; i--) {
+      closing.get(i).close(); // the last opened first: a Redis server after its clients
+    }
     presence.close();
     connection.close();
     client.shutdown();
@@ -62,5 +73,90 @@ class PresenceIT {
     boolean removed = presence.unregister("bob", "phone", "new").toCompletableFuture().join();
     assertThat(removed).isTrue();
     assertThat(redis.hexists(keys.presence("bob"), "phone")).isFalse();
+  }
+
+  @Test
+  void registerAnswersTheRouteItReplaced() {
+    assertThat(presence.register("cleo", "phone", "c1").toCompletableFuture().join()).isNull();
+    assertThat(presence.register("cleo", "phone", "c2").toCompletableFuture().join())
+        .isEqualTo("node-a|c1");
+    assertThat(presence.register("cleo", "laptop", "c3").toCompletableFuture().join()).isNull();
+    assertThat(redis.hget(keys.presence("cleo"), "phone")).isEqualTo("node-a|c2");
+  }
+
+  @Test
+  void takingADeviceFromAnotherNodeNamesItsOldConnectionOnThatNodesChannel() throws Exception {
+    BlockingQueue<String> onB = subscribe(server.uri(), keys.replaced("node-b"));
+    Presence b = started(server.uri(), "node-b");
+    BlockingQueue<ReplaceNotice> heardByB = heard(b);
+    BlockingQueue<ReplaceNotice> heardByA = heard(presence);
+    presence.start();
+    b.register("dan", "phone", "b1").toCompletableFuture().join();
+
+    assertThat(presence.register("dan", "phone", "a1").toCompletableFuture().join())
+        .isEqualTo("node-b|b1");
+    assertThat(onB.poll(5, TimeUnit.SECONDS)).isEqualTo("3:dan5:phoneb1");
+    assertThat(heardByB.poll(5, TimeUnit.SECONDS))
+        .isEqualTo(new ReplaceNotice("dan", "phone", "b1"));
+
+    presence.register("dan", "phone", "a2").toCompletableFuture().join(); // same node: no notice
+    presence.register("dan", "laptop", "a3").toCompletableFuture().join(); // no one before
+    b.register("dan", "phone", "b2").toCompletableFuture().join();
+    assertThat(heardByA.poll(5, TimeUnit.SECONDS))
+        .isEqualTo(new ReplaceNotice("dan", "phone", "a2"));
+    assertThat(heardByB.poll(300, TimeUnit.MILLISECONDS)).isNull();
+    assertThat(onB).isEmpty();
+  }
+
+  @Test
+  void aNodeStillHearsItsChannelAfterRedisRestarted() throws Exception {
+    RedisServer own = RedisServer.start();
+    closing.add(own);
+    Presence a = started(own.uri(), "node-a");
+    Presence b = started(own.uri(), "node-b");
+    BlockingQueue<ReplaceNotice> heardByB = heard(b);
+
+    own.restart();
+
+    // Lettuce reconnects with a backoff, then subscribes again; until then notices are lost
+    ReplaceNotice notice = null;
+    for (int i = 0; notice == null && i < 50; i++) {
+      b.register("eve", "phone-" + i, "b" + i).toCompletableFuture().get(5, TimeUnit.SECONDS);
+      a.register("eve", "phone-" + i, "a" + i).toCompletableFuture().get(5, TimeUnit.SECONDS);
+      notice = heardByB.poll(200, TimeUnit.MILLISECONDS);
+    }
+    assertThat(notice).isNotNull();
+    assertThat(notice.userId()).isEqualTo("eve");
+    assertThat(notice.connectionId()).isEqualTo("b" + notice.deviceId().substring(6));
+  }
+
+  private Presence started(String uri, String node) {
+    Presence p = new Presence(uri, prefix, node, "127.0.0.1:9998", Duration.ofSeconds(3));
+    closing.add(p);
+    p.start();
+    return p;
+  }
+
+  private static BlockingQueue<ReplaceNotice> heard(Presence p) {
+    BlockingQueue<ReplaceNotice> notices = new LinkedBlockingQueue<>();
+    p.onReplaced(notices::add);
+    return notices;
+  }
+
+  /** What a plain subscriber of {@code channel} receives. */
+  private BlockingQueue<String> subscribe(String uri, String channel) {
+    RedisClient subscriber = RedisClient.create(uri);
+    StatefulRedisPubSubConnection<String, String> pubSub = subscriber.connectPubSub();
+    closing.add(subscriber::shutdown);
+    BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+    pubSub.addListener(
+        new RedisPubSubAdapter<>() {
+          @Override
+          public void message(String ch, String message) {
+            messages.add(message);
+          }
+        });
+    pubSub.sync().subscribe(channel);
+    return messages;
   }
 }

@@ -68,6 +68,7 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
                 .maxFramePayloadLength(maxFrameBytes)
                 .checkStartsWith(false)
                 .closeOnProtocolViolation(false) // the closer does, after the closing handshake
+                .sendCloseFrame(null) // the closer sends it, with the status that says why
                 .build()));
     p.addLast("websocket-aggregator", new WebSocketFrameAggregator(maxFrameBytes));
     p.addLast("codec", new WebSocketFrameCodec());

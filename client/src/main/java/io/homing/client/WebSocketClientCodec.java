@@ -9,18 +9,30 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageCodec;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.io.IOException;
 import java.util.List;
 
-/** Client side of the WebSocket mapping: protobuf in binary frames, or JSON in text frames. */
-final class ClientFrameCodec extends MessageToMessageCodec<WebSocketFrame, ClientFrame> {
+/**
+ * Client side of the WebSocket mapping: protobuf in binary frames, or JSON in text frames. Fires
+ * {@link ClientTransport#READY} once the upgrade handshake completed.
+ */
+final class WebSocketClientCodec extends MessageToMessageCodec<WebSocketFrame, ClientFrame> {
   private static final JsonFormat.Printer JSON = JsonFormat.printer().omittingInsignificantWhitespace();
 
   private final boolean json;
 
-  ClientFrameCodec(boolean json) {
+  WebSocketClientCodec(boolean json) {
     this.json = json;
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+    super.userEventTriggered(ctx, event);
+    if (event == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+      ctx.fireUserEventTriggered(ClientTransport.READY);
+    }
   }
 
   @Override

@@ -1,0 +1,1 @@
+export { DEFAULT_BACKOFF, HomingClient, HomingError, backoffMillis, judgeEnd } from './client.js';

@@ -1,0 +1,129 @@
+package io.homing.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * A development CA and a server certificate it signed, for {@code localhost} and {@code
+ * 127.0.0.1} (subject alternative names), made with the {@code openssl} command in a folder:
+ * {@code ca.pem} (the CA certificate, what clients trust), {@code ca.key}, {@code server.pem} (the
+ * server certificate) and {@code server.key} (its private key, PKCS#8 PEM, as the edge wants).
+ * ECDSA P-256 keys, valid for 30 days. Never for production.
+ *
+ * <p>{@code deploy/local/dev-tls.sh} makes the same files for the local stack.
+ */
+public final class DevCertificates {
+  private static final long TIMEOUT_SECONDS = 30;
+
+  private final Path dir;
+
+  private DevCertificates(Path dir) {
+    this.dir = dir;
+  }
+
+  /** Makes a new CA and server certificate in a new temporary folder. */
+  public static DevCertificates create() {
+    try {
+      return create(Files.createTempDirectory("homing-tls-"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Makes a new CA and server certificate in {@code dir}, replacing any there. */
+  public static DevCertificates create(Path dir) {
+    DevCertificates certificates = new DevCertificates(dir);
+    try {
+      Files.createDirectories(dir);
+      Files.writeString(dir.resolve("server.ext"), String.join("\n",
+          "basicConstraints = critical, CA:FALSE",
+          "keyUsage = critical, digitalSignature",
+          "extendedKeyUsage = serverAuth",
+          "subjectAltName = DNS:localhost, IP:127.0.0.1",
+          ""));
+      certificates.openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+          "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "30",
+          "-subj", "/CN=Homing development CA",
+          "-addext", "basicConstraints = critical, CA:TRUE",
+          "-addext", "keyUsage = critical, keyCertSign, cRLSign");
+      certificates.openssl("req", "-new", "-newkey", "ec", "-pkeyopt",
+          "ec_paramgen_curve:P-256", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+          "-subj", "/CN=localhost");
+      certificates.openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
+          "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "30",
+          "-extfile", "server.ext");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot make development certificates in " + dir, e);
+    }
+    return certificates;
+  }
+
+  /** The CA certificate (PEM): what a client trusts. */
+  public Path caCertificate() {
+    return dir.resolve("ca.pem");
+  }
+
+  /** The server certificate (PEM), for localhost and 127.0.0.1. */
+  public Path serverCertificate() {
+    return dir.resolve("server.pem");
+  }
+
+  /** The server certificate's private key (PKCS#8 PEM, {@code BEGIN PRIVATE KEY}). */
+  public Path serverKey() {
+    return dir.resolve("server.key");
+  }
+
+  /** A JDK TLS context that trusts this CA alone, for clients built on the JDK's sockets. */
+  public SSLContext clientContext() {
+    try (InputStream in = Files.newInputStream(caCertificate())) {
+      KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+      trusted.load(null, null);
+      trusted.setCertificateEntry("homing-dev-ca",
+          CertificateFactory.getInstance("X.509").generateCertificate(in));
+      TrustManagerFactory trust =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trust.init(trusted);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, trust.getTrustManagers(), null);
+      return context;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot load " + caCertificate() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void openssl(String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of("openssl"));
+    command.addAll(List.of(args));
+    Path log = dir.resolve("openssl.log");
+    Process process = new ProcessBuilder(command).directory(dir.toFile())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new IOException("openssl " + args[0] + " did not finish in " + TIMEOUT_SECONDS + " s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+      throw new IOException("interrupted while running openssl", e);
+    }
+    if (process.exitValue() != 0) {
+      throw new IOException("openssl " + String.join(" ", args) + " failed ("
+          + process.exitValue() + "): " + Files.readString(log, StandardCharsets.UTF_8));
+    }
+  }
+}
