@@ -133,7 +133,7 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
   protected void channelRead0(ChannelHandlerContext ctx, ClientFrame frame) {
     lastReadNanos = System.nanoTime();
     if (state == NEW && frame.getKindCase() != ClientFrame.KindCase.AUTH) {
-      authTimeout.cancel(false);
+      cancelAuthTimeout();
       refuse(ctx, AuthError.Code.AUTH_REQUIRED, "the first frame must be Auth, not "
           + frame.getKindCase());
       return;
@@ -157,7 +157,7 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
       return;
     }
     state = AUTHENTICATING;
-    authTimeout.cancel(false);
+    cancelAuthTimeout();
     VerifiedToken token;
     try {
       token = context.verifier().verify(auth.getToken());
@@ -344,16 +344,20 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
   /** A connection that turned out to speak plain HTTP takes its Session out before any Auth. */
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
+    cancelAuthTimeout();
+  }
+
+  /** Cancels the auth timeout and lets go of its task, which an idle connection would keep. */
+  private void cancelAuthTimeout() {
     if (authTimeout != null) {
       authTimeout.cancel(false);
+      authTimeout = null;
     }
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    if (authTimeout != null) {
-      authTimeout.cancel(false);
-    }
+    cancelAuthTimeout();
     if (identity != null) {
       if (ackFlush != null) {
         ackFlush.cancel(false);

@@ -35,6 +35,8 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
   private final SessionContext context;
   private final int maxFrameBytes;
   private final SslContext tls;
+  /** Immutable: one for every connection of the node. */
+  private final WebSocketServerProtocolConfig websocket;
   private final HttpFallback http;
 
   /**
@@ -48,6 +50,14 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
     this.maxFrameBytes = maxFrameBytes;
     this.tls = tls;
     this.http = new HttpFallback(context, corsOrigins);
+    this.websocket =
+        WebSocketServerProtocolConfig.newBuilder()
+            .websocketPath(PATH)
+            .maxFramePayloadLength(maxFrameBytes)
+            .checkStartsWith(false)
+            .closeOnProtocolViolation(false) // the closer does, after the closing handshake
+            .sendCloseFrame(null) // the closer sends it, with the status that says why
+            .build();
   }
 
   @Override
@@ -60,16 +70,7 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
     p.addLast("http-aggregator", new HttpObjectAggregator(MAX_HANDSHAKE_BYTES));
     p.addLast("http-fallback", http.newHandler(PATH));
     p.addLast("closer", new WebSocketCloser(CLOSE_LINGER));
-    p.addLast(
-        "websocket",
-        new WebSocketServerProtocolHandler(
-            WebSocketServerProtocolConfig.newBuilder()
-                .websocketPath(PATH)
-                .maxFramePayloadLength(maxFrameBytes)
-                .checkStartsWith(false)
-                .closeOnProtocolViolation(false) // the closer does, after the closing handshake
-                .sendCloseFrame(null) // the closer sends it, with the status that says why
-                .build()));
+    p.addLast("websocket", new WebSocketServerProtocolHandler(websocket));
     p.addLast("websocket-aggregator", new WebSocketFrameAggregator(maxFrameBytes));
     p.addLast("codec", new WebSocketFrameCodec());
     p.addLast("session", new Session(context, true));
