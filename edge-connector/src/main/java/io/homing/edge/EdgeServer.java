@@ -58,6 +58,7 @@ public final class EdgeServer implements AutoCloseable {
   private Channel clientChannel;
   private Channel tcpChannel;
   private SessionSweeper sweeper;
+  private TokenVerifier verifier;
   private Server grpcServer;
   private MetricsEndpoint metrics;
   private boolean closed;
@@ -96,13 +97,14 @@ public final class EdgeServer implements AutoCloseable {
       close();
       throw new UncheckedIOException("cannot listen for core on " + config.grpcAddress(), e);
     }
+    verifier = new TokenVerifier(config.tokens());
     SessionContext context =
         new SessionContext(
             config.nodeId(),
             config.authTimeout(),
             config.heartbeat(),
             config.idleTimeout(),
-            new TokenVerifier(config.tokens()),
+            verifier,
             registry,
             presence,
             events,
@@ -231,6 +233,9 @@ public final class EdgeServer implements AutoCloseable {
         Thread.currentThread().interrupt();
         grpcServer.shutdownNow();
       }
+    }
+    if (verifier != null) {
+      verifier.close(); // stops the JWK set's background refresh
     }
     if (presence != null) {
       presence.close();
