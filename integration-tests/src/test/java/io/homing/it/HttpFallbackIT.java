@@ -52,6 +52,7 @@ class HttpFallbackIT {
       assertThat(sse.response.statusCode()).isEqualTo(200);
       assertThat(sse.response.headers().firstValue("content-type")).hasValue("text/event-stream");
       assertThat(sse.response.headers().firstValue("cache-control")).hasValue("no-cache");
+      assertThat(sse.response.headers().firstValue("connection")).hasValue("close");
       assertThat(sse.next().frame().getAuthOk().getUserId()).isEqualTo("ada");
 
       cluster.sendText("online", "ada");

@@ -152,7 +152,10 @@ final class HttpFallbackHandler extends ChannelInboundHandlerAdapter {
     head.headers()
         .add(answer)
         .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
-        .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+        .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
+        // The stream's end is the session's end, and the connection closes with it: a client
+        // must not put it back in its pool for the next request.
+        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     HttpUtil.setTransferEncodingChunked(head, true);
     ctx.writeAndFlush(head, ctx.voidPromise());
     ctx.pipeline().addLast("sse", new SseEncoder(context.heartbeat()));
