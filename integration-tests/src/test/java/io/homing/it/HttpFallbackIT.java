@@ -1,6 +1,7 @@
 package io.homing.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.util.JsonFormat;
 import io.homing.api.v1.AuthError;
@@ -31,6 +32,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -314,6 +317,31 @@ class HttpFallbackIT {
         mode.edge().get("/poll?timeout_ms=0&token=bad", "https://app.example");
     assertThat(unconfigured.statusCode()).isEqualTo(401);
     assertThat(unconfigured.headers().firstValue("access-control-allow-origin")).isEmpty();
+  }
+
+  @Test
+  void anHttpsClientThatDoesNotTrustTheCertificateIsRefusedAndGetsNothing() throws Exception {
+    String user = user("untrusting");
+    secure.sendText("not for an untrusting client", user);
+    String token = secure.token(user, "phone");
+    // The JDK's default trust store, which lacks the cluster's CA.
+    Fallback untrusting = new Fallback(secure, httpClient(SSLContext.getDefault()),
+        "https://127.0.0.1:" + secure.wsUri(0).getPort());
+
+    assertThatThrownBy(() -> untrusting.sse("/sse", user, "phone", true, null))
+        .isInstanceOf(SSLHandshakeException.class);
+    assertThatThrownBy(() -> untrusting.postAck(token, "{\"seq\":\"1\"}"))
+        .isInstanceOf(SSLHandshakeException.class);
+    assertThat(secure.holds(0, user, "phone")).as("no session from the refused client").isFalse();
+
+    // The same URL, the CA trusted: the message waited, still unacked, and comes as seq 1.
+    try (Sse sse = new Mode(true).edge().sse("/sse", user, "phone", true, null)) {
+      assertThat(sse.next().frame().getAuthOk().getResumeAfter()).isZero();
+      Event push = sse.next();
+      assertThat(push.frame().getPush().getSeq()).isEqualTo(1);
+      assertThat(push.frame().getPush().getMessage().getPayload().toStringUtf8())
+          .isEqualTo("not for an untrusting client");
+    }
   }
 
   /** An extra edge of the mode's cluster that allows {@code origins}, with its TLS if any. */
