@@ -6,6 +6,7 @@ import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.Error;
 import io.homing.edge.auth.AuthenticationException;
 import io.homing.edge.auth.Identity;
+import io.homing.edge.session.JsonFrames;
 import io.homing.edge.session.Session;
 import io.homing.edge.session.SessionContext;
 import io.netty.buffer.ByteBufUtil;
@@ -27,7 +28,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 
@@ -35,8 +35,8 @@ import java.nio.charset.StandardCharsets;
  * One connection's plain HTTP requests: {@code GET /sse} turns the connection into an event stream
  * with a {@link Session} of its own; {@code GET /poll} and {@code POST /ack} are answered from the
  * node's long-poll sessions and connection registry; {@code OPTIONS} on those paths is a CORS
- * preflight; anything else is 404. A WebSocket upgrade at the WebSocket path passes on, and this
- * handler leaves the pipeline once the handshake is done.
+ * preflight; anything else is 404. A WebSocket upgrade at the WebSocket path passes on to the
+ * upgrade handler, which takes this one out.
  *
  * <p>One instance per channel; runs on its event loop. Releases every request it handles.
  */
@@ -82,14 +82,6 @@ final class HttpFallbackHandler extends ChannelInboundHandlerAdapter {
     } finally {
       request.release();
     }
-  }
-
-  @Override
-  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
-      ctx.pipeline().remove(this);
-    }
-    ctx.fireUserEventTriggered(evt);
   }
 
   private boolean isUpgrade(FullHttpRequest request) {

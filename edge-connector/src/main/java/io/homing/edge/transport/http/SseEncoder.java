@@ -1,6 +1,7 @@
 package io.homing.edge.transport.http;
 
 import io.homing.api.v1.ServerFrame;
+import io.homing.edge.session.JsonFrames;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;

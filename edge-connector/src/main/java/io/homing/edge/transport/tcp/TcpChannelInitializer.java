@@ -6,16 +6,13 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
-import java.time.Duration;
 
 /**
- * The pipeline of a raw TCP client connection: TLS when the node has a certificate, the lingering
- * close, varint32-delimited protobuf frames, and the transport-independent {@link Session}.
+ * The pipeline of a raw TCP client connection: TLS when the node has a certificate, one {@link
+ * TcpTransport} (varint32-delimited protobuf frames, the lingering close), and the
+ * transport-independent {@link Session}.
  */
 public final class TcpChannelInitializer extends ChannelInitializer<SocketChannel> {
-  /** How long a closing connection waits for the client to close before it drops the socket. */
-  private static final Duration CLOSE_LINGER = Duration.ofSeconds(2);
-
   private final SessionContext context;
   private final int maxFrameBytes;
   private final SslContext tls;
@@ -33,9 +30,7 @@ public final class TcpChannelInitializer extends ChannelInitializer<SocketChanne
     if (tls != null) {
       p.addLast("tls", tls.newHandler(ch.alloc()));
     }
-    p.addLast("closer", new LingeringCloser(CLOSE_LINGER));
-    p.addLast("decoder", new TcpFrameDecoder(maxFrameBytes));
-    p.addLast("encoder", TcpFrameEncoder.INSTANCE);
+    p.addLast("tcp", new TcpTransport(maxFrameBytes));
     p.addLast("session", new Session(context, true));
   }
 }

@@ -7,22 +7,19 @@ import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.Error;
 import io.homing.api.v1.Pong;
 import io.homing.api.v1.ServerFrame;
+import io.homing.edge.transport.ConnectionCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-class TcpFrameCodecTest {
-  private static final long LINGER_MILLIS = 50;
-  private final EmbeddedChannel channel =
-      new EmbeddedChannel(
-          new LingeringCloser(Duration.ofMillis(LINGER_MILLIS)), TcpFrameEncoder.INSTANCE,
-          new TcpFrameDecoder(1024));
+class TcpTransportTest {
+  private static final long LINGER_MILLIS = ConnectionCodec.CLOSE_LINGER_MILLIS;
+  private final EmbeddedChannel channel = new EmbeddedChannel(new TcpTransport(1024));
 
   @Test
   void decodesLengthDelimitedFramesSplitAnywhere() throws IOException {
@@ -100,6 +97,7 @@ class TcpFrameCodecTest {
 
   @Test
   void aClosingConnectionClosesOnceTheLingerTimePassed() {
+    channel.freezeTime();
     channel.pipeline().close(); // EmbeddedChannel.close() would cancel the scheduled linger
 
     channel.advanceTimeBy(LINGER_MILLIS - 1, TimeUnit.MILLISECONDS);

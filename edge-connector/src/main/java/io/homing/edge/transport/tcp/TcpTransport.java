@@ -1,37 +1,50 @@
 package io.homing.edge.transport.tcp;
 
+import com.google.protobuf.CodedOutputStream;
 import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.Error;
+import io.homing.api.v1.ServerFrame;
 import io.homing.edge.session.Frames;
+import io.homing.edge.transport.ConnectionCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.util.concurrent.PromiseNotifier;
 import java.io.IOException;
 import java.util.List;
 
 /**
- * Bytes → {@link ClientFrame}s: each frame is its protobuf bytes preceded by their length as a
- * varint32. A length above the limit gets {@code Error{FRAME_TOO_LARGE}}, bytes that do not decode
- * {@code Error{MALFORMED_FRAME}}; then the connection closes and what else arrives is discarded.
+ * A raw TCP connection, in one handler: each frame is its protobuf bytes preceded by their length
+ * as a varint32, both ways. A length above the limit gets {@code Error{FRAME_TOO_LARGE}}, bytes
+ * that do not decode {@code Error{MALFORMED_FRAME}}; then the connection closes.
+ *
+ * <p>A close waits until the client closes its side or the linger time passed, discarding what
+ * still arrives: closing at once while the client's bytes are still arriving (an oversized frame,
+ * typically) resets the connection, and a reset can make the client lose the Error frame that says
+ * why.
  *
  * <p>One instance per channel; runs on its event loop.
  */
-final class TcpFrameDecoder extends ByteToMessageDecoder {
+final class TcpTransport extends ByteToMessageDecoder implements ConnectionCodec {
   /** A varint32 takes at most five bytes. */
   private static final int MAX_LENGTH_BYTES = 5;
 
   private final int maxFrameBytes;
   private boolean failed;
+  private boolean closed;
+  private ChannelPromise closing;
 
-  TcpFrameDecoder(int maxFrameBytes) {
+  TcpTransport(int maxFrameBytes) {
     this.maxFrameBytes = maxFrameBytes;
   }
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    if (failed) {
+    if (failed || closing != null) {
       in.skipBytes(in.readableBytes());
       return;
     }
@@ -61,7 +74,6 @@ final class TcpFrameDecoder extends ByteToMessageDecoder {
   private void fail(ChannelHandlerContext ctx, ByteBuf in, Error.Code code, String reason) {
     failed = true;
     in.skipBytes(in.readableBytes());
-    // From the tail, so that the frame passes through the encoder.
     ctx.channel().writeAndFlush(Frames.error(code, reason)).addListener(ChannelFutureListener.CLOSE);
   }
 
@@ -82,5 +94,53 @@ final class TcpFrameDecoder extends ByteToMessageDecoder {
       }
     }
     return -2;
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise)
+      throws IOException {
+    if (!(msg instanceof ServerFrame frame)) {
+      ctx.write(msg, promise);
+      return;
+    }
+    int size = frame.getSerializedSize();
+    ByteBuf buf = ctx.alloc().ioBuffer(CodedOutputStream.computeUInt32SizeNoTag(size) + size);
+    try (ByteBufOutputStream stream = new ByteBufOutputStream(buf)) {
+      frame.writeDelimitedTo(stream);
+    } catch (IOException | RuntimeException e) {
+      buf.release();
+      throw e;
+    }
+    ctx.write(buf, promise);
+  }
+
+  @Override
+  public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+    if (closing != null) {
+      closing.addListener(new PromiseNotifier<>(promise.unvoid()));
+      return;
+    }
+    if (!ctx.channel().isActive()) {
+      ctx.close(promise);
+      return;
+    }
+    closing = promise.unvoid();
+    ConnectionCodec.linger(ctx, () -> finish(ctx));
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (closing != null) {
+      finish(ctx);
+    }
+    super.channelInactive(ctx);
+  }
+
+  private void finish(ChannelHandlerContext ctx) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    ctx.close(closing);
   }
 }

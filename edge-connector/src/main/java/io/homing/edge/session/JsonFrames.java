@@ -1,19 +1,21 @@
-package io.homing.edge.transport.http;
+package io.homing.edge.session;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import io.homing.api.v1.Ack;
 import io.homing.api.v1.AuthError;
+import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.Error;
 import io.homing.api.v1.ServerFrame;
 import java.util.List;
 
 /**
- * Frames in protobuf's JSON mapping, as the WebSocket codec writes and reads text frames: one line,
- * defaults omitted, unknown fields skipped. Thread-safe.
+ * Frames in protobuf's JSON mapping, for every transport that speaks it (WebSocket text frames,
+ * Server-Sent Events, long-poll): one line, defaults omitted, unknown fields skipped so that newer
+ * clients can talk to older edges. Thread-safe.
  */
-final class JsonFrames {
+public final class JsonFrames {
   private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
   private static final JsonFormat.Printer PRINTER =
       JsonFormat.printer().omittingInsignificantWhitespace();
@@ -21,7 +23,7 @@ final class JsonFrames {
   private JsonFrames() {}
 
   /** One line: the printer escapes line breaks inside strings. */
-  static String print(MessageOrBuilder message) {
+  public static String print(MessageOrBuilder message) {
     try {
       return PRINTER.print(message);
     } catch (InvalidProtocolBufferException e) {
@@ -30,8 +32,15 @@ final class JsonFrames {
     }
   }
 
+  /** A client frame in the JSON mapping; fields this edge does not know are skipped. */
+  public static ClientFrame parseClientFrame(String json) throws InvalidProtocolBufferException {
+    ClientFrame.Builder frame = ClientFrame.newBuilder();
+    PARSER.merge(json, frame);
+    return frame.build();
+  }
+
   /** {@code {"frames":[…]}}: a long-poll's answer. */
-  static String frames(List<ServerFrame> frames) {
+  public static String frames(List<ServerFrame> frames) {
     StringBuilder json = new StringBuilder("{\"frames\":[");
     for (int i = 0; i < frames.size(); i++) {
       if (i > 0) {
@@ -42,12 +51,12 @@ final class JsonFrames {
     return json.append("]}").toString();
   }
 
-  static String error(Error.Code code, String message) {
+  public static String error(Error.Code code, String message) {
     return print(ServerFrame.newBuilder()
         .setError(Error.newBuilder().setCode(code).setMessage(message)));
   }
 
-  static String authError(AuthError.Code code, String message) {
+  public static String authError(AuthError.Code code, String message) {
     return print(ServerFrame.newBuilder()
         .setAuthError(AuthError.newBuilder().setCode(code).setMessage(message)));
   }
@@ -57,7 +66,7 @@ final class JsonFrames {
    *
    * @throws IllegalArgumentException when it does not parse or its seq is not above 0
    */
-  static Ack parseAck(String json) {
+  public static Ack parseAck(String json) {
     Ack.Builder ack = Ack.newBuilder();
     try {
       PARSER.merge(json, ack);
