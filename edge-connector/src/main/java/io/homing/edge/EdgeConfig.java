@@ -53,6 +53,9 @@ public record EdgeConfig(
     List<String> corsOrigins) {
   private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s]+");
 
+  /** Connections keep their last read time as int milliseconds, which wrap after 24 days. */
+  public static final Duration MAX_IDLE_TIMEOUT = Duration.ofDays(1);
+
   public EdgeConfig {
     requireText("nodeId", nodeId);
     if (nodeId.contains("|")) {
@@ -70,9 +73,9 @@ public record EdgeConfig(
     requirePositive("authTimeout", authTimeout);
     requirePositive("heartbeat", heartbeat);
     requirePositive("idleTimeout", idleTimeout);
-    if (idleTimeout.compareTo(heartbeat) <= 0) {
-      throw new IllegalArgumentException(
-          "idleTimeout: " + idleTimeout + " (expected: > heartbeat " + heartbeat + ")");
+    if (idleTimeout.compareTo(heartbeat) <= 0 || idleTimeout.compareTo(MAX_IDLE_TIMEOUT) > 0) {
+      throw new IllegalArgumentException("idleTimeout: " + idleTimeout + " (expected: > heartbeat "
+          + heartbeat + " and <= " + MAX_IDLE_TIMEOUT + ")");
     }
     if (maxFrameBytes < 1024) {
       throw new IllegalArgumentException("maxFrameBytes: " + maxFrameBytes + " (expected: >= 1024)");

@@ -13,12 +13,12 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /** {@code java -jar homing-edge.jar}: runs one edge node until SIGTERM or Ctrl-C. */
 @Command(
@@ -115,7 +115,8 @@ public final class EdgeMain implements Callable<Integer> {
   Duration heartbeat;
 
   @Option(names = "--idle-timeout", defaultValue = "${env:HOMING_IDLE_TIMEOUT:-PT90S}",
-      description = "A connection silent this long is closed (env HOMING_IDLE_TIMEOUT).")
+      description = "A connection silent this long is closed, at most P1D"
+          + " (env HOMING_IDLE_TIMEOUT).")
   Duration idleTimeout;
 
   @Option(names = "--max-frame-bytes", defaultValue = "${env:HOMING_MAX_FRAME_BYTES:-65536}",

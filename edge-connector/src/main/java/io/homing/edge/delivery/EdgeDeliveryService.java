@@ -6,9 +6,9 @@ import io.homing.api.v1.DeliveryBatch;
 import io.homing.api.v1.DeliveryResult;
 import io.homing.api.v1.DeliveryResults;
 import io.homing.api.v1.Disconnect;
+import io.homing.api.v1.EdgeServiceGrpc;
 import io.homing.api.v1.Error;
 import io.homing.api.v1.StreamOpened;
-import io.homing.api.v1.EdgeServiceGrpc;
 import io.homing.edge.session.ConnectionRegistry;
 import io.homing.edge.session.Session;
 import io.micrometer.core.instrument.Counter;
@@ -65,14 +65,14 @@ public final class EdgeDeliveryService extends EdgeServiceGrpc.EdgeServiceImplBa
 
   private void opened(StreamOpened stream) {
     Session session = registry.find(stream.getUserId(), stream.getDeviceId());
-    if (session != null && session.connectionId().equals(stream.getConnectionId())) {
+    if (session != null && session.isConnection(stream.getConnectionId())) {
       session.opened(stream);
     }
   }
 
   private void disconnect(Disconnect disconnect) {
     Session session = registry.find(disconnect.getUserId(), disconnect.getDeviceId());
-    if (session != null && session.connectionId().equals(disconnect.getConnectionId())) {
+    if (session != null && session.isConnection(disconnect.getConnectionId())) {
       log.info("closing {}/{}: {}", disconnect.getUserId(), disconnect.getDeviceId(),
           disconnect.getReason());
       session.closeWith(Error.Code.ACK_TIMEOUT, disconnect.getReason());
@@ -83,7 +83,7 @@ public final class EdgeDeliveryService extends EdgeServiceGrpc.EdgeServiceImplBa
     Session session = registry.find(delivery.getUserId(), delivery.getDeviceId());
     boolean written =
         session != null
-            && session.connectionId().equals(delivery.getConnectionId())
+            && session.isConnection(delivery.getConnectionId())
             && session.push(delivery.getSeq(), delivery.getPrevSeq(), delivery.getMessage());
     (written ? this.written : notConnected).increment();
     return DeliveryResult.newBuilder()

@@ -37,7 +37,7 @@ public final class ConnectionRegistry {
   public boolean closeIfCurrent(
       String userId, String deviceId, String connectionId, Error.Code code, String reason) {
     Session session = find(userId, deviceId);
-    if (session == null || !session.connectionId().equals(connectionId)) {
+    if (session == null || !session.isConnection(connectionId)) {
       return false;
     }
     session.closeWith(code, reason);

@@ -20,7 +20,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * Frames are handled on the channel's event loop; {@link #opened}, {@link #push} and {@link
  * #closeWith} may be called from any thread.
  */
-public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
+public final class Session extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(Session.class);
   /** Acks of one connection within this many milliseconds go to Kafka as one event. */
   static final long ACK_COALESCE_MILLIS = 10;
@@ -53,7 +53,10 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
    * lost with a broken gRPC stream, or a stream not opened while this node looked dead, would
    * otherwise leave it without AuthOk until the idle timeout.
    */
-  static final long REANNOUNCE_NANOS = TimeUnit.SECONDS.toNanos(10);
+  static final int REANNOUNCE_TICKS = 10_000;
+  /** Ticks are milliseconds; see {@link #ticks}. */
+  private static final long NANOS_PER_TICK = 1_000_000;
+
   /** Publishes of one connection Kafka has not acked yet, beyond which reading pauses. */
   static final int MAX_PUBLISHES_IN_FLIGHT = 256;
 
@@ -72,10 +75,16 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
   private Channel channel;
   private volatile int state = NEW;
   private Identity identity;
-  private String connectionId;
-  private long expiresAtMs;
-  private volatile long lastReadNanos;
-  private volatile long announcedNanos;
+  /** This connection's number on the node, 0 until authenticated; see {@link #connectionId}. */
+  private long connection;
+  /** When the token expires, in Unix seconds (unsigned: good until 2106); 0 until authenticated. */
+  private int expiresAt;
+  /**
+   * The {@link #ticks} of the last frame from the client and of the last Connected event (0: not
+   * yet): ints rather than longs, one of the ways an idle connection is kept lean.
+   */
+  private volatile int lastReadTicks;
+  private volatile int announcedTicks;
   private volatile long lastAcked;
   private volatile long streamEpoch;
   /** The highest ack published to Kafka for this connection. */
@@ -97,8 +106,17 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
     return identity;
   }
 
+  /**
+   * This connection's id, unique on the node across its restarts. Made on each call, so that an
+   * idle connection does not hold it.
+   */
   public String connectionId() {
-    return connectionId;
+    return context.connectionId(connection);
+  }
+
+  /** Whether the id names this connection; makes nothing. */
+  public boolean isConnection(String connectionId) {
+    return connection != 0 && context.isConnectionId(connection, connectionId);
   }
 
   /** The highest seq the client acked on this connection, or the last seq it connected with. */
@@ -119,7 +137,7 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     channel = ctx.channel();
-    lastReadNanos = System.nanoTime();
+    lastReadTicks = ticks(System.nanoTime());
     authTimeout =
         ctx.executor()
             .schedule(
@@ -130,8 +148,12 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
   }
 
   @Override
-  protected void channelRead0(ChannelHandlerContext ctx, ClientFrame frame) {
-    lastReadNanos = System.nanoTime();
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    read(ctx, (ClientFrame) msg); // the transport's codec turns everything into ClientFrames
+  }
+
+  private void read(ChannelHandlerContext ctx, ClientFrame frame) {
+    lastReadTicks = ticks(System.nanoTime());
     if (state == NEW && frame.getKindCase() != ClientFrame.KindCase.AUTH) {
       cancelAuthTimeout();
       refuse(ctx, AuthError.Code.AUTH_REQUIRED, "the first frame must be Auth, not "
@@ -166,8 +188,9 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
       return;
     }
     identity = token.identity();
-    expiresAtMs = token.expiresAt().toEpochMilli();
-    connectionId = context.nextConnectionId();
+    expiresAt = (int) token.expiresAt().getEpochSecond();
+    connection = context.nextConnection();
+    String connectionId = connectionId();
     lastAcked = auth.getLastSeq();
     publishedAck = auth.getLastSeq();
     streamEpoch = auth.getStreamEpoch();
@@ -193,11 +216,11 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
   private void announce(ChannelHandlerContext ctx, Auth auth) {
     if (!ctx.channel().isActive()) {
       // Closed while presence was being written: take back what channelInactive could not.
-      context.presence().unregister(identity.userId(), identity.deviceId(), connectionId);
+      context.presence().unregister(identity.userId(), identity.deviceId(), connectionId());
       return;
     }
-    announcedNanos = System.nanoTime();
-    context.events().connected(identity.userId(), identity.deviceId(), connectionId,
+    announcedTicks = ticks(System.nanoTime());
+    context.events().connected(identity.userId(), identity.deviceId(), connectionId(),
         auth.getLastSeq(), auth.getStreamEpoch());
   }
 
@@ -230,7 +253,7 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
                     .setLastSeq(stream.getLastSeq())
                     .setStreamEpoch(stream.getStreamEpoch())
                     .setResumeAfter(stream.getCursor())
-                    .setTokenExpiresAtMs(expiresAtMs))
+                    .setTokenExpiresAtMs(expiresAtMillis()))
             .build(),
         channel.voidPromise());
   }
@@ -278,7 +301,7 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
     long seq = lastAcked;
     if (identity != null && seq > publishedAck) {
       publishedAck = seq;
-      context.events().acked(identity.userId(), identity.deviceId(), connectionId, seq);
+      context.events().acked(identity.userId(), identity.deviceId(), connectionId(), seq);
     }
   }
 
@@ -296,7 +319,7 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
     if (++publishesInFlight == MAX_PUBLISHES_IN_FLIGHT) {
       ctx.channel().config().setAutoRead(false); // until Kafka acks some
     }
-    context.uplink().publish(identity, connectionId, publish, error -> ctx.executor().execute(() -> {
+    context.uplink().publish(identity, connectionId(), publish, error -> ctx.executor().execute(() -> {
       if (publishesInFlight-- == MAX_PUBLISHES_IN_FLIGHT) {
         ctx.channel().config().setAutoRead(true);
       }
@@ -312,19 +335,33 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
    * announces it again if core has not answered its Connected for a while; the sweeper calls it
    * about once a second. Any thread.
    */
-  void sweep(long nowNanos, long nowMs, long idleNanos) {
-    long announced = announcedNanos;
-    if (state == AWAITING_STREAM && announced != 0 && nowNanos - announced > REANNOUNCE_NANOS
+  void sweep(long nowNanos, long nowMs, int idleTicks) {
+    int now = ticks(nowNanos);
+    int announced = announcedTicks;
+    if (state == AWAITING_STREAM && announced != 0 && now - announced > REANNOUNCE_TICKS
         && channel.isActive()) {
-      announcedNanos = nowNanos;
-      context.events().connected(identity.userId(), identity.deviceId(), connectionId,
+      announcedTicks = now;
+      context.events().connected(identity.userId(), identity.deviceId(), connectionId(),
           lastAcked, streamEpoch);
     }
-    if (expiresAtMs != 0 && nowMs >= expiresAtMs + context.tokenLeewayMillis()) {
+    if (expiresAt != 0 && nowMs >= expiresAtMillis() + context.tokenLeewayMillis()) {
       closeWith(Error.Code.TOKEN_EXPIRED, "the token expired; reconnect with a fresh one");
-    } else if (readsKeepAlive && nowNanos - lastReadNanos > idleNanos) {
+    } else if (readsKeepAlive && now - lastReadTicks > idleTicks) {
       closeWith(Error.Code.IDLE_TIMEOUT, "no frame for " + context.idleTimeout());
     }
+  }
+
+  /**
+   * A time in milliseconds that wraps around, as an int: differences between two ticks are right
+   * as long as they are under 24 days, and 0 is never a tick, so that it can mean "not yet".
+   */
+  static int ticks(long nanoTime) {
+    int ticks = (int) (nanoTime / NANOS_PER_TICK);
+    return ticks == 0 ? 1 : ticks;
+  }
+
+  private long expiresAtMillis() {
+    return Integer.toUnsignedLong(expiresAt) * 1000;
   }
 
   /**
@@ -336,7 +373,7 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
     channel.eventLoop().execute(() -> {
       ChannelHandlerContext ctx = channel.pipeline().context(this);
       if (ctx != null && channel.isActive()) {
-        channelRead0(ctx, frame);
+        read(ctx, frame);
       }
     });
   }
@@ -364,6 +401,7 @@ public final class Session extends SimpleChannelInboundHandler<ClientFrame> {
       }
       flushAck(); // before Disconnected, in the partition's order
       context.registry().unregister(this);
+      String connectionId = connectionId();
       context.presence().unregister(identity.userId(), identity.deviceId(), connectionId);
       context.events().disconnected(identity.userId(), identity.deviceId(), connectionId);
     }

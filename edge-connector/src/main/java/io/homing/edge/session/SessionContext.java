@@ -21,7 +21,8 @@ public final class SessionContext {
   private final Uplink uplink;
   private final MeterRegistry meters;
   private final AtomicLong connectionIds = new AtomicLong();
-  private final String epoch = Long.toString(System.currentTimeMillis(), 36);
+  /** Connection ids start with it: unique to this run of the node. */
+  private final String epoch = Long.toString(System.currentTimeMillis(), 36) + '-';
 
   public SessionContext(
       String nodeId,
@@ -56,9 +57,29 @@ public final class SessionContext {
     meters.counter("homing.edge.replaced", "where", where).increment();
   }
 
-  /** Unique on this node, also across its restarts: the start time, then a counter. */
-  String nextConnectionId() {
-    return epoch + '-' + connectionIds.incrementAndGet();
+  /** A new connection's number, above 0. */
+  long nextConnection() {
+    return connectionIds.incrementAndGet();
+  }
+
+  /**
+   * The id of the connection with this number: unique on this node, also across its restarts —
+   * the node's start time, then the number, {@code mx94edc8-26376}.
+   */
+  String connectionId(long connection) {
+    return epoch + connection;
+  }
+
+  /** Whether {@code id} is {@link #connectionId(long) connectionId(connection)}; makes nothing. */
+  boolean isConnectionId(long connection, String id) {
+    if (id.length() <= epoch.length() || !id.startsWith(epoch)) {
+      return false;
+    }
+    try {
+      return Long.parseLong(id, epoch.length(), id.length(), 10) == connection;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   String nodeId() {

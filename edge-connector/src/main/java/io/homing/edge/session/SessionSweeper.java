@@ -32,9 +32,9 @@ public final class SessionSweeper implements AutoCloseable {
   private void sweep() {
     long nowNanos = System.nanoTime();
     long nowMs = System.currentTimeMillis();
-    long idleNanos = context.idleTimeout().toNanos();
+    int idleTicks = (int) context.idleTimeout().toMillis(); // EdgeConfig keeps it under 24 days
     for (Session session : context.registry().sessions()) {
-      session.sweep(nowNanos, nowMs, idleNanos);
+      session.sweep(nowNanos, nowMs, idleTicks);
     }
   }
 
