@@ -6,6 +6,7 @@ import io.homing.api.v1.Error;
 import io.homing.api.v1.ServerFrame;
 import io.homing.edge.session.Frames;
 import io.homing.edge.transport.ConnectionCodec;
+import io.homing.edge.transport.LingeringClose;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufOutputStream;
@@ -13,7 +14,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.util.concurrent.PromiseNotifier;
 import java.io.IOException;
 import java.util.List;
 
@@ -22,10 +22,8 @@ import java.util.List;
  * as a varint32, both ways. A length above the limit gets {@code Error{FRAME_TOO_LARGE}}, bytes
  * that do not decode {@code Error{MALFORMED_FRAME}}; then the connection closes.
  *
- * <p>A close waits until the client closes its side or the linger time passed, discarding what
- * still arrives: closing at once while the client's bytes are still arriving (an oversized frame,
- * typically) resets the connection, and a reset can make the client lose the Error frame that says
- * why.
+ * <p>A close waits until the client closes its side or the linger time passed ({@link
+ * LingeringClose}), discarding what still arrives.
  *
  * <p>One instance per channel; runs on its event loop.
  */
@@ -35,8 +33,8 @@ final class TcpTransport extends ByteToMessageDecoder implements ConnectionCodec
 
   private final int maxFrameBytes;
   private boolean failed;
-  private boolean closed;
-  private ChannelPromise closing;
+  /** The close under way, or null. */
+  private LingeringClose closing;
 
   TcpTransport(int maxFrameBytes) {
     this.maxFrameBytes = maxFrameBytes;
@@ -117,30 +115,22 @@ final class TcpTransport extends ByteToMessageDecoder implements ConnectionCodec
   @Override
   public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
     if (closing != null) {
-      closing.addListener(new PromiseNotifier<>(promise.unvoid()));
+      closing.join(promise);
       return;
     }
     if (!ctx.channel().isActive()) {
       ctx.close(promise);
       return;
     }
-    closing = promise.unvoid();
-    ConnectionCodec.linger(ctx, () -> finish(ctx));
+    closing = new LingeringClose(ctx, promise);
+    closing.linger();
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     if (closing != null) {
-      finish(ctx);
+      closing.finish();
     }
     super.channelInactive(ctx);
-  }
-
-  private void finish(ChannelHandlerContext ctx) {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    ctx.close(closing);
   }
 }

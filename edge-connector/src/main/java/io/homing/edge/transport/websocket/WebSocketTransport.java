@@ -6,6 +6,7 @@ import io.homing.api.v1.ServerFrame;
 import io.homing.edge.session.Frames;
 import io.homing.edge.session.JsonFrames;
 import io.homing.edge.transport.ConnectionCodec;
+import io.homing.edge.transport.LingeringClose;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufOutputStream;
@@ -26,7 +27,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.PromiseNotifier;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.CharacterCodingException;
@@ -71,10 +71,10 @@ final class WebSocketTransport extends WebSocket13FrameDecoder implements Connec
   private boolean fragmentsText;
   private boolean closeSent;
   private boolean closeReceived;
-  private boolean closed;
   /** A message's fragments so far, or null. */
   private CompositeByteBuf fragments;
-  private ChannelPromise closing;
+  /** The close under way, or null. */
+  private LingeringClose closing;
   /** The status the next close sends, set by the last Error or AuthError frame; null: 1000. */
   private WebSocketCloseStatus status;
 
@@ -180,7 +180,7 @@ final class WebSocketTransport extends WebSocket13FrameDecoder implements Connec
   private void onClose(ChannelHandlerContext ctx, CloseWebSocketFrame close) {
     closeReceived = true;
     if (closing != null) {
-      finish(ctx);
+      closing.finish();
       return;
     }
     if (!closeSent) {
@@ -269,39 +269,31 @@ final class WebSocketTransport extends WebSocket13FrameDecoder implements Connec
   @Override
   public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
     if (closing != null) {
-      closing.addListener(new PromiseNotifier<>(promise.unvoid()));
+      closing.join(promise);
       return;
     }
     if (!ctx.channel().isActive()) {
       ctx.close(promise);
       return;
     }
-    closing = promise.unvoid();
+    closing = new LingeringClose(ctx, promise);
     if (!closeSent) {
       WebSocketCloseStatus why = status != null ? status : WebSocketCloseStatus.NORMAL_CLOSURE;
       writeFrame(ctx, new CloseWebSocketFrame(why.code(), why.reasonText()), ctx.voidPromise());
     }
     if (closeReceived) {
-      finish(ctx);
+      closing.finish();
       return;
     }
-    ConnectionCodec.linger(ctx, () -> finish(ctx));
+    closing.linger();
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     if (closing != null) {
-      finish(ctx);
+      closing.finish();
     }
     super.channelInactive(ctx);
-  }
-
-  private void finish(ChannelHandlerContext ctx) {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    ctx.close(closing);
   }
 
   @Override

@@ -7,7 +7,7 @@ import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.Error;
 import io.homing.api.v1.Pong;
 import io.homing.api.v1.ServerFrame;
-import io.homing.edge.transport.ConnectionCodec;
+import io.homing.edge.transport.LingeringClose;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class TcpTransportTest {
-  private static final long LINGER_MILLIS = ConnectionCodec.CLOSE_LINGER_MILLIS;
+  private static final long LINGER_MILLIS = LingeringClose.LINGER_MILLIS;
   private final EmbeddedChannel channel = new EmbeddedChannel(new TcpTransport(1024));
 
   @Test

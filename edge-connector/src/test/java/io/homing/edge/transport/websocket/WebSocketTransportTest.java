@@ -7,7 +7,7 @@ import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.Error;
 import io.homing.api.v1.Pong;
 import io.homing.api.v1.ServerFrame;
-import io.homing.edge.transport.ConnectionCodec;
+import io.homing.edge.transport.LingeringClose;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
@@ -208,7 +208,7 @@ class WebSocketTransportTest {
     channel.pipeline().close(); // EmbeddedChannel.close() would cancel the scheduled linger
     assertThat(this.<CloseWebSocketFrame>received().statusCode()).isEqualTo(1000);
 
-    channel.advanceTimeBy(ConnectionCodec.CLOSE_LINGER_MILLIS - 100, TimeUnit.MILLISECONDS);
+    channel.advanceTimeBy(LingeringClose.LINGER_MILLIS - 100, TimeUnit.MILLISECONDS);
     channel.runScheduledPendingTasks();
     assertThat(channel.isOpen()).isTrue();
 
