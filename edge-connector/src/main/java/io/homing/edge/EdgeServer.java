@@ -3,14 +3,12 @@ package io.homing.edge;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.homing.api.v1.Error;
-import io.homing.edge.auth.Identity;
 import io.homing.edge.auth.TokenVerifier;
 import io.homing.edge.delivery.EdgeDeliveryService;
 import io.homing.edge.events.DeliveryEventPublisher;
 import io.homing.edge.presence.Presence;
 import io.homing.edge.presence.Replacements;
 import io.homing.edge.session.ConnectionRegistry;
-import io.homing.edge.session.Session;
 import io.homing.edge.session.SessionContext;
 import io.homing.edge.session.SessionSweeper;
 import io.homing.edge.transport.FixedReads;
@@ -37,6 +35,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -164,16 +163,15 @@ public final class EdgeServer implements AutoCloseable {
    * reads presence from Redis finds the devices again, and one that knew them changes nothing.
    */
   private void registerAgain() {
-    int count = 0;
-    for (Session session : registry.sessions()) {
-      Identity id = session.identity();
-      presence.register(id.userId(), id.deviceId(), session.connectionId());
-      events.connected(id.userId(), id.deviceId(), session.connectionId(), session.lastAcked(),
-          session.streamEpoch());
-      count++;
-    }
-    metrics.registry().counter("homing.edge.presence.reregistered").increment(count);
-    log.info("registered {} connections of node {} again", count, config.nodeId());
+    AtomicInteger count = new AtomicInteger();
+    registry.forEach(session -> {
+      presence.register(session.userId(), session.deviceId(), session.connectionId());
+      events.connected(session.userId(), session.deviceId(), session.connectionId(),
+          session.lastAcked(), session.streamEpoch());
+      count.incrementAndGet();
+    });
+    metrics.registry().counter("homing.edge.presence.reregistered").increment(count.get());
+    log.info("registered {} connections of node {} again", count.get(), config.nodeId());
   }
 
   /** The bound client address (the real port when configured with port 0). */

@@ -1,7 +1,9 @@
 package io.homing.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.homing.api.v1.Error;
 import io.homing.client.HomingConnection;
 import io.homing.core.DeviceLimits;
 import java.time.Duration;
@@ -37,6 +39,41 @@ class MultiDeviceIT {
       cluster.connected(0, "kim", "laptop", laptopAgain);
       assertThat(laptopAgain.take(2)).extracting(Inbox.Received::text)
           .containsExactly("one", "two");
+    }
+
+    @Test
+    void devicesOfOneUserOnOneEdgeComeGoAndAreReplacedEachOnItsOwn() throws Exception {
+      Inbox firstPhone = new Inbox();
+      Inbox tablet = new Inbox();
+      Inbox laptop = new Inbox();
+      HomingConnection onFirstPhone = cluster.connected(0, "noa", "phone", firstPhone);
+      HomingConnection onTablet = cluster.connected(0, "noa", "tablet", tablet);
+      cluster.connected(0, "noa", "laptop", laptop);
+      awaitEdgeConnections(3);
+
+      onTablet.close(); // the middle one of three
+      onTablet.closed().get(10, TimeUnit.SECONDS);
+      Inbox phone = new Inbox();
+      cluster.connected(0, "noa", "phone", phone); // replaces the first phone, and only it
+      assertThat(onFirstPhone.closed().get(10, TimeUnit.SECONDS)).isNotNull();
+      assertThat(onFirstPhone.lastError().getCode()).isEqualTo(Error.Code.REPLACED);
+      awaitEdgeConnections(2);
+      assertThat(cluster.holds(0, "noa", "tablet")).isFalse();
+      assertThat(cluster.holds(0, "noa", "laptop")).isTrue();
+
+      cluster.sendText("one", "noa");
+      assertThat(phone.take(1)).extracting(Inbox.Received::text).containsExactly("one");
+      assertThat(laptop.take(1)).extracting(Inbox.Received::text).containsExactly("one");
+      Inbox tabletAgain = new Inbox();
+      cluster.connected(0, "noa", "tablet", tabletAgain);
+      assertThat(tabletAgain.take(1)).extracting(Inbox.Received::text).containsExactly("one");
+      assertThat(firstPhone.pending()).isZero();
+      awaitEdgeConnections(3);
+    }
+
+    private void awaitEdgeConnections(double count) {
+      await().atMost(Duration.ofSeconds(5)).until(
+          () -> TestCluster.metric(cluster.edgeMetrics(0), "homing_edge_connections") == count);
     }
   }
 

@@ -3,7 +3,6 @@ package io.homing.edge.events;
 import io.homing.api.v1.DeliveryEvent;
 import io.homing.api.v1.InboundMessage;
 import io.homing.api.v1.Publish;
-import io.homing.edge.auth.Identity;
 import io.homing.edge.session.Uplink;
 import java.time.Duration;
 import java.util.Map;
@@ -103,12 +102,12 @@ public final class DeliveryEventPublisher implements Uplink, AutoCloseable {
   }
 
   @Override
-  public void publish(
-      Identity sender, String connectionId, Publish publish, Consumer<Exception> done) {
+  public void publish(String userId, String deviceId, String connectionId, Publish publish,
+      Consumer<Exception> done) {
     InboundMessage message =
         InboundMessage.newBuilder()
-            .setUserId(sender.userId())
-            .setDeviceId(sender.deviceId())
+            .setUserId(userId)
+            .setDeviceId(deviceId)
             .setNodeId(nodeId)
             .setMessageId(publish.getMessageId())
             .setPayload(publish.getPayload())
@@ -117,7 +116,7 @@ public final class DeliveryEventPublisher implements Uplink, AutoCloseable {
             .build();
     try {
       producer.send(
-          new ProducerRecord<>(inboundTopic, sender.userId(), message.toByteArray()),
+          new ProducerRecord<>(inboundTopic, userId, message.toByteArray()),
           (metadata, error) -> done.accept(error));
     } catch (KafkaException e) {
       done.accept(e);

@@ -14,13 +14,10 @@ import io.homing.api.v1.Push;
 import io.homing.api.v1.ServerFrame;
 import io.homing.api.v1.StreamOpened;
 import io.homing.edge.auth.AuthenticationException;
-import io.homing.edge.auth.Identity;
 import io.homing.edge.auth.VerifiedToken;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -29,8 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client connection and its protocol, whatever the transport: the transport's codec turns its
- * frames into {@link ClientFrame}s before this handler and {@link ServerFrame}s into its frames
- * after it. A transport is a codec and a pipeline ending in a Session, nothing more.
+ * frames into {@link ClientFrame}s it hands to {@link #read} and the {@link ServerFrame}s this
+ * writes to the channel into its frames. A transport is a codec and a pipeline, nothing more.
  *
  * <p>Auth must come first and within the auth timeout. Once the token verifies, the connection is
  * registered here and in presence and core learns of it through a Connected event; the client gets
@@ -40,11 +37,12 @@ import org.slf4j.LoggerFactory;
  * timeout and one whose token expired. On close, presence and the registry forget this connection
  * (only if still current) and a Disconnected event is published.
  *
- * <p>The channel's handler and the registry's entry in one object, to keep idle connections lean.
- * Frames are handled on the channel's event loop; {@link #opened}, {@link #push} and {@link
- * #closeWith} may be called from any thread.
+ * <p>The connection's state and the registry's entry in one object, and no pipeline handler of its
+ * own (see {@link Connection}), to keep idle connections lean. Frames are handled on the channel's
+ * event loop; {@link #opened}, {@link #push}, {@link #receive} and {@link #closeWith} may be called
+ * from any thread.
  */
-public final class Session extends ChannelInboundHandlerAdapter {
+public final class Session implements Connection {
   private static final Logger log = LoggerFactory.getLogger(Session.class);
   /** Acks of one connection within this many milliseconds go to Kafka as one event. */
   static final long ACK_COALESCE_MILLIS = 10;
@@ -74,7 +72,9 @@ public final class Session extends ChannelInboundHandlerAdapter {
   private final boolean readsKeepAlive;
   private Channel channel;
   private volatile int state = NEW;
-  private Identity identity;
+  /** Null until authenticated; the strings the token came with, held nowhere else on the node. */
+  private String userId;
+  private String deviceId;
   /** This connection's number on the node, 0 until authenticated; see {@link #connectionId}. */
   private long connection;
   /** When the token expires, in Unix seconds (unsigned: good until 2106); 0 until authenticated. */
@@ -102,8 +102,14 @@ public final class Session extends ChannelInboundHandlerAdapter {
     this.readsKeepAlive = readsKeepAlive;
   }
 
-  public Identity identity() {
-    return identity;
+  /** Null until authenticated. */
+  public String userId() {
+    return userId;
+  }
+
+  /** Null until authenticated. */
+  public String deviceId() {
+    return deviceId;
   }
 
   /**
@@ -135,47 +141,43 @@ public final class Session extends ChannelInboundHandlerAdapter {
   }
 
   @Override
-  public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    channel = ctx.channel();
+  public void start(Channel channel) {
+    this.channel = channel;
     lastReadTicks = ticks(System.nanoTime());
     authTimeout =
-        ctx.executor()
+        channel
+            .eventLoop()
             .schedule(
-                () -> refuse(ctx, AuthError.Code.AUTH_TIMEOUT, "no Auth within the auth timeout"),
+                () -> refuse(AuthError.Code.AUTH_TIMEOUT, "no Auth within the auth timeout"),
                 context.authTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
-    super.channelActive(ctx);
   }
 
   @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    read(ctx, (ClientFrame) msg); // the transport's codec turns everything into ClientFrames
-  }
-
-  private void read(ChannelHandlerContext ctx, ClientFrame frame) {
+  public void read(ClientFrame frame) {
     lastReadTicks = ticks(System.nanoTime());
     if (state == NEW && frame.getKindCase() != ClientFrame.KindCase.AUTH) {
       cancelAuthTimeout();
-      refuse(ctx, AuthError.Code.AUTH_REQUIRED, "the first frame must be Auth, not "
+      refuse(AuthError.Code.AUTH_REQUIRED, "the first frame must be Auth, not "
           + frame.getKindCase());
       return;
     }
     switch (frame.getKindCase()) {
-      case AUTH -> onAuth(ctx, frame.getAuth());
-      case ACK -> onAck(ctx, frame.getAck().getSeq());
+      case AUTH -> onAuth(frame.getAuth());
+      case ACK -> onAck(frame.getAck().getSeq());
       case PING ->
-          ctx.writeAndFlush(
+          channel.writeAndFlush(
               ServerFrame.newBuilder()
                   .setPong(Pong.newBuilder().setNonce(frame.getPing().getNonce()))
                   .build());
-      case PUBLISH -> onPublish(ctx, frame.getPublish());
-      default -> closeWith(ctx, Error.Code.MALFORMED_FRAME, "empty or unknown frame");
+      case PUBLISH -> onPublish(frame.getPublish());
+      default -> closeWith(Error.Code.MALFORMED_FRAME, "empty or unknown frame");
     }
   }
 
-  private void onAuth(ChannelHandlerContext ctx, Auth auth) {
+  private void onAuth(Auth auth) {
     if (state != NEW) {
-      closeWith(ctx, Error.Code.UNEXPECTED_FRAME, "already authenticated");
+      closeWith(Error.Code.UNEXPECTED_FRAME, "already authenticated");
       return;
     }
     state = AUTHENTICATING;
@@ -184,10 +186,11 @@ public final class Session extends ChannelInboundHandlerAdapter {
     try {
       token = context.verifier().verify(auth.getToken());
     } catch (AuthenticationException e) {
-      refuse(ctx, e.code(), e.getMessage());
+      refuse(e.code(), e.getMessage());
       return;
     }
-    identity = token.identity();
+    userId = token.identity().userId();
+    deviceId = token.identity().deviceId();
     expiresAt = (int) token.expiresAt().getEpochSecond();
     connection = context.nextConnection();
     String connectionId = connectionId();
@@ -202,25 +205,25 @@ public final class Session extends ChannelInboundHandlerAdapter {
     state = AWAITING_STREAM;
     context
         .presence()
-        .register(identity.userId(), identity.deviceId(), connectionId)
+        .register(userId, deviceId, connectionId)
         .whenComplete(
             (ok, error) -> {
               if (error != null) {
                 // Presence is soft state: the Connected event still lets core drain the backlog.
-                log.warn("cannot register presence of {}: {}", identity, error.toString());
+                log.warn("cannot register presence of {}/{}: {}", userId, deviceId, error.toString());
               }
-              ctx.executor().execute(() -> announce(ctx, auth));
+              channel.eventLoop().execute(() -> announce(auth));
             });
   }
 
-  private void announce(ChannelHandlerContext ctx, Auth auth) {
-    if (!ctx.channel().isActive()) {
-      // Closed while presence was being written: take back what channelInactive could not.
-      context.presence().unregister(identity.userId(), identity.deviceId(), connectionId());
+  private void announce(Auth auth) {
+    if (!channel.isActive()) {
+      // Closed while presence was being written: take back what closed() could not.
+      context.presence().unregister(userId, deviceId, connectionId());
       return;
     }
     announcedTicks = ticks(System.nanoTime());
-    context.events().connected(identity.userId(), identity.deviceId(), connectionId(),
+    context.events().connected(userId, deviceId, connectionId(),
         auth.getLastSeq(), auth.getStreamEpoch());
   }
 
@@ -246,8 +249,8 @@ public final class Session extends ChannelInboundHandlerAdapter {
         ServerFrame.newBuilder()
             .setAuthOk(
                 AuthOk.newBuilder()
-                    .setUserId(identity.userId())
-                    .setDeviceId(identity.deviceId())
+                    .setUserId(userId)
+                    .setDeviceId(deviceId)
                     .setNodeId(context.nodeId())
                     .setHeartbeatSeconds((int) context.heartbeat().toSeconds())
                     .setLastSeq(stream.getLastSeq())
@@ -274,20 +277,20 @@ public final class Session extends ChannelInboundHandlerAdapter {
     return true;
   }
 
-  private void onAck(ChannelHandlerContext ctx, long seq) {
+  private void onAck(long seq) {
     if (state != OPEN) {
-      closeWith(ctx, Error.Code.UNEXPECTED_FRAME, "Ack before AuthOk");
+      closeWith(Error.Code.UNEXPECTED_FRAME, "Ack before AuthOk");
       return;
     }
     if (seq <= 0) {
-      closeWith(ctx, Error.Code.MALFORMED_FRAME, "ack seq: " + seq + " (expected: > 0)");
+      closeWith(Error.Code.MALFORMED_FRAME, "ack seq: " + seq + " (expected: > 0)");
       return;
     }
     if (seq > lastAcked) {
       lastAcked = seq;
     }
     if (ackFlush == null) {
-      ackFlush = ctx.executor().schedule(this::flushAck, ACK_COALESCE_MILLIS,
+      ackFlush = channel.eventLoop().schedule(this::flushAck, ACK_COALESCE_MILLIS,
           TimeUnit.MILLISECONDS);
     }
   }
@@ -299,31 +302,31 @@ public final class Session extends ChannelInboundHandlerAdapter {
   private void flushAck() {
     ackFlush = null;
     long seq = lastAcked;
-    if (identity != null && seq > publishedAck) {
+    if (userId != null && seq > publishedAck) {
       publishedAck = seq;
-      context.events().acked(identity.userId(), identity.deviceId(), connectionId(), seq);
+      context.events().acked(userId, deviceId, connectionId(), seq);
     }
   }
 
-  private void onPublish(ChannelHandlerContext ctx, Publish publish) {
+  private void onPublish(Publish publish) {
     if (state != OPEN) {
-      closeWith(ctx, Error.Code.UNEXPECTED_FRAME, "Publish before AuthOk");
+      closeWith(Error.Code.UNEXPECTED_FRAME, "Publish before AuthOk");
       return;
     }
     String id = publish.getMessageId();
     if (!Limits.isValidId(id)) {
-      ctx.writeAndFlush(Frames.publishError(id, PublishError.Code.INVALID,
+      channel.writeAndFlush(Frames.publishError(id, PublishError.Code.INVALID,
           "message_id must be 1.." + Limits.MAX_ID_LENGTH + " characters"));
       return;
     }
     if (++publishesInFlight == MAX_PUBLISHES_IN_FLIGHT) {
-      ctx.channel().config().setAutoRead(false); // until Kafka acks some
+      channel.config().setAutoRead(false); // until Kafka acks some
     }
-    context.uplink().publish(identity, connectionId(), publish, error -> ctx.executor().execute(() -> {
+    context.uplink().publish(userId, deviceId, connectionId(), publish, error -> channel.eventLoop().execute(() -> {
       if (publishesInFlight-- == MAX_PUBLISHES_IN_FLIGHT) {
-        ctx.channel().config().setAutoRead(true);
+        channel.config().setAutoRead(true);
       }
-      ctx.writeAndFlush(error == null
+      channel.writeAndFlush(error == null
           ? Frames.publishAck(id)
           : Frames.publishError(id, PublishError.Code.UNAVAILABLE,
               "not written to Kafka: " + error.getMessage()));
@@ -341,7 +344,7 @@ public final class Session extends ChannelInboundHandlerAdapter {
     if (state == AWAITING_STREAM && announced != 0 && now - announced > REANNOUNCE_TICKS
         && channel.isActive()) {
       announcedTicks = now;
-      context.events().connected(identity.userId(), identity.deviceId(), connectionId(),
+      context.events().connected(userId, deviceId, connectionId(),
           lastAcked, streamEpoch);
     }
     if (expiresAt != 0 && nowMs >= expiresAtMillis() + context.tokenLeewayMillis()) {
@@ -371,16 +374,15 @@ public final class Session extends ChannelInboundHandlerAdapter {
    */
   public void receive(ClientFrame frame) {
     channel.eventLoop().execute(() -> {
-      ChannelHandlerContext ctx = channel.pipeline().context(this);
-      if (ctx != null && channel.isActive()) {
-        read(ctx, frame);
+      if (channel.isActive()) {
+        read(frame);
       }
     });
   }
 
-  /** A connection that turned out to speak plain HTTP takes its Session out before any Auth. */
+  /** A connection that turned out to speak plain HTTP lets go of its Session before any Auth. */
   @Override
-  public void handlerRemoved(ChannelHandlerContext ctx) {
+  public void abandon() {
     cancelAuthTimeout();
   }
 
@@ -393,25 +395,24 @@ public final class Session extends ChannelInboundHandlerAdapter {
   }
 
   @Override
-  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+  public void closed() {
     cancelAuthTimeout();
-    if (identity != null) {
+    if (userId != null) {
       if (ackFlush != null) {
         ackFlush.cancel(false);
       }
       flushAck(); // before Disconnected, in the partition's order
       context.registry().unregister(this);
       String connectionId = connectionId();
-      context.presence().unregister(identity.userId(), identity.deviceId(), connectionId);
-      context.events().disconnected(identity.userId(), identity.deviceId(), connectionId);
+      context.presence().unregister(userId, deviceId, connectionId);
+      context.events().disconnected(userId, deviceId, connectionId);
     }
-    super.channelInactive(ctx);
   }
 
   @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.debug("closing {} after {}", ctx.channel(), cause.toString());
-    ctx.close();
+  public void failed(Throwable cause) {
+    log.debug("closing {} after {}", channel, cause.toString());
+    channel.close();
   }
 
   /** Sends the error, then closes the connection; the future completes once it is closed. */
@@ -420,12 +421,8 @@ public final class Session extends ChannelInboundHandlerAdapter {
     return channel.closeFuture();
   }
 
-  private void refuse(ChannelHandlerContext ctx, AuthError.Code code, String message) {
+  private void refuse(AuthError.Code code, String message) {
     context.authRefused(code);
-    ctx.writeAndFlush(Frames.authError(code, message)).addListener(ChannelFutureListener.CLOSE);
-  }
-
-  private static void closeWith(ChannelHandlerContext ctx, Error.Code code, String message) {
-    ctx.writeAndFlush(Frames.error(code, message)).addListener(ChannelFutureListener.CLOSE);
+    channel.writeAndFlush(Frames.authError(code, message)).addListener(ChannelFutureListener.CLOSE);
   }
 }

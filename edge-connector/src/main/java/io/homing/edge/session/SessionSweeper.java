@@ -33,9 +33,7 @@ public final class SessionSweeper implements AutoCloseable {
     long nowNanos = System.nanoTime();
     long nowMs = System.currentTimeMillis();
     int idleTicks = (int) context.idleTimeout().toMillis(); // EdgeConfig keeps it under 24 days
-    for (Session session : context.registry().sessions()) {
-      session.sweep(nowNanos, nowMs, idleTicks);
-    }
+    context.registry().forEach(session -> session.sweep(nowNanos, nowMs, idleTicks));
   }
 
   @Override

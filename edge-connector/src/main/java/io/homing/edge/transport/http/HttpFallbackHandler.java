@@ -9,6 +9,7 @@ import io.homing.edge.auth.Identity;
 import io.homing.edge.session.JsonFrames;
 import io.homing.edge.session.Session;
 import io.homing.edge.session.SessionContext;
+import io.homing.edge.session.SessionHandler;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -151,7 +152,7 @@ final class HttpFallbackHandler extends ChannelInboundHandlerAdapter {
     HttpUtil.setTransferEncodingChunked(head, true);
     ctx.writeAndFlush(head, ctx.voidPromise());
     ctx.pipeline().addLast("sse", new SseEncoder(context.heartbeat()));
-    ctx.pipeline().addLast("session", new Session(context, false));
+    ctx.pipeline().addLast("session", new SessionHandler(new Session(context, false)));
     ctx.fireChannelActive(); // the new Session's start: the connection is active already
     ctx.fireChannelRead(ClientFrame.newBuilder().setAuth(auth).build());
   }

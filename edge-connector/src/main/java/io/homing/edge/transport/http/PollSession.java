@@ -8,6 +8,7 @@ import io.homing.api.v1.Ping;
 import io.homing.api.v1.ServerFrame;
 import io.homing.edge.auth.Identity;
 import io.homing.edge.session.Session;
+import io.homing.edge.session.SessionHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
@@ -64,7 +65,7 @@ final class PollSession {
   /** Registers the channel on {@code loop} and authenticates the session as the first poll says. */
   void start(EventLoop loop, Poll first) {
     channel.pipeline().addLast("poll-sink", new Sink());
-    channel.pipeline().addLast("session", session);
+    channel.pipeline().addLast("session", new SessionHandler(session));
     channel.closeFuture().addListener(f -> onClosed());
     loop.register(channel);
     ClientFrame auth = ClientFrame.newBuilder()

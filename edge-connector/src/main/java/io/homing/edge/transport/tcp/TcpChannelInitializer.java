@@ -9,8 +9,8 @@ import io.netty.handler.ssl.SslContext;
 
 /**
  * The pipeline of a raw TCP client connection: TLS when the node has a certificate, one {@link
- * TcpTransport} (varint32-delimited protobuf frames, the lingering close), and the
- * transport-independent {@link Session}.
+ * TcpTransport} (varint32-delimited protobuf frames, the lingering close) that hands its frames
+ * to the transport-independent {@link Session}.
  */
 public final class TcpChannelInitializer extends ChannelInitializer<SocketChannel> {
   private final SessionContext context;
@@ -30,7 +30,6 @@ public final class TcpChannelInitializer extends ChannelInitializer<SocketChanne
     if (tls != null) {
       p.addLast("tls", tls.newHandler(ch.alloc()));
     }
-    p.addLast("tcp", new TcpTransport(maxFrameBytes));
-    p.addLast("session", new Session(context, true));
+    p.addLast("tcp", new TcpTransport(maxFrameBytes, new Session(context, true)));
   }
 }

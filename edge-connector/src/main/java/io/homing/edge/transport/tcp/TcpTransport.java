@@ -4,6 +4,7 @@ import com.google.protobuf.CodedOutputStream;
 import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.Error;
 import io.homing.api.v1.ServerFrame;
+import io.homing.edge.session.Connection;
 import io.homing.edge.session.Frames;
 import io.homing.edge.transport.ConnectionCodec;
 import io.homing.edge.transport.LingeringClose;
@@ -19,7 +20,7 @@ import java.util.List;
 
 /**
  * A raw TCP connection, in one handler: each frame is its protobuf bytes preceded by their length
- * as a varint32, both ways. A length above the limit gets {@code Error{FRAME_TOO_LARGE}}, bytes
+ * as a varint32, both ways; the frames read go straight to the {@link Connection}. A length above the limit gets {@code Error{FRAME_TOO_LARGE}}, bytes
  * that do not decode {@code Error{MALFORMED_FRAME}}; then the connection closes.
  *
  * <p>A close waits until the client closes its side or the linger time passed ({@link
@@ -32,12 +33,20 @@ final class TcpTransport extends ByteToMessageDecoder implements ConnectionCodec
   private static final int MAX_LENGTH_BYTES = 5;
 
   private final int maxFrameBytes;
+  private final Connection connection;
   private boolean failed;
   /** The close under way, or null. */
   private LingeringClose closing;
 
-  TcpTransport(int maxFrameBytes) {
+  TcpTransport(int maxFrameBytes, Connection connection) {
     this.maxFrameBytes = maxFrameBytes;
+    this.connection = connection;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    connection.start(ctx.channel());
+    super.channelActive(ctx);
   }
 
   @Override
@@ -61,12 +70,14 @@ final class TcpTransport extends ByteToMessageDecoder implements ConnectionCodec
       in.resetReaderIndex();
       return;
     }
-    ByteBuf frame = in.readSlice((int) length);
-    try (ByteBufInputStream stream = new ByteBufInputStream(frame)) {
-      out.add(ClientFrame.parseFrom(stream));
+    ClientFrame frame;
+    try (ByteBufInputStream stream = new ByteBufInputStream(in.readSlice((int) length))) {
+      frame = ClientFrame.parseFrom(stream);
     } catch (IOException e) {
       fail(ctx, in, Error.Code.MALFORMED_FRAME, "cannot decode protobuf frame: " + e.getMessage());
+      return;
     }
+    connection.read(frame);
   }
 
   private void fail(ChannelHandlerContext ctx, ByteBuf in, Error.Code code, String reason) {
@@ -131,6 +142,12 @@ final class TcpTransport extends ByteToMessageDecoder implements ConnectionCodec
     if (closing != null) {
       closing.finish();
     }
+    connection.closed();
     super.channelInactive(ctx);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    connection.failed(cause);
   }
 }

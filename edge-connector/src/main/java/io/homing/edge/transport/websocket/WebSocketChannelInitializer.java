@@ -2,6 +2,7 @@ package io.homing.edge.transport.websocket;
 
 import io.homing.edge.session.Session;
 import io.homing.edge.session.SessionContext;
+import io.homing.edge.session.SessionHandler;
 import io.homing.edge.transport.http.HttpFallback;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -15,8 +16,9 @@ import java.util.List;
 /**
  * The pipeline of a WebSocket client connection. It starts as HTTP: the codec, the aggregator, the
  * {@link HttpFallback} for plain HTTP requests, the {@link WebSocketUpgrade} for the upgrade at
- * {@code /ws}, and the transport-independent {@link Session}; TLS first, when the node has a
- * certificate. After the upgrade it is TLS, one {@link WebSocketTransport} and the Session. A
+ * {@code /ws}, and the transport-independent {@link Session} in a {@link SessionHandler}; TLS
+ * first, when the node has a certificate. After the upgrade it is TLS and one {@link
+ * WebSocketTransport}, which calls the Session itself. A
  * connection whose first request is not the upgrade speaks plain HTTP instead: the HttpFallback
  * takes the handlers after it out and answers it.
  */
@@ -63,6 +65,6 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
     p.addLast("http-aggregator", new HttpObjectAggregator(MAX_HANDSHAKE_BYTES));
     p.addLast(HTTP_FALLBACK, http.newHandler(PATH));
     p.addLast("websocket-upgrade", upgrade);
-    p.addLast("session", new Session(context, true));
+    p.addLast("session", new SessionHandler(new Session(context, true)));
   }
 }

@@ -3,6 +3,7 @@ package io.homing.edge.transport.websocket;
 import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.Error;
 import io.homing.api.v1.ServerFrame;
+import io.homing.edge.session.Connection;
 import io.homing.edge.session.Frames;
 import io.homing.edge.session.JsonFrames;
 import io.homing.edge.transport.ConnectionCodec;
@@ -38,7 +39,8 @@ import java.util.List;
  * A WebSocket connection after the upgrade, in one handler: RFC 6455 frames (Netty's decoder and
  * encoder) ↔ protocol frames, control frames and the closing handshake. Every handler costs an
  * idle connection its context and its own fields, so this one does what would otherwise take a
- * frame decoder, encoder, protocol handler, UTF-8 validator, fragment aggregator, codec and closer.
+ * frame decoder, encoder, protocol handler, UTF-8 validator, fragment aggregator, codec and closer;
+ * and it hands the frames it reads straight to the connection's {@link Connection}.
  *
  * <ul>
  *   <li>A binary message carries a frame as protobuf bytes, a text message the same frame in
@@ -66,6 +68,7 @@ final class WebSocketTransport extends WebSocket13FrameDecoder implements Connec
   private static final byte TEXT = 2;
 
   private final int maxMessageBytes;
+  private final Connection connection;
   /** The form of the client's first message, which the server answers in. */
   private byte mapping = UNKNOWN;
   private boolean fragmentsText;
@@ -78,10 +81,14 @@ final class WebSocketTransport extends WebSocket13FrameDecoder implements Connec
   /** The status the next close sends, set by the last Error or AuthError frame; null: 1000. */
   private WebSocketCloseStatus status;
 
-  /** @param config the node's decoder settings, shared */
-  WebSocketTransport(WebSocketDecoderConfig config) {
+  /**
+   * @param config the node's decoder settings, shared
+   * @param connection started already: the transport comes after the upgrade
+   */
+  WebSocketTransport(WebSocketDecoderConfig config, Connection connection) {
     super(config);
     this.maxMessageBytes = config.maxFramePayloadLength();
+    this.connection = connection;
   }
 
   @Override
@@ -91,7 +98,7 @@ final class WebSocketTransport extends WebSocket13FrameDecoder implements Connec
     for (int added = out.size() - before; added > 0; added--) {
       ClientFrame frame = read(ctx, (WebSocketFrame) out.remove(before));
       if (frame != null) {
-        out.add(frame);
+        connection.read(frame);
       }
     }
   }
@@ -207,7 +214,7 @@ final class WebSocketTransport extends WebSocket13FrameDecoder implements Connec
           message != null ? message : violation.closeStatus().reasonText());
       return;
     }
-    ctx.fireExceptionCaught(cause);
+    connection.failed(cause);
   }
 
   @Override
@@ -293,6 +300,7 @@ final class WebSocketTransport extends WebSocket13FrameDecoder implements Connec
     if (closing != null) {
       closing.finish();
     }
+    connection.closed();
     super.channelInactive(ctx);
   }
 

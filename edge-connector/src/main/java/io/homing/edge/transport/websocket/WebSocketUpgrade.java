@@ -1,5 +1,6 @@
 package io.homing.edge.transport.websocket;
 
+import io.homing.edge.session.SessionHandler;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -22,9 +23,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Runs the opening handshake of a WebSocket upgrade request (RFC 6455 §4.2, with Netty's
- * handshaker) and leaves the connection's pipeline as lean as it can be: the TLS handler if any,
- * one {@link WebSocketTransport}, the session. The HTTP handlers leave — the codec once the {@code
- * 101} response is out. A request the handshaker refuses gets {@code 400} (or {@code 426} for an
+ * handshaker) and leaves the connection's pipeline as lean as it can be: the TLS handler if any and
+ * one {@link WebSocketTransport}, which calls the session itself. The HTTP handlers and the {@link
+ * SessionHandler} leave — the codec once the {@code 101} response is out. A request the handshaker refuses gets {@code 400} (or {@code 426} for an
  * unsupported version) and the connection closes.
  *
  * <p>Stateless: one for the node. Releases every request it reads.
@@ -72,9 +73,10 @@ final class WebSocketUpgrade extends ChannelInboundHandlerAdapter {
       return;
     }
     // The handshaker put its frame decoder and encoder in front of the HTTP codec: one handler
-    // takes their place.
+    // takes their place, and the session's.
     ChannelPipeline p = ctx.pipeline();
-    p.replace("wsdecoder", "websocket", new WebSocketTransport(decoder));
+    p.replace("wsdecoder", "websocket",
+        new WebSocketTransport(decoder, p.get(SessionHandler.class).handOver(p)));
     p.remove("wsencoder");
     p.remove(httpHandler);
     p.remove(this);

@@ -8,6 +8,7 @@ import io.homing.api.v1.Error;
 import io.homing.api.v1.Pong;
 import io.homing.api.v1.ServerFrame;
 import io.homing.edge.transport.LingeringClose;
+import io.homing.edge.transport.RecordingConnection;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
@@ -19,7 +20,8 @@ import org.junit.jupiter.api.Test;
 
 class TcpTransportTest {
   private static final long LINGER_MILLIS = LingeringClose.LINGER_MILLIS;
-  private final EmbeddedChannel channel = new EmbeddedChannel(new TcpTransport(1024));
+  private final RecordingConnection connection = new RecordingConnection();
+  private final EmbeddedChannel channel = new EmbeddedChannel(new TcpTransport(1024, connection));
 
   @Test
   void decodesLengthDelimitedFramesSplitAnywhere() throws IOException {
@@ -33,10 +35,10 @@ class TcpTransportTest {
       channel.writeInbound(Unpooled.wrappedBuffer(new byte[] {b}));
     }
 
-    assertThat((ClientFrame) channel.readInbound()).isEqualTo(ack(1));
-    assertThat((ClientFrame) channel.readInbound()).isEqualTo(ack(2));
-    assertThat((ClientFrame) channel.readInbound()).isEqualTo(ack(3));
-    assertThat(channel.inboundMessages()).isEmpty();
+    assertThat(connection.frames.poll()).isEqualTo(ack(1));
+    assertThat(connection.frames.poll()).isEqualTo(ack(2));
+    assertThat(connection.frames.poll()).isEqualTo(ack(3));
+    assertThat(connection.frames).isEmpty();
   }
 
   @Test
@@ -61,7 +63,7 @@ class TcpTransportTest {
     channel.writeInbound(big);
     channel.writeInbound(Unpooled.wrappedBuffer(new byte[50]));
 
-    assertThat(channel.inboundMessages()).isEmpty();
+    assertThat(connection.frames).isEmpty();
     assertThat(error().getCode()).isEqualTo(Error.Code.FRAME_TOO_LARGE);
     assertThat(big.refCnt()).isZero();
     assertClosesAfterTheLinger();
@@ -89,10 +91,22 @@ class TcpTransportTest {
   void aClosingConnectionClosesAsSoonAsTheClientDoes() {
     channel.close();
     assertThat(channel.isOpen()).isTrue(); // waiting for the client
+    assertThat(connection.closed).isFalse();
 
     channel.pipeline().fireChannelInactive();
 
     assertThat(channel.closeFuture().isDone()).isTrue();
+    assertThat(connection.closed).isTrue();
+  }
+
+  @Test
+  void startsTheConnectionOnceActiveAndHandsItWhatFails() {
+    assertThat(connection.started).isSameAs(channel);
+
+    IllegalStateException failure = new IllegalStateException("boom");
+    channel.pipeline().fireExceptionCaught(failure);
+
+    assertThat(connection.failure).isSameAs(failure);
   }
 
   @Test
@@ -113,7 +127,7 @@ class TcpTransportTest {
     channel.runPendingTasks();
     assertThat(channel.isOpen()).isTrue();
     channel.writeInbound(Unpooled.wrappedBuffer(new byte[10])); // discarded
-    assertThat(channel.inboundMessages()).isEmpty();
+    assertThat(connection.frames).isEmpty();
     channel.pipeline().fireChannelInactive();
     assertThat(channel.closeFuture().isDone()).isTrue();
   }

@@ -8,6 +8,7 @@ import io.homing.api.v1.Error;
 import io.homing.api.v1.Pong;
 import io.homing.api.v1.ServerFrame;
 import io.homing.edge.transport.LingeringClose;
+import io.homing.edge.transport.RecordingConnection;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
@@ -37,12 +38,13 @@ import org.junit.jupiter.api.Test;
 class WebSocketTransportTest {
   private static final int MAX_FRAME_BYTES = 1024;
 
+  private final RecordingConnection connection = new RecordingConnection();
   private final EmbeddedChannel channel =
       new EmbeddedChannel(new WebSocketTransport(WebSocketDecoderConfig.newBuilder()
           .maxFramePayloadLength(MAX_FRAME_BYTES)
           .expectMaskedFrames(true)
           .closeOnProtocolViolation(false)
-          .build()));
+          .build(), connection));
   /** The client's side: masks what it sends, reads what the server sends. */
   private final EmbeddedChannel clientEncoder = new EmbeddedChannel(new WebSocket13FrameEncoder(true));
   private final EmbeddedChannel clientDecoder =
@@ -63,7 +65,7 @@ class WebSocketTransportTest {
     send(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(ack(7).toByteArray())));
     channel.writeOutbound(pong(3));
 
-    assertThat((ClientFrame) channel.readInbound()).isEqualTo(ack(7));
+    assertThat(connection.frames.poll()).isEqualTo(ack(7));
     assertThat(parse(this.<BinaryWebSocketFrame>received())).isEqualTo(pong(3));
   }
 
@@ -72,7 +74,7 @@ class WebSocketTransportTest {
     send(new TextWebSocketFrame("{\"ack\":{\"seq\":\"7\"}}"));
     channel.writeOutbound(pong(3));
 
-    assertThat((ClientFrame) channel.readInbound()).isEqualTo(ack(7));
+    assertThat(connection.frames.poll()).isEqualTo(ack(7));
     assertThat(this.<TextWebSocketFrame>received().text()).isEqualTo("{\"pong\":{\"nonce\":\"3\"}}");
   }
 
@@ -81,7 +83,7 @@ class WebSocketTransportTest {
     send(new TextWebSocketFrame(
         "{\"ack\":{\"seq\":\"7\",\"fromANewerClient\":true},\"alsoNew\":{\"x\":1}}"));
 
-    assertThat((ClientFrame) channel.readInbound()).isEqualTo(ack(7));
+    assertThat(connection.frames.poll()).isEqualTo(ack(7));
     assertThat(channel.isOpen()).isTrue();
   }
 
@@ -89,12 +91,12 @@ class WebSocketTransportTest {
   void joinsTheFragmentsOfAMessage() {
     byte[] bytes = ack(9).toByteArray();
     send(new BinaryWebSocketFrame(false, 0, Unpooled.wrappedBuffer(bytes, 0, 1)));
-    assertThat(channel.inboundMessages()).isEmpty();
+    assertThat(connection.frames).isEmpty();
     send(new ContinuationWebSocketFrame(false, 0, Unpooled.wrappedBuffer(bytes, 1, 1)));
     send(new ContinuationWebSocketFrame(true, 0,
         Unpooled.wrappedBuffer(bytes, 2, bytes.length - 2)));
 
-    assertThat((ClientFrame) channel.readInbound()).isEqualTo(ack(9));
+    assertThat(connection.frames.poll()).isEqualTo(ack(9));
   }
 
   @Test
@@ -103,14 +105,14 @@ class WebSocketTransportTest {
 
     PongWebSocketFrame pong = received();
     assertThat(pong.content().toString(StandardCharsets.UTF_8)).isEqualTo("hi");
-    assertThat(channel.inboundMessages()).isEmpty();
+    assertThat(connection.frames).isEmpty();
   }
 
   @Test
   void answersAMalformedBinaryFrameWithAnErrorThenItsCloseCode() throws IOException {
     send(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {(byte) 0xFF, (byte) 0xFF, 1})));
 
-    assertThat(channel.inboundMessages()).isEmpty();
+    assertThat(connection.frames).isEmpty();
     Error error = parse(this.<BinaryWebSocketFrame>received()).getError();
     assertThat(error.getCode()).isEqualTo(Error.Code.MALFORMED_FRAME);
     assertThat(error.getMessage()).startsWith("cannot decode protobuf frame");
@@ -135,7 +137,7 @@ class WebSocketTransportTest {
     send(new TextWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {'{', (byte) 0xC3, '}'})));
 
     assertThat(this.<CloseWebSocketFrame>received().statusCode()).isEqualTo(1007);
-    assertThat(channel.inboundMessages()).isEmpty();
+    assertThat(connection.frames).isEmpty();
   }
 
   @Test
@@ -145,7 +147,7 @@ class WebSocketTransportTest {
     CloseWebSocketFrame close = received();
     assertThat(close.statusCode()).isEqualTo(1009);
     assertThat(close.reasonText()).contains("1024");
-    assertThat(channel.inboundMessages()).isEmpty();
+    assertThat(connection.frames).isEmpty();
   }
 
   @Test
@@ -154,7 +156,7 @@ class WebSocketTransportTest {
     send(new ContinuationWebSocketFrame(true, 0, Unpooled.wrappedBuffer(new byte[1])));
 
     assertThat(this.<CloseWebSocketFrame>received().statusCode()).isEqualTo(1009);
-    assertThat(channel.inboundMessages()).isEmpty();
+    assertThat(connection.frames).isEmpty();
   }
 
   @Test
@@ -166,13 +168,13 @@ class WebSocketTransportTest {
     }
 
     assertThat(this.<CloseWebSocketFrame>received().statusCode()).isEqualTo(1002);
-    assertThat(channel.inboundMessages()).isEmpty();
+    assertThat(connection.frames).isEmpty();
   }
 
   @Test
   void anErrorFrameSetsTheCloseStatusThatFollowsIt() {
     send(new TextWebSocketFrame("{\"ping\":{}}")); // the session answers in JSON
-    channel.readInbound();
+    connection.frames.poll();
 
     channel.writeOutbound(ServerFrame.newBuilder()
         .setError(Error.newBuilder().setCode(Error.Code.REPLACED).setMessage("elsewhere"))
@@ -194,12 +196,13 @@ class WebSocketTransportTest {
     assertThat(channel.isOpen()).isTrue();
 
     send(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(ack(1).toByteArray())));
-    assertThat(channel.inboundMessages()).isEmpty(); // discarded while closing
+    assertThat(connection.frames).isEmpty(); // discarded while closing
     send(new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE));
 
     assertThat(closed.isSuccess()).isTrue();
     assertThat(channel.isOpen()).isFalse();
     assertThat(channel.<Object>readOutbound()).isNull();
+    assertThat(connection.closed).isTrue();
   }
 
   @Test
@@ -234,7 +237,7 @@ class WebSocketTransportTest {
 
     assertThat(this.<CloseWebSocketFrame>received().statusCode()).isEqualTo(1001);
     assertThat(channel.isOpen()).isFalse();
-    assertThat(channel.inboundMessages()).isEmpty();
+    assertThat(connection.frames).isEmpty();
   }
 
   /** Sends the frame as a client would: masked, on the wire. */
