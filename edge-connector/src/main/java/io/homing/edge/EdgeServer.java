@@ -13,6 +13,7 @@ import io.homing.edge.session.SessionContext;
 import io.homing.edge.session.SessionSweeper;
 import io.homing.edge.transport.FixedReads;
 import io.homing.edge.transport.TlsFiles;
+import io.homing.edge.transport.http.HttpFallback;
 import io.homing.edge.transport.tcp.TcpChannelInitializer;
 import io.homing.edge.transport.websocket.WebSocketChannelInitializer;
 import io.homing.runtime.MetricsEndpoint;
@@ -145,11 +146,14 @@ public final class EdgeServer implements AutoCloseable {
     presence.onReplaced(replacements::replacedRemotely);
     presence.start();
     log.info(
-        "edge {} up: clients {}://{}{}, tcp{} {}, core grpc {}; TLS {}",
+        "edge {} up: clients {}://{}{} and {}://{} ({}), tcp{} {}, core grpc {}; TLS {}",
         config.nodeId(),
         tls == null ? "ws" : "wss",
         format(clientAddress()),
         WebSocketChannelInitializer.PATH,
+        tls == null ? "http" : "https",
+        format(clientAddress()),
+        HttpFallback.PATHS,
         tls == null ? "" : "+tls",
         format(tcpAddress()),
         config.advertisedGrpc(),

@@ -12,6 +12,10 @@ import java.util.List;
  * long-poll sessions. Thread-safe.
  */
 public final class HttpFallback {
+  /** The fallback's paths, for the log. */
+  public static final String PATHS = String.join(", ", HttpFallbackHandler.SSE,
+      HttpFallbackHandler.POLL, HttpFallbackHandler.ACK);
+
   private final SessionContext context;
   private final CorsPolicy cors;
   private final PollSessions polls;
