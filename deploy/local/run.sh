@@ -12,6 +12,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 data=${HOMING_LOCAL_DATA:-$here/.data}
 export HOMING_JWT_SECRET=${HOMING_JWT_SECRET:-homing-dev-secret-do-not-use-in-production}
+# The Send API asks for this key (docs/security.md); the CLI, the load generator and the demo send
+# it by default.
+export HOMING_API_KEY=${HOMING_API_KEY:-homing-dev-api-key-do-not-use-in-production}
 mkdir -p "$data/logs"
 
 pids=()
@@ -94,7 +97,11 @@ if [[ -z "${REDIS_URL:-}" ]]; then
   export REDIS_URL="redis://127.0.0.1:$redis_port"
 fi
 
-HOMING_DATA_DIR="$data/core" java -jar "$core_jar" > "$data/logs/core.log" 2>&1 &
+# One sender, "dev", that may send to every user: the key file holds the key's SHA-256 only.
+printf 'dev %s *\n' "$(printf '%s' "$HOMING_API_KEY" | sha256sum | cut -d' ' -f1)" \
+  > "$data/send-api-keys"
+HOMING_DATA_DIR="$data/core" HOMING_SEND_API_KEYS="$data/send-api-keys" java -jar "$core_jar" \
+  > "$data/logs/core.log" 2>&1 &
 pids+=($!)
 await_port 7400 core $!
 
@@ -130,7 +137,7 @@ elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 cat <<INFO
 
 Homing is up (started in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s).
-  Send API (gRPC)   127.0.0.1:7400
+  Send API (gRPC)   127.0.0.1:7400   (authorization: Bearer $HOMING_API_KEY)
   WebSocket         $ws://127.0.0.1:7410/ws   $ws://127.0.0.1:7411/ws
   TCP               $tcp://127.0.0.1:7412   $tcp://127.0.0.1:7413$trust
   Kafka             127.0.0.1:9092   (topics outbound, delivery-events)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts the local stack as the README says, sends a message with the CLI, checks that a
-# listening user received it, and stops the stack. Uses the jars already built.
+# Starts the local stack as the README says, checks that the Send API refuses an unknown key,
+# sends messages with the CLI, checks that a listening user received them, and stops the stack.
+# Uses the jars already built.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -23,6 +24,13 @@ for _ in $(seq 1 240); do
 done
 grep "Homing is up" "$work/run.log" || { cat "$work/run.log"; echo "smoke: no start in 120 s"; exit 1; }
 
+# The Send API asks for the development key: another key is refused, and sends nothing.
+if HOMING_API_KEY=not-a-key "${cli[@]}" send --to smoke-user --text "refused" \
+  2> "$work/refused.log"; then
+  echo "smoke: a send with an unknown API key was accepted"; exit 1
+fi
+grep -q "UNAUTHENTICATED: unknown API key" "$work/refused.log" \
+  || { cat "$work/refused.log"; echo "smoke: no UNAUTHENTICATED for an unknown API key"; exit 1; }
 "${cli[@]}" send --to smoke-user --text "sent while offline" > /dev/null
 "${cli[@]}" listen --user smoke-user --url ws://127.0.0.1:7411/ws > "$work/listen.log" 2>&1 &
 listener=$!
@@ -36,4 +44,4 @@ cat "$work/listen.log"
 grep -q "seq=1 .*sent while offline" "$work/listen.log" \
   && grep -q "seq=2 .*sent while online" "$work/listen.log" \
   || { echo "smoke: the listener did not receive both messages"; tail -n 20 "$work/data/logs/"*.log; exit 1; }
-echo "smoke: 2 passed, 0 failed"
+echo "smoke: 3 passed, 0 failed"

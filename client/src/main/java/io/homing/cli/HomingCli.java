@@ -3,12 +3,16 @@ package io.homing.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code java -jar homing-cli.jar}: mint a dev token, send a message, listen as a user. */
+/**
+ * {@code java -jar homing-cli.jar}: mint a dev token, send a message, listen as a user, make a
+ * Send API key.
+ */
 @Command(
     name = "homing",
     mixinStandardHelpOptions = true,
     description = "Talk to a Homing deployment from the command line.",
-    subcommands = {TokenCommand.class, SendCommand.class, ListenCommand.class})
+    subcommands = {TokenCommand.class, SendCommand.class, ListenCommand.class,
+        ApiKeyCommand.class})
 public final class HomingCli {
   /** The secret deploy/local starts its edges with; never use it beyond a laptop. */
   static final String DEV_SECRET = "homing-dev-secret-do-not-use-in-production";

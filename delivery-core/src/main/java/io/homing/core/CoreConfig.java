@@ -21,6 +21,8 @@ import java.util.Objects;
  * @param keyPrefix prefix of every Redis key, the same as the edges'
  * @param dataDir where the offline store keeps its RocksDB files
  * @param maxPayloadBytes the largest payload the Send API accepts
+ * @param sendApiKeys the Send API's key file ({@code io.homing.core.send.ApiKeys}), or null to
+ *     take calls from anyone
  * @param defaultTtl how long a message waits for its recipient when its producer set no TTL
  * @param delivery acks, resends and idempotency
  * @param queues the caps of each user's queue
@@ -40,6 +42,7 @@ public record CoreConfig(
     String keyPrefix,
     Path dataDir,
     int maxPayloadBytes,
+    Path sendApiKeys,
     Duration defaultTtl,
     DeliveryPolicy delivery,
     QueueLimits queues,

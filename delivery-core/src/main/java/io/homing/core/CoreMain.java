@@ -73,6 +73,12 @@ public final class CoreMain implements Callable<Integer> {
       description = "Largest payload the Send API accepts (env HOMING_MAX_PAYLOAD_BYTES).")
   int maxPayloadBytes;
 
+  @Option(names = "--send-api-keys", defaultValue = "${env:HOMING_SEND_API_KEYS:-}",
+      description = "File of the senders that may call the Send API, with their API keys' "
+          + "SHA-256 and the users each may send to (docs/security.md); unset: anyone may call "
+          + "(env HOMING_SEND_API_KEYS).")
+  String sendApiKeys;
+
   @Option(names = "--default-ttl", defaultValue = "${env:HOMING_DEFAULT_TTL:-P7D}",
       description = "How long a message without TTL waits for its recipient "
           + "(env HOMING_DEFAULT_TTL).")
@@ -153,6 +159,7 @@ public final class CoreMain implements Callable<Integer> {
         keyPrefix,
         dataDir,
         maxPayloadBytes,
+        sendApiKeys.isEmpty() ? null : Path.of(sendApiKeys),
         defaultTtl,
         new DeliveryPolicy(ackTimeout, maxRedeliveries, inflightWindow, dedupWindow),
         new QueueLimits(maxQueuedMessages, maxQueuedBytes, whenQueueFull),

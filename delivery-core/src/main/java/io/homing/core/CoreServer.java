@@ -1,12 +1,15 @@
 package io.homing.core;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.homing.core.pipeline.DeliveryPipeline;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
+import io.homing.core.send.ApiKeys;
 import io.homing.core.send.FullQueues;
 import io.homing.core.send.OutboundProducer;
+import io.homing.core.send.SendAuthentication;
 import io.homing.core.send.SendService;
 import io.homing.core.state.Changelog;
 import io.homing.core.state.PartitionStores;
@@ -50,6 +53,10 @@ public final class CoreServer implements AutoCloseable {
 
   /** Starts every part; returns once the Send API accepts calls. */
   public synchronized CoreServer start() {
+    ApiKeys apiKeys = config.sendApiKeys() == null ? null : ApiKeys.read(config.sendApiKeys());
+    if (apiKeys == null) {
+      log.warn("the Send API takes calls from anyone: no --send-api-keys file (docs/security.md)");
+    }
     int partitions = TopicInitializer.ensureTopics(
         config.kafkaBootstrap(), config.topics(), config.partitions(),
         config.replicationFactor());
@@ -77,7 +84,10 @@ public final class CoreServer implements AutoCloseable {
       sendServer =
           NettyServerBuilder.forAddress(config.sendAddress())
               .maxInboundMessageSize(Math.max(4 << 20, config.maxPayloadBytes() + (1 << 20)))
-              .addService(new SendService(producer, fullQueues, config.maxPayloadBytes()))
+              .addService(ServerInterceptors.intercept(
+                  new SendService(producer, fullQueues, config.maxPayloadBytes(),
+                      metrics.registry()),
+                  new SendAuthentication(apiKeys, metrics.registry())))
               .build()
               .start();
     } catch (IOException e) {
@@ -85,10 +95,11 @@ public final class CoreServer implements AutoCloseable {
       throw new UncheckedIOException("cannot listen on " + config.sendAddress(), e);
     }
     log.info(
-        "core {} up: Send API on {}:{}, store {}, {} pipeline(s)",
+        "core {} up: Send API on {}:{} ({}), store {}, {} pipeline(s)",
         config.instanceId(),
         config.sendAddress().getHostString(),
         sendServer.getPort(),
+        apiKeys == null ? "no credentials asked" : apiKeys.size() + " API key(s)",
         config.dataDir(),
         pipelines.size());
     return this;

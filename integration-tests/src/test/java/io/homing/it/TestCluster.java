@@ -93,31 +93,31 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
    * serve TLS.
    */
   record Options(DeliveryPolicy delivery, QueueLimits queues, DeviceLimits devices,
-      CommitPolicy commits, boolean ownRedis, boolean tls) {
+      CommitPolicy commits, boolean ownRedis, boolean tls, Path sendApiKeys) {
     static Options defaults() {
       return new Options(DeliveryPolicy.defaults(), QueueLimits.defaults(),
-          DeviceLimits.defaults(), CommitPolicy.defaults(), false, false);
+          DeviceLimits.defaults(), CommitPolicy.defaults(), false, false, null);
     }
 
     Options with(DeliveryPolicy delivery) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls);
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys);
     }
 
     Options with(QueueLimits queues) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls);
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys);
     }
 
     Options with(DeviceLimits devices) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls);
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys);
     }
 
     Options with(CommitPolicy commits) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls);
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys);
     }
 
     /** A Redis of the cluster's own, which a test may kill and restart. */
     Options withOwnRedis() {
-      return new Options(delivery, queues, devices, commits, true, tls);
+      return new Options(delivery, queues, devices, commits, true, tls, sendApiKeys);
     }
 
     /**
@@ -125,7 +125,12 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
      * signed by a CA of the cluster's own ({@link #certificates()}).
      */
     Options withTls() {
-      return new Options(delivery, queues, devices, commits, ownRedis, true);
+      return new Options(delivery, queues, devices, commits, ownRedis, true, sendApiKeys);
+    }
+
+    /** A Send API that asks for the API keys of this key file (ApiKeys). */
+    Options withSendApiKeys(Path file) {
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, file);
     }
   }
 
@@ -191,6 +196,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
                     name + ":",
                     dataDir.resolve("core-" + index),
                     MAX_PAYLOAD_BYTES,
+                    options.sendApiKeys(),
                     Duration.ofDays(1),
                     options.delivery(),
                     options.queues(),

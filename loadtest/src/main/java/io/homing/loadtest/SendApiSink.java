@@ -7,6 +7,7 @@ import io.grpc.stub.StreamObserver;
 import io.homing.api.v1.SendRequest;
 import io.homing.api.v1.SendResponse;
 import io.homing.api.v1.SendServiceGrpc;
+import io.homing.client.SendApiKey;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -20,9 +21,9 @@ final class SendApiSink implements Sink {
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private final LongAdder failures = new LongAdder();
 
-  SendApiSink(String target) {
+  SendApiSink(String target, String apiKey) {
     this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
-    this.stub = SendServiceGrpc.newStub(channel);
+    this.stub = SendServiceGrpc.newStub(channel).withInterceptors(SendApiKey.interceptor(apiKey));
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.homing.loadtest;
 
+import io.homing.api.ApiKey;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
@@ -37,6 +38,13 @@ final class Target {
           + "else the local stack's development secret.")
   String secret;
 
+  // Not shown in --help: it may come from the environment.
+  @Option(names = "--api-key", showDefaultValue = Visibility.NEVER,
+      defaultValue = "${env:HOMING_API_KEY:-" + ApiKey.DEVELOPMENT + "}",
+      description = "Send API key for --via send-api; default: $HOMING_API_KEY, else the local "
+          + "stack's development key.")
+  String apiKey;
+
   @Option(names = "--via", defaultValue = "kafka",
       description = "Publish through: kafka (a producer to outbound) or send-api.")
   String via;
@@ -71,7 +79,7 @@ final class Target {
   Sink homingSink() {
     return switch (via) {
       case "kafka" -> new KafkaSink(kafka, topicPrefix + "outbound", false);
-      case "send-api" -> new SendApiSink(sendApi);
+      case "send-api" -> new SendApiSink(sendApi, apiKey);
       default -> throw new IllegalArgumentException("--via: " + via + " (expected: kafka, send-api)");
     };
   }

@@ -9,6 +9,8 @@ import io.homing.api.v1.OutboundMessage;
 import io.homing.api.v1.SendRequest;
 import io.homing.api.v1.SendResponse;
 import io.homing.api.v1.SendServiceGrpc;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -20,9 +22,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The public Send API: validates a request, refuses it whole with RESOURCE_EXHAUSTED when a
- * recipient's queue is full ({@link FullQueues}), else writes one {@code outbound} record per
- * distinct recipient and answers once Kafka acknowledged all of them.
+ * The public Send API: validates a request, refuses it whole with PERMISSION_DENIED when its
+ * sender ({@link SendAuthentication}) may not send to one of the recipients and with
+ * RESOURCE_EXHAUSTED when a recipient's queue is full ({@link FullQueues}), else writes one {@code
+ * outbound} record per distinct recipient and answers once Kafka acknowledged all of them.
  */
 public final class SendService extends SendServiceGrpc.SendServiceImplBase {
   static final int MAX_RECIPIENTS = 1000;
@@ -32,11 +35,16 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
   private final OutboundProducer producer;
   private final FullQueues fullQueues;
   private final int maxPayloadBytes;
+  private final Counter denied;
 
-  public SendService(OutboundProducer producer, FullQueues fullQueues, int maxPayloadBytes) {
+  public SendService(OutboundProducer producer, FullQueues fullQueues, int maxPayloadBytes,
+      MeterRegistry meters) {
     this.producer = producer;
     this.fullQueues = fullQueues;
     this.maxPayloadBytes = maxPayloadBytes;
+    this.denied = Counter.builder("homing.send.permission.denied")
+        .description("Send API calls refused because their sender may not send to a recipient")
+        .register(meters);
   }
 
   @Override
@@ -45,6 +53,17 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
     if (invalid != null) {
       response.onError(Status.INVALID_ARGUMENT.withDescription(invalid).asRuntimeException());
       return;
+    }
+    Sender sender = SendAuthentication.sender();
+    for (String user : request.getUserIdsList()) {
+      if (!sender.mayReach(user)) {
+        denied.increment();
+        response.onError(Status.PERMISSION_DENIED
+            .withDescription("sender " + sender.name() + " may not send to '" + user
+                + "' (allowed: " + String.join(",", sender.recipients()) + "): nothing was sent")
+            .asRuntimeException());
+        return;
+      }
     }
     String messageId =
         request.getMessageId().isEmpty() ? UUID.randomUUID().toString() : request.getMessageId();

@@ -1,0 +1,43 @@
+package io.homing.api;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HexFormat;
+
+/**
+ * Send API keys: how a sender's key is made, and the SHA-256 the core's key file holds in its
+ * place (docs/security.md). A caller sends its key as the gRPC metadata {@code authorization:
+ * Bearer <key>}.
+ */
+public final class ApiKey {
+  /** The key deploy/local's Send API takes; never use it beyond a laptop. */
+  public static final String DEVELOPMENT = "homing-dev-api-key-do-not-use-in-production";
+
+  /** What a key made here starts with, so that a leaked one is easy to recognize and search for. */
+  public static final String PREFIX = "hk_";
+
+  private static final int RANDOM_BYTES = 32;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private ApiKey() {}
+
+  /** A new key: {@code hk_} and 32 random bytes in unpadded base64url. */
+  public static String generate() {
+    byte[] bytes = new byte[RANDOM_BYTES];
+    RANDOM.nextBytes(bytes);
+    return PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  /** The key's SHA-256 in lower-case hex, as the key file holds it. */
+  public static String hash(String key) {
+    try {
+      return HexFormat.of().formatHex(
+          MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package io.homing.core.send;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * Who calls the Send API: the sender whose API key the call's {@code authorization: Bearer <key>}
+ * metadata carries ({@link ApiKeys}), put in the call's context for {@link SendService}. A call
+ * without a key, or with one no sender has, is closed with {@code UNAUTHENTICATED} before its
+ * request is read. With no key file, every call is {@link Sender#ANYONE}. Thread-safe.
+ */
+public final class SendAuthentication implements ServerInterceptor {
+  static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  static final Context.Key<Sender> SENDER = Context.key("homing-sender");
+
+  private static final String BEARER = "Bearer ";
+
+  private final ApiKeys keys;
+  private final Counter missing;
+  private final Counter unknown;
+
+  /** @param keys the senders' keys, or null to let anyone call */
+  public SendAuthentication(ApiKeys keys, MeterRegistry meters) {
+    this.keys = keys;
+    this.missing = refused(meters, "missing");
+    this.unknown = refused(meters, "unknown");
+  }
+
+  private static Counter refused(MeterRegistry meters, String credentials) {
+    return Counter.builder("homing.send.unauthenticated")
+        .description("Send API calls refused with UNAUTHENTICATED, by what their credentials were")
+        .tag("credentials", credentials)
+        .register(meters);
+  }
+
+  /** The sender of the call being served. */
+  static Sender sender() {
+    Sender sender = SENDER.get();
+    return sender != null ? sender : Sender.ANYONE;
+  }
+
+  @Override
+  public <Q, A> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+    if (keys == null) {
+      return next.startCall(call, headers);
+    }
+    String authorization = headers.get(AUTHORIZATION);
+    if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
+        || authorization.length() == BEARER.length()) {
+      missing.increment();
+      return refuse(call, "no API key: send the metadata 'authorization: Bearer <api key>'");
+    }
+    Sender sender = keys.sender(authorization.substring(BEARER.length()).strip());
+    if (sender == null) {
+      unknown.increment();
+      return refuse(call, "unknown API key");
+    }
+    return Contexts.interceptCall(Context.current().withValue(SENDER, sender), call, headers, next);
+  }
+
+  private static <Q, A> ServerCall.Listener<Q> refuse(ServerCall<Q, A> call, String why) {
+    call.close(Status.UNAUTHENTICATED.withDescription(why), new Metadata());
+    return new ServerCall.Listener<>() {};
+  }
+}

@@ -1,0 +1,80 @@
+package io.homing.core.send;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.homing.api.ApiKey;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ApiKeysTest {
+  @TempDir Path dir;
+
+  @Test
+  void findsTheSenderOfEachKeyAndNoneForAnUnknownOne() throws IOException {
+    String billing = ApiKey.generate();
+    String billingNext = ApiKey.generate();
+    String ops = ApiKey.generate();
+    ApiKeys keys = ApiKeys.read(file("""
+        # senders
+        billing %s billing-*,shop-*
+        billing %s billing-*,shop-*
+
+        ops %s *
+        """.formatted(ApiKey.hash(billing), ApiKey.hash(billingNext).toUpperCase(),
+            ApiKey.hash(ops))));
+
+    assertThat(keys.size()).isEqualTo(3);
+    assertThat(keys.sender(billing).name()).isEqualTo("billing");
+    assertThat(keys.sender(billingNext).recipients()).containsExactly("billing-*", "shop-*");
+    assertThat(keys.sender(ops).mayReach("anyone")).isTrue();
+    assertThat(keys.sender(ApiKey.generate())).isNull();
+    assertThat(keys.sender(ApiKey.hash(ops))).as("the hash is no key").isNull();
+  }
+
+  @Test
+  void generatedKeysAreDistinctAndRecognizable() {
+    String key = ApiKey.generate();
+
+    assertThat(key).startsWith("hk_").hasSize(3 + 43).isNotEqualTo(ApiKey.generate());
+    assertThat(ApiKey.hash("password"))
+        .isEqualTo("5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8");
+  }
+
+  @Test
+  void refusesAFileItCannotUseNamingTheLine() throws IOException {
+    String hash = ApiKey.hash("k");
+    assertThatThrownBy(() -> ApiKeys.read(file("ops " + hash + "\n")))
+        .hasMessageContaining(":1: expected: name sha256-hex recipients");
+    assertThatThrownBy(() -> ApiKeys.read(file("# x\nops k *\n")))
+        .hasMessageContaining(":2: 'k' (expected: the key's SHA-256, 64 hex digits)");
+    assertThatThrownBy(() -> ApiKeys.read(file("ops " + hash + " a,,b\n")))
+        .hasMessageContaining("an empty recipient pattern");
+    assertThatThrownBy(() -> ApiKeys.read(file("a " + hash + " *\nb " + hash + " *\n")))
+        .hasMessageContaining(":2: the same key as an earlier line");
+    assertThatThrownBy(() -> ApiKeys.read(file("# nobody\n")))
+        .hasMessageContaining("no sender");
+  }
+
+  @Test
+  void aSenderReachesExactIdsAndPrefixes() {
+    Sender sender = new Sender("s", List.of("shop-*", "alice"));
+
+    assertThat(sender.mayReach("shop-42")).isTrue();
+    assertThat(sender.mayReach("shop-")).isTrue();
+    assertThat(sender.mayReach("alice")).isTrue();
+    assertThat(sender.mayReach("alice2")).isFalse();
+    assertThat(sender.mayReach("shop")).isFalse();
+    assertThat(sender.mayReach("bob")).isFalse();
+  }
+
+  private Path file(String text) throws IOException {
+    Path file = Files.createTempFile(dir, "keys", "");
+    Files.writeString(file, text);
+    return file;
+  }
+}

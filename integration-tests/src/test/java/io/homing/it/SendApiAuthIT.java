@@ -1,0 +1,120 @@
+package io.homing.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import io.homing.api.ApiKey;
+import io.homing.api.v1.SendRequest;
+import io.homing.api.v1.SendServiceGrpc;
+import io.homing.client.SendApiKey;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** A Send API with a key file: only known senders get in, and only to the users they may reach. */
+class SendApiAuthIT {
+  private static final String OPS_KEY = ApiKey.generate();
+  private static final String SHOP_KEY = ApiKey.generate();
+
+  @RegisterExtension
+  static final TestCluster cluster =
+      TestCluster.perClass(1, TestCluster.Options.defaults().withSendApiKeys(keyFile()));
+
+  @Test
+  void aCallWithoutAKnownKeyIsUnauthenticatedAndDeliversNothing() throws Exception {
+    Inbox inbox = new Inbox();
+    cluster.connected(0, "una", "phone", inbox);
+    double missingBefore = coreMetric("homing_send_unauthenticated_total{credentials=\"missing\"}");
+    double unknownBefore = coreMetric("homing_send_unauthenticated_total{credentials=\"unknown\"}");
+
+    assertUnauthenticated(() -> cluster.send().send(text("no key", "una")),
+        "no API key: send the metadata 'authorization: Bearer <api key>'");
+    assertUnauthenticated(() -> withAuthorization("Basic " + OPS_KEY).send(text("basic", "una")),
+        "no API key");
+    assertUnauthenticated(() -> as(ApiKey.generate()).send(text("unknown key", "una")),
+        "unknown API key");
+    assertUnauthenticated(() -> as(ApiKey.hash(OPS_KEY)).send(text("the hash", "una")),
+        "unknown API key");
+
+    as(OPS_KEY).send(text("with the key", "una"));
+    Inbox.Received first = inbox.take(1).get(0);
+    assertThat(first.text()).isEqualTo("with the key");
+    assertThat(first.seq()).isEqualTo(1); // nothing refused got a seq
+    assertThat(coreMetric("homing_send_unauthenticated_total{credentials=\"missing\"}"))
+        .isEqualTo(missingBefore + 2);
+    assertThat(coreMetric("homing_send_unauthenticated_total{credentials=\"unknown\"}"))
+        .isEqualTo(unknownBefore + 2);
+  }
+
+  @Test
+  void aSenderSendsOnlyToTheUsersItMayReach() throws Exception {
+    Inbox shopper = new Inbox();
+    cluster.connected(0, "shop-7", "phone", shopper);
+    Inbox carol = new Inbox();
+    cluster.connected(0, "carol", "phone", carol);
+
+    assertThatThrownBy(() -> as(SHOP_KEY).send(text("to one it may not reach", "shop-7", "dave")))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+          assertThat(e.getStatus().getDescription()).isEqualTo(
+              "sender shop may not send to 'dave' (allowed: shop-*,carol): nothing was sent");
+        });
+    assertThat(coreMetric("homing_send_permission_denied_total")).isGreaterThanOrEqualTo(1);
+
+    as(SHOP_KEY).send(text("an order", "shop-7", "carol"));
+    assertThat(shopper.take(1)).extracting(Inbox.Received::text).containsExactly("an order");
+    assertThat(carol.take(1)).extracting(Inbox.Received::text).containsExactly("an order");
+  }
+
+  private static SendServiceGrpc.SendServiceBlockingStub as(String key) {
+    return cluster.send().withInterceptors(SendApiKey.interceptor(key));
+  }
+
+  private static SendServiceGrpc.SendServiceBlockingStub withAuthorization(String value) {
+    Metadata headers = new Metadata();
+    headers.put(SendApiKey.AUTHORIZATION, value);
+    return cluster.send().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+  }
+
+  private static SendRequest text(String text, String... users) {
+    return SendRequest.newBuilder()
+        .addAllUserIds(List.of(users))
+        .setPayload(ByteString.copyFromUtf8(text))
+        .setContentType("text/plain")
+        .build();
+  }
+
+  private static void assertUnauthenticated(ThrowingCallable call, String description) {
+    assertThatThrownBy(call).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      assertThat(e.getStatus().getDescription()).startsWith(description);
+    });
+  }
+
+  private static double coreMetric(String series) throws Exception {
+    double value = TestCluster.metric(cluster.coreMetrics(), series);
+    return Double.isNaN(value) ? 0 : value;
+  }
+
+  private static Path keyFile() {
+    try {
+      Path file = Files.createTempFile("send-api-keys", "");
+      file.toFile().deleteOnExit();
+      Files.writeString(file, "ops " + ApiKey.hash(OPS_KEY) + " *\n"
+          + "shop " + ApiKey.hash(SHOP_KEY) + " shop-*,carol\n");
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
