@@ -6,6 +6,8 @@
 #   HOMING_SKIP_BUILD=1           use the jars already built
 #   HOMING_TLS=1                  edges serve TLS only (wss://, tls://), with a development CA and
 #                                 certificate that dev-tls.sh makes once in .data/tls
+#   HOMING_SEND_API_KEYS=file     the Send API's key file (docs/security.md); default: one that
+#                                 lets HOMING_API_KEY (a development key) send to every user
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -97,11 +99,17 @@ if [[ -z "${REDIS_URL:-}" ]]; then
   export REDIS_URL="redis://127.0.0.1:$redis_port"
 fi
 
-# One sender, "dev", that may send to every user: the key file holds the key's SHA-256 only.
-printf 'dev %s *\n' "$(printf '%s' "$HOMING_API_KEY" | sha256sum | cut -d' ' -f1)" \
-  > "$data/send-api-keys"
-HOMING_DATA_DIR="$data/core" HOMING_SEND_API_KEYS="$data/send-api-keys" java -jar "$core_jar" \
-  > "$data/logs/core.log" 2>&1 &
+# Unless HOMING_SEND_API_KEYS names a key file of the user's, one sender, "dev", may send to every
+# user with HOMING_API_KEY: the key file holds the key's SHA-256 only.
+if [[ -z "${HOMING_SEND_API_KEYS:-}" ]]; then
+  printf 'dev %s *\n' "$(printf '%s' "$HOMING_API_KEY" | sha256sum | cut -d' ' -f1)" \
+    > "$data/send-api-keys"
+  send_auth="authorization: Bearer $HOMING_API_KEY"
+else
+  send_auth="API keys of $HOMING_SEND_API_KEYS"
+fi
+HOMING_DATA_DIR="$data/core" HOMING_SEND_API_KEYS="${HOMING_SEND_API_KEYS:-$data/send-api-keys}" \
+  java -jar "$core_jar" > "$data/logs/core.log" 2>&1 &
 pids+=($!)
 await_port 7400 core $!
 
@@ -137,7 +145,7 @@ elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 cat <<INFO
 
 Homing is up (started in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s).
-  Send API (gRPC)   127.0.0.1:7400   (authorization: Bearer $HOMING_API_KEY)
+  Send API (gRPC)   127.0.0.1:7400   ($send_auth)
   WebSocket         $ws://127.0.0.1:7410/ws   $ws://127.0.0.1:7411/ws
   TCP               $tcp://127.0.0.1:7412   $tcp://127.0.0.1:7413$trust
   Kafka             127.0.0.1:9092   (topics outbound, delivery-events)

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 
@@ -29,6 +30,23 @@ public final class ApiKey {
     byte[] bytes = new byte[RANDOM_BYTES];
     RANDOM.nextBytes(bytes);
     return PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  /**
+   * Why a sender's name and recipient patterns cannot make a line of the key file, or null when
+   * they can: a name without spaces that does not start with {@code #}, and comma-separated
+   * patterns ({@code *}, {@code prefix*} or a user id), none empty, without spaces.
+   */
+  public static String invalidSender(String name, String recipients) {
+    if (name.isEmpty() || name.startsWith("#") || name.chars().anyMatch(Character::isWhitespace)) {
+      return "sender name '" + name + "' (expected: not empty, no spaces, not starting with #)";
+    }
+    if (recipients.chars().anyMatch(Character::isWhitespace)
+        || Arrays.stream(recipients.split(",", -1)).anyMatch(String::isEmpty)) {
+      return "recipients '" + recipients + "' (expected: comma-separated user ids, prefix* "
+          + "patterns or *, none empty, no spaces)";
+    }
+    return null;
   }
 
   /** The key's SHA-256 in lower-case hex, as the key file holds it. */

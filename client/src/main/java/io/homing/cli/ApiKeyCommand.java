@@ -21,9 +21,9 @@ final class ApiKeyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (name.isBlank() || name.chars().anyMatch(Character::isWhitespace)
-        || users.isBlank() || users.chars().anyMatch(Character::isWhitespace)) {
-      System.err.println("--name and --users must not be blank or hold spaces");
+    String invalid = ApiKey.invalidSender(name, users);
+    if (invalid != null) {
+      System.err.println("api-key: " + invalid);
       return 2;
     }
     String key = ApiKey.generate();

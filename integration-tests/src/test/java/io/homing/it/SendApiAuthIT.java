@@ -41,6 +41,8 @@ class SendApiAuthIT {
         "no API key: send the metadata 'authorization: Bearer <api key>'");
     assertUnauthenticated(() -> withAuthorization("Basic " + OPS_KEY).send(text("basic", "una")),
         "no API key");
+    assertUnauthenticated(() -> withAuthorization("Bearer   ").send(text("blank", "una")),
+        "no API key");
     assertUnauthenticated(() -> as(ApiKey.generate()).send(text("unknown key", "una")),
         "unknown API key");
     assertUnauthenticated(() -> as(ApiKey.hash(OPS_KEY)).send(text("the hash", "una")),
@@ -51,7 +53,7 @@ class SendApiAuthIT {
     assertThat(first.text()).isEqualTo("with the key");
     assertThat(first.seq()).isEqualTo(1); // nothing refused got a seq
     assertThat(coreMetric("homing_send_unauthenticated_total{credentials=\"missing\"}"))
-        .isEqualTo(missingBefore + 2);
+        .isEqualTo(missingBefore + 3);
     assertThat(coreMetric("homing_send_unauthenticated_total{credentials=\"unknown\"}"))
         .isEqualTo(unknownBefore + 2);
   }

@@ -38,7 +38,7 @@ final class Target {
           + "else the local stack's development secret.")
   String secret;
 
-  // Not shown in --help: it may come from the environment.
+  // Its default is not shown in --help: it may come from the environment.
   @Option(names = "--api-key", showDefaultValue = Visibility.NEVER,
       defaultValue = "${env:HOMING_API_KEY:-" + ApiKey.DEVELOPMENT + "}",
       description = "Send API key for --via send-api; default: $HOMING_API_KEY, else the local "

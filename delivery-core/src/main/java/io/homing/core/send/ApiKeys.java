@@ -15,16 +15,17 @@ import java.util.Map;
 
 /**
  * The Send API's senders and their API keys ({@link ApiKey}), from a key file (docs/security.md).
- * One sender per line — its name, the SHA-256 of its key in hex, the users it may send to (comma-separated
- * patterns, see {@link Sender}):
+ * One sender per line — its name, the SHA-256 of its key in hex, the users it may send to
+ * (comma-separated patterns, see {@link Sender}); a line that starts with {@code #} is a comment:
  *
  * <pre>
  * # name   sha256(key)                                                        recipients
- * billing  5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8  billing-*,shop-*
- * ops      2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b  *
+ * billing  59d5c0d99cd1732a0fe6f1ea51e3168fa81c107d36284d1343034ddf95d90fd8  billing-*,shop-*
+ * ops      7abfae087ca085ddb89aea69fa7fd74af7215a725e068271d9eaca05780e69b4  *
  * </pre>
  *
- * <p>The file holds hashes, never keys: reading it does not let anyone call the API. A sender may
+ * <p>The file holds hashes, never keys: reading it does not let anyone call the API, as long as
+ * the keys are random ({@link ApiKey#generate}) rather than words one could guess. A sender may
  * have several lines, one per key, so that a key is rotated by adding the new one, moving the
  * callers over and removing the old one. Immutable, thread-safe.
  */
@@ -60,11 +61,11 @@ public final class ApiKeys {
         throw new IllegalArgumentException(
             where + "'" + fields[1] + "' (expected: the key's SHA-256, 64 hex digits)");
       }
-      List<String> recipients = Arrays.asList(fields[2].split(","));
-      if (recipients.stream().anyMatch(String::isEmpty)) {
-        throw new IllegalArgumentException(where + "an empty recipient pattern");
+      String invalid = ApiKey.invalidSender(fields[0], fields[2]);
+      if (invalid != null) {
+        throw new IllegalArgumentException(where + invalid);
       }
-      if (byHash.put(hash, new Sender(fields[0], recipients)) != null) {
+      if (byHash.put(hash, new Sender(fields[0], Arrays.asList(fields[2].split(",")))) != null) {
         throw new IllegalArgumentException(where + "the same key as an earlier line");
       }
     }

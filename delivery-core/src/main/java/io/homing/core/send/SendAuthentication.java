@@ -54,12 +54,14 @@ public final class SendAuthentication implements ServerInterceptor {
       return next.startCall(call, headers);
     }
     String authorization = headers.get(AUTHORIZATION);
-    if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
-        || authorization.length() == BEARER.length()) {
+    String key = authorization != null
+        && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
+        ? authorization.substring(BEARER.length()).strip() : "";
+    if (key.isEmpty()) {
       missing.increment();
       return refuse(call, "no API key: send the metadata 'authorization: Bearer <api key>'");
     }
-    Sender sender = keys.sender(authorization.substring(BEARER.length()).strip());
+    Sender sender = keys.sender(key);
     if (sender == null) {
       unknown.increment();
       return refuse(call, "unknown API key");

@@ -53,11 +53,22 @@ class ApiKeysTest {
     assertThatThrownBy(() -> ApiKeys.read(file("# x\nops k *\n")))
         .hasMessageContaining(":2: 'k' (expected: the key's SHA-256, 64 hex digits)");
     assertThatThrownBy(() -> ApiKeys.read(file("ops " + hash + " a,,b\n")))
-        .hasMessageContaining("an empty recipient pattern");
+        .hasMessageContaining(":1: recipients 'a,,b' (expected: comma-separated user ids");
+    assertThatThrownBy(() -> ApiKeys.read(file("ops " + hash + " a,\n")))
+        .hasMessageContaining("recipients 'a,'");
     assertThatThrownBy(() -> ApiKeys.read(file("a " + hash + " *\nb " + hash + " *\n")))
         .hasMessageContaining(":2: the same key as an earlier line");
     assertThatThrownBy(() -> ApiKeys.read(file("# nobody\n")))
         .hasMessageContaining("no sender");
+  }
+
+  @Test
+  void theCommandLinesSenderCheckRefusesWhatTheFileCouldNotHold() {
+    assertThat(ApiKey.invalidSender("billing", "shop-*,alice")).isNull();
+    assertThat(ApiKey.invalidSender("#ops", "*")).contains("not starting with #");
+    assertThat(ApiKey.invalidSender("a b", "*")).contains("no spaces");
+    assertThat(ApiKey.invalidSender("ops", ",a")).contains("none empty");
+    assertThat(ApiKey.invalidSender("ops", "")).contains("none empty");
   }
 
   @Test

@@ -22,6 +22,10 @@ public interface Connection {
   /** Something failed that the transport cannot answer itself: the connection closes. */
   void failed(Throwable cause);
 
-  /** The connection will never start or read: it lets go of what it holds (its timers). */
+  /**
+   * The connection's pipeline let go of it without handing it to a transport handler — the
+   * connection turned out to speak plain HTTP, or it ended: it lets go of what it holds (its
+   * timers). It may come after {@link #closed}.
+   */
   void abandon();
 }

@@ -412,7 +412,9 @@ public final class Session implements Connection {
   @Override
   public void failed(Throwable cause) {
     log.debug("closing {} after {}", channel, cause.toString());
-    channel.close();
+    if (channel != null) {
+      channel.close();
+    }
   }
 
   /** Sends the error, then closes the connection; the future completes once it is closed. */

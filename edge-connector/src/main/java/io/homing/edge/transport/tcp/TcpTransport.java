@@ -137,13 +137,27 @@ final class TcpTransport extends ByteToMessageDecoder implements ConnectionCodec
     closing.linger();
   }
 
+  /**
+   * Reads on only as the session lets it: Netty's decoder asks for another read when it passed no
+   * message up the pipeline and auto-read is off, which would undo the session's backpressure
+   * (it turns auto-read off while too many publishes wait for Kafka). This one passes none.
+   */
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    discardSomeReadBytes();
+    ctx.fireChannelReadComplete();
+  }
+
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     if (closing != null) {
       closing.finish();
     }
-    connection.closed();
-    super.channelInactive(ctx);
+    try {
+      super.channelInactive(ctx); // a frame completed by the connection's end reaches the session
+    } finally {
+      connection.closed();
+    }
   }
 
   @Override

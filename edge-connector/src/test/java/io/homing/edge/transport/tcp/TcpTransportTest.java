@@ -12,6 +12,8 @@ import io.homing.edge.transport.RecordingConnection;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -100,6 +102,22 @@ class TcpTransportTest {
   }
 
   @Test
+  void readsNoMoreWhileTheSessionHasAutoReadOff() throws IOException {
+    ReadCounter reads = new ReadCounter();
+    EmbeddedChannel paused = new EmbeddedChannel(reads, new TcpTransport(1024, connection));
+    paused.config().setAutoRead(false); // as the session does with too many publishes in flight
+    reads.count = 0;
+    ByteArrayOutputStream wire = new ByteArrayOutputStream();
+    ack(1).writeDelimitedTo(wire);
+
+    paused.writeInbound(Unpooled.wrappedBuffer(wire.toByteArray()));
+
+    assertThat(connection.frames).containsExactly(ack(1));
+    assertThat(reads.count).isZero();
+    paused.finishAndReleaseAll();
+  }
+
+  @Test
   void startsTheConnectionOnceActiveAndHandsItWhatFails() {
     assertThat(connection.started).isSameAs(channel);
 
@@ -141,5 +159,16 @@ class TcpTransportTest {
 
   private static ClientFrame ack(long seq) {
     return ClientFrame.newBuilder().setAck(Ack.newBuilder().setSeq(seq)).build();
+  }
+
+  /** Counts the reads asked of the channel. */
+  private static final class ReadCounter extends ChannelOutboundHandlerAdapter {
+    int count;
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+      count++;
+      ctx.read();
+    }
   }
 }

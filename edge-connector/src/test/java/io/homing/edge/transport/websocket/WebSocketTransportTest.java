@@ -13,6 +13,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -85,6 +87,30 @@ class WebSocketTransportTest {
 
     assertThat(connection.frames.poll()).isEqualTo(ack(7));
     assertThat(channel.isOpen()).isTrue();
+  }
+
+  @Test
+  void readsNoMoreWhileTheSessionHasAutoReadOff() {
+    int[] reads = {0};
+    EmbeddedChannel paused = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
+      @Override
+      public void read(ChannelHandlerContext ctx) {
+        reads[0]++;
+        ctx.read();
+      }
+    }, new WebSocketTransport(WebSocketDecoderConfig.newBuilder().expectMaskedFrames(true).build(),
+        connection));
+    paused.config().setAutoRead(false); // as the session does with too many publishes in flight
+    reads[0] = 0;
+    clientEncoder.writeOutbound(
+        new BinaryWebSocketFrame(Unpooled.wrappedBuffer(ack(1).toByteArray())));
+    for (Object bytes; (bytes = clientEncoder.readOutbound()) != null; ) {
+      paused.writeInbound(bytes);
+    }
+
+    assertThat(connection.frames).containsExactly(ack(1));
+    assertThat(reads[0]).isZero();
+    paused.finishAndReleaseAll();
   }
 
   @Test
