@@ -13,6 +13,7 @@ import io.homing.edge.session.SessionContext;
 import io.homing.edge.session.SessionSweeper;
 import io.homing.edge.transport.FixedReads;
 import io.homing.edge.transport.TlsFiles;
+import io.homing.edge.transport.TlsPort;
 import io.homing.edge.transport.http.HttpFallback;
 import io.homing.edge.transport.tcp.TcpChannelInitializer;
 import io.homing.edge.transport.websocket.WebSocketChannelInitializer;
@@ -130,14 +131,18 @@ public final class EdgeServer implements AutoCloseable {
             .childOption(ChannelOption.RECVBUF_ALLOCATOR, new FixedReads(READ_BYTES));
     clientChannel =
         bootstrap.clone()
-            .childHandler(new WebSocketChannelInitializer(context, config.maxFrameBytes(), tls,
+            .childHandler(new WebSocketChannelInitializer(context, config.maxFrameBytes(),
+                tls == null ? null : new TlsPort(tls, "websocket",
+                    WebSocketChannelInitializer::plaintextAnswer, meters),
                 config.corsOrigins()))
             .bind(config.clientAddress())
             .syncUninterruptibly()
             .channel();
     tcpChannel =
         bootstrap.clone()
-            .childHandler(new TcpChannelInitializer(context, config.maxFrameBytes(), tls))
+            .childHandler(new TcpChannelInitializer(context, config.maxFrameBytes(),
+                tls == null ? null : new TlsPort(tls, "tcp", TcpChannelInitializer::plaintextAnswer,
+                    meters)))
             .bind(config.tcpAddress())
             .syncUninterruptibly()
             .channel();

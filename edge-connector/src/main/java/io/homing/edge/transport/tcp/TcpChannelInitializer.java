@@ -1,11 +1,18 @@
 package io.homing.edge.transport.tcp;
 
+import io.homing.api.v1.Error;
+import io.homing.edge.session.Frames;
 import io.homing.edge.session.Session;
 import io.homing.edge.session.SessionContext;
+import io.homing.edge.transport.TlsPort;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.ssl.SslContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /**
  * The pipeline of a raw TCP client connection: TLS when the node has a certificate, one {@link
@@ -15,20 +22,36 @@ import io.netty.handler.ssl.SslContext;
 public final class TcpChannelInitializer extends ChannelInitializer<SocketChannel> {
   private final SessionContext context;
   private final int maxFrameBytes;
-  private final SslContext tls;
+  private final TlsPort tls;
 
-  /** @param tls the node's TLS context, or null for plain TCP */
-  public TcpChannelInitializer(SessionContext context, int maxFrameBytes, SslContext tls) {
+  /** @param tls the port's TLS, or null for plain TCP */
+  public TcpChannelInitializer(SessionContext context, int maxFrameBytes, TlsPort tls) {
     this.context = context;
     this.maxFrameBytes = maxFrameBytes;
     this.tls = tls;
+  }
+
+  /**
+   * What a client that speaks plaintext to the port when it serves TLS reads: an {@code
+   * Error{MALFORMED_FRAME}} frame, varint32-delimited, that says so.
+   */
+  public static ByteBuf plaintextAnswer(ByteBufAllocator alloc) {
+    ByteBuf answer = alloc.buffer();
+    try (ByteBufOutputStream out = new ByteBufOutputStream(answer)) {
+      Frames.error(Error.Code.MALFORMED_FRAME, "this port speaks TLS only: connect with TLS "
+          + "(tls://)").writeDelimitedTo(out);
+    } catch (IOException e) {
+      answer.release();
+      throw new UncheckedIOException(e);
+    }
+    return answer;
   }
 
   @Override
   protected void initChannel(SocketChannel ch) {
     ChannelPipeline p = ch.pipeline();
     if (tls != null) {
-      p.addLast("tls", tls.newHandler(ch.alloc()));
+      tls.addTo(ch);
     }
     p.addLast("tcp", new TcpTransport(maxFrameBytes, new Session(context, true)));
   }

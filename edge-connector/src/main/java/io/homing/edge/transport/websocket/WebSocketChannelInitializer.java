@@ -3,14 +3,17 @@ package io.homing.edge.transport.websocket;
 import io.homing.edge.session.Session;
 import io.homing.edge.session.SessionContext;
 import io.homing.edge.session.SessionHandler;
+import io.homing.edge.transport.TlsPort;
 import io.homing.edge.transport.http.HttpFallback;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.handler.ssl.SslContext;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -30,17 +33,17 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
   private static final String HTTP_FALLBACK = "http-fallback";
 
   private final SessionContext context;
-  private final SslContext tls;
+  private final TlsPort tls;
   private final HttpFallback http;
   /** Stateless: one for every connection of the node. */
   private final WebSocketUpgrade upgrade;
 
   /**
-   * @param tls the node's TLS context (wss:// and https://), or null for plain ws://
+   * @param tls the port's TLS (wss:// and https://), or null for plain ws://
    * @param corsOrigins the origins browsers may call the HTTP fallback from, see {@link
    *     HttpFallback}
    */
-  public WebSocketChannelInitializer(SessionContext context, int maxFrameBytes, SslContext tls,
+  public WebSocketChannelInitializer(SessionContext context, int maxFrameBytes, TlsPort tls,
       List<String> corsOrigins) {
     this.context = context;
     this.tls = tls;
@@ -55,11 +58,25 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
     this.upgrade = new WebSocketUpgrade(PATH, decoder, HTTP_FALLBACK);
   }
 
+  /**
+   * What a client that speaks plain HTTP to the port when it serves TLS reads: {@code 400 Bad
+   * Request} saying so, as a server of HTTPS answers plain HTTP.
+   */
+  public static ByteBuf plaintextAnswer(ByteBufAllocator alloc) {
+    byte[] body = "This port speaks TLS only: use https:// or wss://.\n"
+        .getBytes(StandardCharsets.US_ASCII);
+    String head = "HTTP/1.1 400 Bad Request\r\n"
+        + "Content-Type: text/plain; charset=us-ascii\r\n"
+        + "Content-Length: " + body.length + "\r\n"
+        + "Connection: close\r\n\r\n";
+    return alloc.buffer().writeBytes(head.getBytes(StandardCharsets.US_ASCII)).writeBytes(body);
+  }
+
   @Override
   protected void initChannel(SocketChannel ch) {
     ChannelPipeline p = ch.pipeline();
     if (tls != null) {
-      p.addLast("tls", tls.newHandler(ch.alloc()));
+      tls.addTo(ch);
     }
     p.addLast("http", new HttpServerCodec());
     p.addLast("http-aggregator", new HttpObjectAggregator(MAX_HANDSHAKE_BYTES));
