@@ -75,8 +75,8 @@ public final class CoreMain implements Callable<Integer> {
 
   @Option(names = "--send-api-keys", defaultValue = "${env:HOMING_SEND_API_KEYS:-}",
       description = "File of the senders that may call the Send API, with their API keys' "
-          + "SHA-256 and the users each may send to (docs/security.md); unset: anyone may call "
-          + "(env HOMING_SEND_API_KEYS).")
+          + "SHA-256 and the users each may send to (docs/security.md), read again within 2 s of "
+          + "a change; unset: anyone may call (env HOMING_SEND_API_KEYS).")
   String sendApiKeys;
 
   @Option(names = "--default-ttl", defaultValue = "${env:HOMING_DEFAULT_TTL:-P7D}",

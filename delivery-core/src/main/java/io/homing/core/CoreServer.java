@@ -6,7 +6,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.homing.core.pipeline.DeliveryPipeline;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
-import io.homing.core.send.ApiKeys;
+import io.homing.core.send.ApiKeyFile;
 import io.homing.core.send.FullQueues;
 import io.homing.core.send.OutboundProducer;
 import io.homing.core.send.SendAuthentication;
@@ -39,6 +39,7 @@ public final class CoreServer implements AutoCloseable {
   private FullQueues fullQueues;
   private OutboundProducer producer;
   private Server sendServer;
+  private ApiKeyFile apiKeys;
   private MetricsEndpoint metrics;
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
   private boolean closed;
@@ -53,7 +54,7 @@ public final class CoreServer implements AutoCloseable {
 
   /** Starts every part; returns once the Send API accepts calls. */
   public synchronized CoreServer start() {
-    ApiKeys apiKeys = config.sendApiKeys() == null ? null : ApiKeys.read(config.sendApiKeys());
+    apiKeys = config.sendApiKeys() == null ? null : new ApiKeyFile(config.sendApiKeys());
     if (apiKeys == null) {
       log.warn("the Send API takes calls from anyone: no --send-api-keys file (docs/security.md)");
     }
@@ -99,7 +100,7 @@ public final class CoreServer implements AutoCloseable {
         config.instanceId(),
         config.sendAddress().getHostString(),
         sendServer.getPort(),
-        apiKeys == null ? "no credentials asked" : apiKeys.size() + " API key(s)",
+        apiKeys == null ? "no credentials asked" : apiKeys.keys().size() + " API key(s)",
         config.dataDir(),
         pipelines.size());
     return this;
@@ -177,6 +178,9 @@ public final class CoreServer implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       sendServer.shutdownNow();
+    }
+    if (apiKeys != null) {
+      apiKeys.close();
     }
     pipelines.forEach(p -> p.loop().stop());
     pipelines.forEach(p -> p.loop().close());

@@ -2,6 +2,7 @@ package io.homing.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Metadata;
@@ -12,10 +13,12 @@ import io.homing.api.ApiKey;
 import io.homing.api.v1.SendRequest;
 import io.homing.api.v1.SendServiceGrpc;
 import io.homing.client.SendApiKey;
+import io.homing.core.send.ApiKeyFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
@@ -26,9 +29,11 @@ class SendApiAuthIT {
   private static final String OPS_KEY = ApiKey.generate();
   private static final String SHOP_KEY = ApiKey.generate();
 
+  private static final Path KEY_FILE = keyFile();
+
   @RegisterExtension
   static final TestCluster cluster =
-      TestCluster.perClass(1, TestCluster.Options.defaults().withSendApiKeys(keyFile()));
+      TestCluster.perClass(1, TestCluster.Options.defaults().withSendApiKeys(KEY_FILE));
 
   @Test
   void aCallWithoutAKnownKeyIsUnauthenticatedAndDeliversNothing() throws Exception {
@@ -76,6 +81,45 @@ class SendApiAuthIT {
     as(SHOP_KEY).send(text("an order", "shop-7", "carol"));
     assertThat(shopper.take(1)).extracting(Inbox.Received::text).containsExactly("an order");
     assertThat(carol.take(1)).extracting(Inbox.Received::text).containsExactly("an order");
+  }
+
+  @Test
+  void keysAddedToTheFileWorkWithinSecondsAndRemovedOnesStop() throws Exception {
+    Inbox inbox = new Inbox();
+    cluster.connected(0, "rota", "phone", inbox);
+    String before = Files.readString(KEY_FILE);
+    String next = ApiKey.generate();
+    try {
+      Files.writeString(KEY_FILE, before + "ops " + ApiKey.hash(next) + " *\n");
+      await().atMost(Duration.ofSeconds(15)).ignoreExceptions()
+          .until(() -> as(next).send(text("with the new key", "rota")) != null);
+      assertThat(inbox.take(1)).extracting(Inbox.Received::text)
+          .containsExactly("with the new key");
+
+      Files.writeString(KEY_FILE, before + "ops not-a-hash *\n"); // refused: the keys stay
+      Thread.sleep(ApiKeyFile.CHECK_INTERVAL.toMillis() * 2);
+      as(next).send(text("still in force", "rota"));
+      assertThat(inbox.take(1)).extracting(Inbox.Received::text).containsExactly("still in force");
+
+      Files.writeString(KEY_FILE, before); // the new key revoked
+      await().atMost(Duration.ofSeconds(15)).until(() -> {
+        try {
+          as(next).send(text("revoked?", "rota"));
+          return false;
+        } catch (StatusRuntimeException e) {
+          return e.getStatus().getCode() == Status.Code.UNAUTHENTICATED;
+        }
+      });
+      as(OPS_KEY).send(text("the old key works", "rota"));
+    } finally {
+      Files.writeString(KEY_FILE, before);
+    }
+    // the sends the new key made before its revocation took hold come first, then the old key's
+    String text;
+    do {
+      text = inbox.take(1).get(0).text();
+    } while (text.equals("revoked?"));
+    assertThat(text).isEqualTo("the old key works");
   }
 
   private static SendServiceGrpc.SendServiceBlockingStub as(String key) {

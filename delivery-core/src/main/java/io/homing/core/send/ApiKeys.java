@@ -27,7 +27,8 @@ import java.util.Map;
  * <p>The file holds hashes, never keys: reading it does not let anyone call the API, as long as
  * the keys are random ({@link ApiKey#generate}) rather than words one could guess. A sender may
  * have several lines, one per key, so that a key is rotated by adding the new one, moving the
- * callers over and removing the old one. Immutable, thread-safe.
+ * callers over and removing the old one ({@link ApiKeyFile} reads the file again when it
+ * changes). Immutable, thread-safe.
  */
 public final class ApiKeys {
   /** SHA-256 of the key, hex → its sender. */

@@ -12,9 +12,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * Who calls the Send API: the sender whose API key the call's {@code authorization: Bearer <key>}
- * metadata carries ({@link ApiKeys}), put in the call's context for {@link SendService}. A call
- * without a key, or with one no sender has, is closed with {@code UNAUTHENTICATED} before its
- * request is read. With no key file, every call is {@link Sender#ANYONE}. Thread-safe.
+ * metadata carries ({@link ApiKeys}, as the {@link ApiKeyFile} holds them now), put in the call's
+ * context for {@link SendService}. A call without a key, or with one no sender has, is closed
+ * with {@code UNAUTHENTICATED} before its request is read. With no key file, every call is {@link
+ * Sender#ANYONE}. Thread-safe.
  */
 public final class SendAuthentication implements ServerInterceptor {
   static final Metadata.Key<String> AUTHORIZATION =
@@ -23,12 +24,12 @@ public final class SendAuthentication implements ServerInterceptor {
 
   private static final String BEARER = "Bearer ";
 
-  private final ApiKeys keys;
+  private final ApiKeyFile keys;
   private final Counter missing;
   private final Counter unknown;
 
   /** @param keys the senders' keys, or null to let anyone call */
-  public SendAuthentication(ApiKeys keys, MeterRegistry meters) {
+  public SendAuthentication(ApiKeyFile keys, MeterRegistry meters) {
     this.keys = keys;
     this.missing = refused(meters, "missing");
     this.unknown = refused(meters, "unknown");
@@ -61,7 +62,7 @@ public final class SendAuthentication implements ServerInterceptor {
       missing.increment();
       return refuse(call, "no API key: send the metadata 'authorization: Bearer <api key>'");
     }
-    Sender sender = keys.sender(key);
+    Sender sender = keys.keys().sender(key);
     if (sender == null) {
       unknown.increment();
       return refuse(call, "unknown API key");
