@@ -1,5 +1,6 @@
 package io.homing.api;
 
+import io.grpc.Metadata;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -19,6 +20,13 @@ public final class ApiKey {
 
   /** What a key made here starts with, so that a leaked one is easy to recognize and search for. */
   public static final String PREFIX = "hk_";
+
+  /** The gRPC metadata a call carries its key in, as {@link #BEARER} and the key. */
+  public static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+  /** What the {@link #AUTHORIZATION} value starts with, before the key. */
+  public static final String BEARER = "Bearer ";
 
   private static final int RANDOM_BYTES = 32;
   private static final SecureRandom RANDOM = new SecureRandom();

@@ -3,6 +3,7 @@ package io.homing.client;
 import io.grpc.ClientInterceptor;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
+import io.homing.api.ApiKey;
 
 /**
  * A sender's Send API key on its calls: {@code
@@ -10,15 +11,12 @@ import io.grpc.stub.MetadataUtils;
  * it as the metadata {@code authorization: Bearer <key>} (docs/security.md).
  */
 public final class SendApiKey {
-  public static final Metadata.Key<String> AUTHORIZATION =
-      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-
   private SendApiKey() {}
 
   /** Adds the key to every call made through the stub it is given to. */
   public static ClientInterceptor interceptor(String key) {
     Metadata headers = new Metadata();
-    headers.put(AUTHORIZATION, "Bearer " + key);
+    headers.put(ApiKey.AUTHORIZATION, ApiKey.BEARER + key);
     return MetadataUtils.newAttachHeadersInterceptor(headers);
   }
 }

@@ -128,7 +128,7 @@ class SendApiAuthIT {
 
   private static SendServiceGrpc.SendServiceBlockingStub withAuthorization(String value) {
     Metadata headers = new Metadata();
-    headers.put(SendApiKey.AUTHORIZATION, value);
+    headers.put(ApiKey.AUTHORIZATION, value);
     return cluster.send().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 

@@ -38,7 +38,7 @@ public final class ApiKeyFile implements Closeable {
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read the Send API key file " + file, e);
     }
-    this.keys = ApiKeys.read(file);
+    this.keys = ApiKeys.parse(file, seen);
     this.checks = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "homing-api-keys");
       thread.setDaemon(true);
@@ -67,7 +67,7 @@ public final class ApiKeyFile implements Closeable {
     }
     seen = content;
     try {
-      keys = ApiKeys.read(file);
+      keys = ApiKeys.parse(file, content);
       log.info("read the Send API key file {} again: {} key(s)", file, keys.size());
     } catch (RuntimeException e) {
       log.error("the Send API key file {} changed but cannot be used: {}; the keys read before "

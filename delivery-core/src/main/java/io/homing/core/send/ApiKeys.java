@@ -40,12 +40,19 @@ public final class ApiKeys {
 
   /** Reads the key file; throws IllegalArgumentException naming the line that is wrong. */
   public static ApiKeys read(Path file) {
-    List<String> lines;
     try {
-      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      return parse(file, Files.readAllBytes(file));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the Send API key file " + file, e);
     }
+  }
+
+  /**
+   * The keys of the key file's content, as read from {@code file}; throws
+   * IllegalArgumentException naming the line that is wrong.
+   */
+  static ApiKeys parse(Path file, byte[] content) {
+    List<String> lines = new String(content, StandardCharsets.UTF_8).lines().toList();
     Map<String, Sender> byHash = new HashMap<>();
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i).strip();

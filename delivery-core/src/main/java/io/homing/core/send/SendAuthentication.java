@@ -7,6 +7,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.homing.api.ApiKey;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -18,11 +19,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  * Sender#ANYONE}. Thread-safe.
  */
 public final class SendAuthentication implements ServerInterceptor {
-  static final Metadata.Key<String> AUTHORIZATION =
-      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   static final Context.Key<Sender> SENDER = Context.key("homing-sender");
-
-  private static final String BEARER = "Bearer ";
 
   private final ApiKeyFile keys;
   private final Counter missing;
@@ -54,10 +51,11 @@ public final class SendAuthentication implements ServerInterceptor {
     if (keys == null) {
       return next.startCall(call, headers);
     }
-    String authorization = headers.get(AUTHORIZATION);
+    String authorization = headers.get(ApiKey.AUTHORIZATION);
+    int prefix = ApiKey.BEARER.length();
     String key = authorization != null
-        && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
-        ? authorization.substring(BEARER.length()).strip() : "";
+        && authorization.regionMatches(true, 0, ApiKey.BEARER, 0, prefix)
+        ? authorization.substring(prefix).strip() : "";
     if (key.isEmpty()) {
       missing.increment();
       return refuse(call, "no API key: send the metadata 'authorization: Bearer <api key>'");
