@@ -237,7 +237,8 @@ export default {
                     "IDLE_TIMEOUT": 5,
                     "SHUTTING_DOWN": 6,
                     "ACK_TIMEOUT": 7,
-                    "TOKEN_EXPIRED": 8
+                    "TOKEN_EXPIRED": 8,
+                    "RATE_LIMITED": 9
                   }
                 }
               }
@@ -290,7 +291,8 @@ export default {
                   "values": {
                     "CODE_UNSPECIFIED": 0,
                     "INVALID": 1,
-                    "UNAVAILABLE": 2
+                    "UNAVAILABLE": 2,
+                    "RATE_LIMITED": 3
                   }
                 }
               }

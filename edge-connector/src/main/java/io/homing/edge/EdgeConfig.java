@@ -2,6 +2,7 @@ package io.homing.edge;
 
 import io.homing.api.Topics;
 import io.homing.edge.auth.TokenSettings;
+import io.homing.edge.session.EdgeLimits;
 import io.homing.edge.transport.TlsFiles;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -31,6 +32,7 @@ import java.util.regex.Pattern;
  * @param tls the certificate and key every client transport serves TLS with, or null for none
  * @param corsOrigins the web origins ({@code scheme://host[:port]}) browsers may call the HTTP
  *     fallback from, or the one entry {@code *} for any; empty for no CORS headers
+ * @param limits how much one client, user or address may ask of this node
  */
 public record EdgeConfig(
     String nodeId,
@@ -50,7 +52,8 @@ public record EdgeConfig(
     Duration presenceTtl,
     String keyPrefix,
     TlsFiles tls,
-    List<String> corsOrigins) {
+    List<String> corsOrigins,
+    EdgeLimits limits) {
   private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s]+");
 
   /** Connections keep their last read time as int milliseconds, which wrap after 24 days. */
@@ -82,6 +85,7 @@ public record EdgeConfig(
     }
     requirePositive("presenceTtl", presenceTtl);
     Objects.requireNonNull(keyPrefix, "keyPrefix");
+    Objects.requireNonNull(limits, "limits");
     corsOrigins = List.copyOf(corsOrigins);
     for (String origin : corsOrigins) {
       if (!(origin.equals("*") && corsOrigins.size() == 1) && !ORIGIN.matcher(origin).matches()) {

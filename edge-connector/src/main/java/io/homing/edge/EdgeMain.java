@@ -2,6 +2,7 @@ package io.homing.edge;
 
 import io.homing.api.Topics;
 import io.homing.edge.auth.TokenSettings;
+import io.homing.edge.session.EdgeLimits;
 import io.homing.edge.transport.TlsFiles;
 import io.homing.runtime.Lifecycle;
 import java.net.InetSocketAddress;
@@ -137,6 +138,49 @@ public final class EdgeMain implements Callable<Integer> {
           + "fallback from, or * for any; empty: no CORS headers (env HOMING_CORS_ORIGINS).")
   String corsOrigins;
 
+  @Option(names = "--max-frames-per-second",
+      defaultValue = "${env:HOMING_MAX_FRAMES_PER_SECOND:-500}",
+      description = "Frames one connection may send per second, sustained; above it and its "
+          + "burst the connection gets Error RATE_LIMITED and is closed "
+          + "(env HOMING_MAX_FRAMES_PER_SECOND).")
+  int framesPerSecond;
+
+  @Option(names = "--frame-burst", defaultValue = "${env:HOMING_FRAME_BURST:-2000}",
+      description = "Frames one connection may send at once above --max-frames-per-second "
+          + "(env HOMING_FRAME_BURST).")
+  int frameBurst;
+
+  @Option(names = "--max-publishes-per-second",
+      defaultValue = "${env:HOMING_MAX_PUBLISHES_PER_SECOND:-100}",
+      description = "Publish frames one user may send per second through this node, all her "
+          + "connections together; above it and its burst a publish gets PublishError "
+          + "RATE_LIMITED (env HOMING_MAX_PUBLISHES_PER_SECOND).")
+  int publishesPerSecond;
+
+  @Option(names = "--publish-burst", defaultValue = "${env:HOMING_PUBLISH_BURST:-200}",
+      description = "Publish frames one user may send at once above --max-publishes-per-second "
+          + "(env HOMING_PUBLISH_BURST).")
+  int publishBurst;
+
+  @Option(names = "--max-connections-per-user",
+      defaultValue = "${env:HOMING_MAX_CONNECTIONS_PER_USER:-16}",
+      description = "Connections (devices) one user may hold on this node; one more gets Error "
+          + "RATE_LIMITED and is closed (env HOMING_MAX_CONNECTIONS_PER_USER).")
+  int connectionsPerUser;
+
+  @Option(names = "--max-unauthenticated",
+      defaultValue = "${env:HOMING_MAX_UNAUTHENTICATED:-10000}",
+      description = "Connections this node holds that have not authenticated yet; one more is "
+          + "refused: HTTP 429 on the WebSocket port, Error RATE_LIMITED on the TCP port "
+          + "(env HOMING_MAX_UNAUTHENTICATED).")
+  int unauthenticated;
+
+  @Option(names = "--max-unauthenticated-per-address",
+      defaultValue = "${env:HOMING_MAX_UNAUTHENTICATED_PER_ADDRESS:-256}",
+      description = "Of those, the most from one client IP address "
+          + "(env HOMING_MAX_UNAUTHENTICATED_PER_ADDRESS).")
+  int unauthenticatedPerAddress;
+
   EdgeConfig config() {
     String advertised = advertisedGrpc.isBlank() ? host + ':' + grpcPort : advertisedGrpc;
     if (tlsCert.isBlank() != tlsKey.isBlank()) {
@@ -162,7 +206,9 @@ public final class EdgeMain implements Callable<Integer> {
         keyPrefix,
         tlsCert.isBlank() ? null : new TlsFiles(Path.of(tlsCert), Path.of(tlsKey)),
         Arrays.stream(corsOrigins.split(",")).map(String::trim).filter(o -> !o.isEmpty())
-            .toList());
+            .toList(),
+        new EdgeLimits(framesPerSecond, frameBurst, publishesPerSecond, publishBurst,
+            connectionsPerUser, unauthenticated, unauthenticatedPerAddress));
   }
 
   private TokenSettings tokens() {

@@ -55,7 +55,7 @@ public final class EdgeServer implements AutoCloseable {
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(3);
 
   private final EdgeConfig config;
-  private final ConnectionRegistry registry = new ConnectionRegistry();
+  private final ConnectionRegistry registry;
   private Presence presence;
   private DeliveryEventPublisher events;
   private EventLoopGroup bossGroup;
@@ -70,6 +70,7 @@ public final class EdgeServer implements AutoCloseable {
 
   public EdgeServer(EdgeConfig config) {
     this.config = config;
+    this.registry = new ConnectionRegistry(config.limits().connectionsPerUser());
   }
 
   /** Starts every part; returns once clients and core can connect. */
@@ -114,6 +115,7 @@ public final class EdgeServer implements AutoCloseable {
             presence,
             events,
             events,
+            config.limits(),
             meters);
     // epoll where the native library loads (Linux), NIO elsewhere.
     boolean epoll = Epoll.isAvailable();

@@ -23,8 +23,21 @@ public final class ConnectionRegistry {
   /** User id → {@link Session}, or {@code Session[]} of two or more devices. */
   private final ConcurrentMap<String, Object> users = new ConcurrentHashMap<>();
   private final AtomicInteger size = new AtomicInteger();
+  private final int maxPerUser;
 
-  /** Adds the authenticated session; returns the session it replaced for the same device, or null. */
+  /** @param maxPerUser how many devices one user may hold connected on this node */
+  public ConnectionRegistry(int maxPerUser) {
+    if (maxPerUser < 1) {
+      throw new IllegalArgumentException("maxPerUser: " + maxPerUser + " (expected: >= 1)");
+    }
+    this.maxPerUser = maxPerUser;
+  }
+
+  /**
+   * Adds the authenticated session; returns the session it replaced for the same device, or null.
+   * When the user holds {@code maxPerUser} other devices here already, it adds nothing and returns
+   * the session itself.
+   */
   Session register(Session session) {
     Session[] replaced = new Session[1];
     users.compute(session.userId(), (user, held) -> {
@@ -42,6 +55,10 @@ public final class ConnectionRegistry {
           changed[i] = session;
           return changed;
         }
+      }
+      if (devices.length >= maxPerUser) {
+        replaced[0] = session;
+        return held;
       }
       Session[] added = Arrays.copyOf(devices, devices.length + 1);
       added[devices.length] = session;

@@ -18,6 +18,7 @@ import io.homing.edge.auth.VerifiedToken;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import java.net.InetAddress;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -92,6 +93,15 @@ public final class Session implements Connection {
   private ScheduledFuture<?> ackFlush;
   private ScheduledFuture<?> authTimeout;
   private int publishesInFlight;
+  /**
+   * When the connection's next frame is due at its sustained rate, in {@link System#nanoTime}: a
+   * frame may come early by up to the burst (GCRA, one long rather than a token bucket object).
+   */
+  private long frameDue;
+  /** Over a limit and closing: its further frames are dropped. */
+  private boolean closing;
+  /** Where the connection comes from while it holds a place in the node's {@link Admission}. */
+  private InetAddress admittedFrom;
 
   /**
    * @param readsKeepAlive whether frames from the client keep the connection alive (the idle
@@ -100,6 +110,15 @@ public final class Session implements Connection {
   public Session(SessionContext context, boolean readsKeepAlive) {
     this.context = context;
     this.readsKeepAlive = readsKeepAlive;
+  }
+
+  /**
+   * Makes the connection hold the place it was given in the node's {@link Admission} until it
+   * authenticates or ends.
+   */
+  public Session admittedFrom(InetAddress address) {
+    admittedFrom = address;
+    return this;
   }
 
   /** Null until authenticated. */
@@ -143,7 +162,9 @@ public final class Session implements Connection {
   @Override
   public void start(Channel channel) {
     this.channel = channel;
-    lastReadTicks = ticks(System.nanoTime());
+    long now = System.nanoTime();
+    lastReadTicks = ticks(now);
+    frameDue = now;
     authTimeout =
         channel
             .eventLoop()
@@ -155,7 +176,11 @@ public final class Session implements Connection {
 
   @Override
   public void read(ClientFrame frame) {
-    lastReadTicks = ticks(System.nanoTime());
+    long now = System.nanoTime();
+    lastReadTicks = ticks(now);
+    if (closing || !withinFrameRate(now)) {
+      return;
+    }
     if (state == NEW && frame.getKindCase() != ClientFrame.KindCase.AUTH) {
       cancelAuthTimeout();
       refuse(AuthError.Code.AUTH_REQUIRED, "the first frame must be Auth, not "
@@ -175,6 +200,27 @@ public final class Session implements Connection {
     }
   }
 
+  /** Takes the frame's place in the connection's rate; false, and closing, when it is over. */
+  private boolean withinFrameRate(long now) {
+    long due = frameDue - now < 0 ? now : frameDue;
+    long next = due + context.frameIntervalNanos();
+    if (next - now > context.frameToleranceNanos()) {
+      EdgeLimits limits = context.limits();
+      refuseOver(EdgeLimits.FRAMES, "more than " + limits.framesPerSecond()
+          + " frames per second (a burst of " + limits.frameBurst() + ") on this connection");
+      return false;
+    }
+    frameDue = next;
+    return true;
+  }
+
+  /** Counts the limit, tells the client and closes; its frames from now on are dropped. */
+  private void refuseOver(String limit, String what) {
+    closing = true;
+    context.rateLimited(limit);
+    closeWith(Error.Code.RATE_LIMITED, what + ": reconnect after a back-off");
+  }
+
   private void onAuth(Auth auth) {
     if (state != NEW) {
       closeWith(Error.Code.UNEXPECTED_FRAME, "already authenticated");
@@ -189,6 +235,7 @@ public final class Session implements Connection {
       refuse(e.code(), e.getMessage());
       return;
     }
+    leaveAdmission();
     userId = token.identity().userId();
     deviceId = token.identity().deviceId();
     expiresAt = (int) token.expiresAt().getEpochSecond();
@@ -198,6 +245,15 @@ public final class Session implements Connection {
     publishedAck = auth.getLastSeq();
     streamEpoch = auth.getStreamEpoch();
     Session replaced = context.registry().register(this);
+    if (replaced == this) {
+      int most = context.limits().connectionsPerUser();
+      String user = userId;
+      userId = null; // never registered: closed() has nothing to take back
+      deviceId = null;
+      refuseOver(EdgeLimits.CONNECTIONS_PER_USER, "user '" + user + "' holds " + most
+          + " connections on this edge already, the most one user may");
+      return;
+    }
     if (replaced != null) {
       context.replaced("local");
       replaced.closeWith(Error.Code.REPLACED, "the same device connected again");
@@ -319,6 +375,12 @@ public final class Session implements Connection {
           "message_id must be 1.." + Limits.MAX_ID_LENGTH + " characters"));
       return;
     }
+    if (!context.publishLimits().tryPublish(userId)) {
+      context.rateLimited(EdgeLimits.PUBLISHES);
+      channel.writeAndFlush(Frames.publishError(id, PublishError.Code.RATE_LIMITED,
+          context.publishLimits().describe() + ": not written; publish it again after a back-off"));
+      return;
+    }
     if (++publishesInFlight == MAX_PUBLISHES_IN_FLIGHT) {
       channel.config().setAutoRead(false); // until Kafka acks some
     }
@@ -384,6 +446,14 @@ public final class Session implements Connection {
   @Override
   public void abandon() {
     cancelAuthTimeout();
+    leaveAdmission();
+  }
+
+  private void leaveAdmission() {
+    if (admittedFrom != null) {
+      context.admission().release(admittedFrom);
+      admittedFrom = null;
+    }
   }
 
   /** Cancels the auth timeout and lets go of its task, which an idle connection would keep. */
@@ -397,6 +467,7 @@ public final class Session implements Connection {
   @Override
   public void closed() {
     cancelAuthTimeout();
+    leaveAdmission();
     if (userId != null) {
       if (ackFlush != null) {
         ackFlush.cancel(false);

@@ -4,6 +4,7 @@ import io.homing.api.v1.AuthError;
 import io.homing.edge.auth.TokenVerifier;
 import io.homing.edge.events.DeliveryEventPublisher;
 import io.homing.edge.presence.Presence;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,6 +21,13 @@ public final class SessionContext {
   private final DeliveryEventPublisher events;
   private final Uplink uplink;
   private final MeterRegistry meters;
+  private final EdgeLimits limits;
+  private final Admission admission;
+  private final PublishLimits publishLimits;
+  /** The time between two frames of a connection at its sustained rate. */
+  private final long frameIntervalNanos;
+  /** How far ahead of now a connection's frames may run: its burst. */
+  private final long frameToleranceNanos;
   private final AtomicLong connectionIds = new AtomicLong();
   /** Connection ids start with it: unique to this run of the node. */
   private final String epoch = Long.toString(System.currentTimeMillis(), 36) + '-';
@@ -34,6 +42,7 @@ public final class SessionContext {
       Presence presence,
       DeliveryEventPublisher events,
       Uplink uplink,
+      EdgeLimits limits,
       MeterRegistry meters) {
     this.nodeId = nodeId;
     this.authTimeout = authTimeout;
@@ -45,6 +54,50 @@ public final class SessionContext {
     this.events = events;
     this.uplink = uplink;
     this.meters = meters;
+    this.limits = limits;
+    this.admission = new Admission(limits, meters);
+    this.publishLimits = new PublishLimits(limits);
+    this.frameIntervalNanos = 1_000_000_000L / limits.framesPerSecond();
+    this.frameToleranceNanos = frameIntervalNanos * limits.frameBurst();
+    for (String limit : new String[] {EdgeLimits.FRAMES, EdgeLimits.PUBLISHES,
+        EdgeLimits.CONNECTIONS_PER_USER, EdgeLimits.UNAUTHENTICATED,
+        EdgeLimits.UNAUTHENTICATED_PER_ADDRESS}) {
+      rateLimitedCounter(limit); // every limit in /metrics from the start, at 0
+    }
+  }
+
+  private Counter rateLimitedCounter(String limit) {
+    return Counter.builder("homing.edge.rate.limited")
+        .description("Client frames, publishes and connections refused for a limit of "
+            + "EdgeLimits")
+        .tag("limit", limit)
+        .register(meters);
+  }
+
+  /** Counts a refusal for the limit, one of the names in {@link EdgeLimits}. */
+  public void rateLimited(String limit) {
+    rateLimitedCounter(limit).increment();
+  }
+
+  public EdgeLimits limits() {
+    return limits;
+  }
+
+  /** The node's count of connections that have not authenticated yet. */
+  public Admission admission() {
+    return admission;
+  }
+
+  PublishLimits publishLimits() {
+    return publishLimits;
+  }
+
+  long frameIntervalNanos() {
+    return frameIntervalNanos;
+  }
+
+  long frameToleranceNanos() {
+    return frameToleranceNanos;
   }
 
   /** Counts a refused authentication by its code. */

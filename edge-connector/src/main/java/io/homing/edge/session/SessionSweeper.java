@@ -6,7 +6,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One thread for the whole node that closes connections silent past the idle timeout and those
- * whose token expired, about once a second — instead of a timer per connection, which would cost
+ * whose token expired, and drops the publish buckets that refilled, about once a second — instead of a timer per connection, which would cost
  * every idle connection its own handler and scheduled task.
  */
 public final class SessionSweeper implements AutoCloseable {
@@ -34,6 +34,7 @@ public final class SessionSweeper implements AutoCloseable {
     long nowMs = System.currentTimeMillis();
     int idleTicks = (int) context.idleTimeout().toMillis(); // EdgeConfig keeps it under 24 days
     context.registry().forEach(session -> session.sweep(nowNanos, nowMs, idleTicks));
+    context.publishLimits().sweep();
   }
 
   @Override

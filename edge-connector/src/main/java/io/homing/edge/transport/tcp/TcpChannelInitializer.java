@@ -4,6 +4,7 @@ import io.homing.api.v1.Error;
 import io.homing.edge.session.Frames;
 import io.homing.edge.session.Session;
 import io.homing.edge.session.SessionContext;
+import io.homing.edge.transport.AdmissionGate;
 import io.homing.edge.transport.TlsPort;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -11,6 +12,7 @@ import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -20,13 +22,13 @@ import java.io.UncheckedIOException;
  * to the transport-independent {@link Session}.
  */
 public final class TcpChannelInitializer extends ChannelInitializer<SocketChannel> {
-  private final SessionContext context;
+  private final AdmissionGate admission;
   private final int maxFrameBytes;
   private final TlsPort tls;
 
   /** @param tls the port's TLS, or null for plain TCP */
   public TcpChannelInitializer(SessionContext context, int maxFrameBytes, TlsPort tls) {
-    this.context = context;
+    this.admission = new AdmissionGate(context, TcpChannelInitializer::tooManyAnswer);
     this.maxFrameBytes = maxFrameBytes;
     this.tls = tls;
   }
@@ -47,12 +49,30 @@ public final class TcpChannelInitializer extends ChannelInitializer<SocketChanne
     return answer;
   }
 
+  /**
+   * What a connection over a limit of connections that have not authenticated reads: an {@code
+   * Error{RATE_LIMITED}} frame naming the limit, varint32-delimited.
+   */
+  static byte[] tooManyAnswer(String limit) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      Frames.error(Error.Code.RATE_LIMITED, limit + ": reconnect after a back-off")
+          .writeDelimitedTo(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
   @Override
   protected void initChannel(SocketChannel ch) {
     ChannelPipeline p = ch.pipeline();
     if (tls != null) {
       tls.addTo(ch);
     }
-    p.addLast("tcp", new TcpTransport(maxFrameBytes, new Session(context, true)));
+    Session session = admission.admit(ch);
+    if (session != null) {
+      p.addLast("tcp", new TcpTransport(maxFrameBytes, session));
+    }
   }
 }

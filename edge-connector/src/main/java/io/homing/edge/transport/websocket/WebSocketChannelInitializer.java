@@ -3,6 +3,7 @@ package io.homing.edge.transport.websocket;
 import io.homing.edge.session.Session;
 import io.homing.edge.session.SessionContext;
 import io.homing.edge.session.SessionHandler;
+import io.homing.edge.transport.AdmissionGate;
 import io.homing.edge.transport.TlsPort;
 import io.homing.edge.transport.http.HttpFallback;
 import io.netty.buffer.ByteBuf;
@@ -14,6 +15,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -32,7 +34,7 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
   private static final int MAX_HANDSHAKE_BYTES = 8192;
   private static final String HTTP_FALLBACK = "http-fallback";
 
-  private final SessionContext context;
+  private final AdmissionGate admission;
   private final TlsPort tls;
   private final HttpFallback http;
   /** Stateless: one for every connection of the node. */
@@ -45,7 +47,7 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
    */
   public WebSocketChannelInitializer(SessionContext context, int maxFrameBytes, TlsPort tls,
       List<String> corsOrigins) {
-    this.context = context;
+    this.admission = new AdmissionGate(context, WebSocketChannelInitializer::tooManyAnswer);
     this.tls = tls;
     this.http = new HttpFallback(context, corsOrigins);
     WebSocketDecoderConfig decoder =
@@ -72,16 +74,37 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
     return alloc.buffer().writeBytes(head.getBytes(StandardCharsets.US_ASCII)).writeBytes(body);
   }
 
+  /**
+   * What a connection over a limit of connections that have not authenticated reads: {@code 429
+   * Too Many Requests} naming the limit, with {@code Retry-After}.
+   */
+  static byte[] tooManyAnswer(String limit) {
+    byte[] body = (limit + ": reconnect after a back-off.\n").getBytes(StandardCharsets.UTF_8);
+    String head = "HTTP/1.1 429 Too Many Requests\r\n"
+        + "Content-Type: text/plain; charset=utf-8\r\n"
+        + "Retry-After: 1\r\n"
+        + "Content-Length: " + body.length + "\r\n"
+        + "Connection: close\r\n\r\n";
+    byte[] answer = Arrays.copyOf(head.getBytes(StandardCharsets.US_ASCII),
+        head.length() + body.length);
+    System.arraycopy(body, 0, answer, head.length(), body.length);
+    return answer;
+  }
+
   @Override
   protected void initChannel(SocketChannel ch) {
     ChannelPipeline p = ch.pipeline();
     if (tls != null) {
       tls.addTo(ch);
     }
+    Session session = admission.admit(ch);
+    if (session == null) {
+      return;
+    }
     p.addLast("http", new HttpServerCodec());
     p.addLast("http-aggregator", new HttpObjectAggregator(MAX_HANDSHAKE_BYTES));
     p.addLast(HTTP_FALLBACK, http.newHandler(PATH));
     p.addLast("websocket-upgrade", upgrade);
-    p.addLast("session", new SessionHandler(new Session(context, true)));
+    p.addLast("session", new SessionHandler(session));
   }
 }
