@@ -28,6 +28,7 @@ import java.util.Objects;
  * @param queues the caps of each user's queue
  * @param devices which devices of a user hold messages back
  * @param commits how many pipelines, and how often they commit
+ * @param sendLimits how fast one sender may call the Send API
  */
 public record CoreConfig(
     String instanceId,
@@ -47,7 +48,8 @@ public record CoreConfig(
     DeliveryPolicy delivery,
     QueueLimits queues,
     DeviceLimits devices,
-    CommitPolicy commits) {
+    CommitPolicy commits,
+    SendLimits sendLimits) {
 
   /** Above this, a payload no longer fits comfortably in one Kafka record. */
   public static final int PAYLOAD_LIMIT = 900 * 1024;
@@ -80,6 +82,7 @@ public record CoreConfig(
     Objects.requireNonNull(queues, "queues");
     Objects.requireNonNull(devices, "devices");
     Objects.requireNonNull(commits, "commits");
+    Objects.requireNonNull(sendLimits, "sendLimits");
   }
 
   private static void requireText(String name, String value) {

@@ -8,7 +8,10 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code java -jar homing-core.jar}: runs one delivery-core instance until SIGTERM or Ctrl-C. */
 @Command(
@@ -19,6 +22,8 @@ import picocli.CommandLine.Option;
     defaultValueProvider = CommandLine.PropertiesDefaultProvider.class,
     showDefaultValues = true)
 public final class CoreMain implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   @Option(names = "--instance-id", defaultValue = "${env:HOMING_INSTANCE_ID:-core-1}",
       description = "Id of this instance (env HOMING_INSTANCE_ID).")
   String instanceId;
@@ -145,6 +150,29 @@ public final class CoreMain implements Callable<Integer> {
           + "(env HOMING_COMMIT_MAX_CHANGES).")
   int commitMaxChanges;
 
+  @Option(names = "--max-send-calls-per-second",
+      defaultValue = "${env:HOMING_MAX_SEND_CALLS_PER_SECOND:-10000}",
+      description = "Send API calls one sender may make per second on this instance; above it "
+          + "and its burst a call gets RESOURCE_EXHAUSTED (env HOMING_MAX_SEND_CALLS_PER_SECOND).")
+  int sendCallsPerSecond;
+
+  @Option(names = "--send-call-burst", defaultValue = "${env:HOMING_SEND_CALL_BURST:-20000}",
+      description = "Send API calls one sender may make at once above "
+          + "--max-send-calls-per-second (env HOMING_SEND_CALL_BURST).")
+  int sendCallBurst;
+
+  @Option(names = "--max-send-recipients-per-second",
+      defaultValue = "${env:HOMING_MAX_SEND_RECIPIENTS_PER_SECOND:-100000}",
+      description = "Recipients one sender may name per second on this instance, over all its "
+          + "calls (env HOMING_MAX_SEND_RECIPIENTS_PER_SECOND).")
+  int sendRecipientsPerSecond;
+
+  @Option(names = "--send-recipient-burst",
+      defaultValue = "${env:HOMING_SEND_RECIPIENT_BURST:-200000}",
+      description = "Recipients one sender may name at once above "
+          + "--max-send-recipients-per-second, >= 1000 (env HOMING_SEND_RECIPIENT_BURST).")
+  int sendRecipientBurst;
+
   CoreConfig config() {
     return new CoreConfig(
         instanceId,
@@ -164,12 +192,20 @@ public final class CoreMain implements Callable<Integer> {
         new DeliveryPolicy(ackTimeout, maxRedeliveries, inflightWindow, dedupWindow),
         new QueueLimits(maxQueuedMessages, maxQueuedBytes, whenQueueFull),
         new DeviceLimits(maxDevices, deviceRetention),
-        new CommitPolicy(pipelineThreads, commitInterval, commitMaxChanges));
+        new CommitPolicy(pipelineThreads, commitInterval, commitMaxChanges),
+        new SendLimits(sendCallsPerSecond, sendCallBurst, sendRecipientsPerSecond,
+            sendRecipientBurst));
   }
 
   @Override
   public Integer call() throws InterruptedException {
-    CoreServer server = new CoreServer(config()).start();
+    CoreConfig config;
+    try {
+      config = config();
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    CoreServer server = new CoreServer(config).start();
     return Lifecycle.runUntilStopped("core", server, server.failed());
   }
 

@@ -87,7 +87,7 @@ public final class CoreServer implements AutoCloseable {
               .maxInboundMessageSize(Math.max(4 << 20, config.maxPayloadBytes() + (1 << 20)))
               .addService(ServerInterceptors.intercept(
                   new SendService(producer, fullQueues, config.maxPayloadBytes(),
-                      metrics.registry()),
+                      config.sendLimits(), metrics.registry()),
                   new SendAuthentication(apiKeys, metrics.registry())))
               .build()
               .start();

@@ -3,6 +3,7 @@ package io.homing.core.send;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.homing.api.Limits;
+import io.homing.core.SendLimits;
 import io.homing.api.v1.Acceptance;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.OutboundMessage;
@@ -24,11 +25,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The public Send API: validates a request, refuses it whole with PERMISSION_DENIED when its
  * sender ({@link SendAuthentication}) may not send to one of the recipients and with
- * RESOURCE_EXHAUSTED when a recipient's queue is full ({@link FullQueues}), else writes one {@code
+ * RESOURCE_EXHAUSTED when the sender is over its {@link SendLimits} or a recipient's queue is full
+ * ({@link FullQueues}), else writes one {@code
  * outbound} record per distinct recipient and answers once Kafka acknowledged all of them.
  */
 public final class SendService extends SendServiceGrpc.SendServiceImplBase {
-  static final int MAX_RECIPIENTS = 1000;
+  static final int MAX_RECIPIENTS = SendLimits.MAX_RECIPIENTS;
 
   private static final Logger log = LoggerFactory.getLogger(SendService.class);
 
@@ -36,10 +38,12 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
   private final FullQueues fullQueues;
   private final int maxPayloadBytes;
   private final Counter denied;
+  private final SendRateLimits rates;
 
   public SendService(OutboundProducer producer, FullQueues fullQueues, int maxPayloadBytes,
-      MeterRegistry meters) {
+      SendLimits limits, MeterRegistry meters) {
     this.producer = producer;
+    this.rates = new SendRateLimits(limits, meters);
     this.fullQueues = fullQueues;
     this.maxPayloadBytes = maxPayloadBytes;
     this.denied = Counter.builder("homing.send.permission.denied")
@@ -64,6 +68,11 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
             .asRuntimeException());
         return;
       }
+    }
+    String over = rates.tryCall(sender.name(), request.getUserIdsCount());
+    if (over != null) {
+      response.onError(Status.RESOURCE_EXHAUSTED.withDescription(over).asRuntimeException());
+      return;
     }
     String messageId =
         request.getMessageId().isEmpty() ? UUID.randomUUID().toString() : request.getMessageId();
