@@ -4,6 +4,8 @@ import { WebSocketTransport } from './transport/websocket.js';
 
 /** The default backoff, in ms: the same as the Java client's. */
 export const DEFAULT_BACKOFF = Object.freeze({ min: 100, max: 30_000 });
+/** Acks of one connection go out at most this often (ms), each for everything delivered so far. */
+const ACK_INTERVAL_MS = 10;
 
 /** Why a connection ended, when the server or the client said so; `code` names it. */
 export class HomingError extends Error {
@@ -303,6 +305,9 @@ class Connection {
   #gap = null;
   #closing = false;
   #resolveEnded;
+  #ackTimer = null;
+  #ackSeq = 0;
+  #lastAckAt = -Infinity;
 
   constructor(client, url, auth) {
     this.#client = client;
@@ -323,6 +328,8 @@ class Connection {
       end = await this.#runOver('sse', encoding);
     }
     clearInterval(this.#heartbeat);
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = null;
     const result = {
       reason: this.#gap ?? end.reason,
       closeCode: this.#transport?.name === 'websocket' ? end.code : 0,
@@ -334,9 +341,28 @@ class Connection {
     return result;
   }
 
+  /**
+   * Acks seq, at most once per ACK_INTERVAL_MS: acks are cumulative, so a later one carries the
+   * earlier, and one per message would spend the connection's frame rate (RATE_LIMITED).
+   */
   ack(seq) {
+    this.#ackSeq = Math.max(this.#ackSeq, seq);
+    if (this.#ackTimer !== null) {
+      return;
+    }
+    const wait = this.#lastAckAt + ACK_INTERVAL_MS - Date.now();
+    if (wait <= 0) {
+      this.#flushAck();
+    } else {
+      this.#ackTimer = setTimeout(() => this.#flushAck(), wait);
+    }
+  }
+
+  #flushAck() {
+    this.#ackTimer = null;
+    this.#lastAckAt = Date.now();
     if (!this.#closing) {
-      this.#transport.ack(seq);
+      this.#transport.ack(this.#ackSeq);
     }
   }
 

@@ -47,6 +47,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class HomingConnection implements AutoCloseable {
   /** The largest frame taken from a server. */
   static final int MAX_FRAME_BYTES = 16 << 20;
+  /**
+   * Automatic acks go out at most once per this many milliseconds, each for everything delivered
+   * so far (acks are cumulative): one per message would spend the connection's frame rate.
+   */
+  static final long ACK_INTERVAL_MILLIS = 10;
 
   private final CompletableFuture<AuthOk> authenticated = new CompletableFuture<>();
   private final CompletableFuture<String> closed = new CompletableFuture<>();
@@ -107,8 +112,11 @@ public final class HomingConnection implements AutoCloseable {
   }
 
   /**
-   * Tells the server this device holds every message up to {@code seq}. Done after each message
-   * unless the connection was built with {@code autoAck(false)}.
+   * Tells the server this device holds every message up to {@code seq}. Unless the connection
+   * was built with {@code autoAck(false)}, this is done for the messages the listener returned
+   * from, at most once per {@value #ACK_INTERVAL_MILLIS} ms; a caller acking by hand should
+   * coalesce as well, as the server closes a connection over its frame rate ({@code
+   * RATE_LIMITED}).
    */
   public void ack(long seq) {
     channel.writeAndFlush(ClientFrame.newBuilder().setAck(Ack.newBuilder().setSeq(seq)).build());
@@ -180,6 +188,10 @@ public final class HomingConnection implements AutoCloseable {
     private ScheduledFuture<?> heartbeat;
     /** The highest seq pushed on this connection; -1 before the first push. */
     private long seenOnConnection = -1;
+    /** The automatic ack waiting for its interval, if any, and when the last one went out. */
+    private ScheduledFuture<?> ackFlush;
+    private long lastAckNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(
+        ACK_INTERVAL_MILLIS);
 
     SessionHandler(ClientFrame auth) {
       this.auth = auth;
@@ -238,8 +250,28 @@ public final class HomingConnection implements AutoCloseable {
       listener.onMessage(seq, push.getMessage());
       lastDelivered = seq;
       if (autoAck) {
-        ack(seq);
+        autoAck(ctx);
       }
+    }
+
+    /** Acks what was delivered now, or once the interval since the last ack passed. */
+    private void autoAck(ChannelHandlerContext ctx) {
+      if (ackFlush != null) {
+        return; // the ack scheduled takes this one along
+      }
+      long wait = lastAckNanos + TimeUnit.MILLISECONDS.toNanos(ACK_INTERVAL_MILLIS)
+          - System.nanoTime();
+      if (wait <= 0) {
+        flushAck();
+      } else {
+        ackFlush = ctx.executor().schedule(this::flushAck, wait, TimeUnit.NANOSECONDS);
+      }
+    }
+
+    private void flushAck() {
+      ackFlush = null;
+      lastAckNanos = System.nanoTime();
+      ack(lastDelivered);
     }
 
     private void startHeartbeat(ChannelHandlerContext ctx, int seconds) {
@@ -261,6 +293,9 @@ public final class HomingConnection implements AutoCloseable {
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
       if (heartbeat != null) {
         heartbeat.cancel(false);
+      }
+      if (ackFlush != null) {
+        ackFlush.cancel(false); // the next connection resumes after lastDelivered anyway
       }
       String reason = failure != null ? failure
           : lastError != null ? lastError.getCode() + ": " + lastError.getMessage()
@@ -343,7 +378,7 @@ public final class HomingConnection implements AutoCloseable {
       return this;
     }
 
-    /** Ack each message once the listener returned; the default is true. */
+    /** Ack the messages the listener returned from, coalesced; the default is true. */
     public Builder autoAck(boolean autoAck) {
       this.autoAck = autoAck;
       return this;
