@@ -12,6 +12,7 @@ import io.homing.core.DeliveryPolicy;
 import io.homing.edge.EdgeConfig;
 import io.homing.edge.EdgeServer;
 import io.homing.edge.auth.TokenSettings;
+import io.homing.edge.session.EdgeLimits;
 import io.homing.edge.transport.TlsFiles;
 import io.homing.testing.DevCertificates;
 import io.homing.testing.Ports;
@@ -357,7 +358,7 @@ class HttpFallbackIT {
         cluster.name + ":",
         certificates == null ? null
             : new TlsFiles(certificates.serverCertificate(), certificates.serverKey()),
-        origins);
+        origins, EdgeLimits.defaults());
   }
 
   private static ServerFrame parse(String json) throws Exception {

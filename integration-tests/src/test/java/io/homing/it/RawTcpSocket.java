@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.util.concurrent.CompletableFuture;
@@ -32,7 +33,18 @@ final class RawTcpSocket implements AutoCloseable {
    *     host
    */
   RawTcpSocket(URI uri, SSLContext tls) throws IOException {
-    if (tls == null) {
+    this(uri, tls, null);
+  }
+
+  /** A plaintext connection from the local address {@code from} (127.0.0.2, say). */
+  RawTcpSocket(URI uri, InetAddress from) throws IOException {
+    this(uri, null, from);
+  }
+
+  private RawTcpSocket(URI uri, SSLContext tls, InetAddress from) throws IOException {
+    if (from != null) {
+      socket = new Socket(uri.getHost(), uri.getPort(), from, 0);
+    } else if (tls == null) {
       socket = new Socket(uri.getHost(), uri.getPort());
     } else {
       SSLSocket ssl = (SSLSocket) tls.getSocketFactory().createSocket(uri.getHost(), uri.getPort());

@@ -24,9 +24,11 @@ import io.homing.core.CoreServer;
 import io.homing.core.DeliveryPolicy;
 import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
+import io.homing.core.SendLimits;
 import io.homing.edge.EdgeConfig;
 import io.homing.edge.EdgeServer;
 import io.homing.edge.auth.TokenSettings;
+import io.homing.edge.session.EdgeLimits;
 import io.homing.edge.transport.TlsFiles;
 import io.homing.testing.DevCertificates;
 import io.homing.testing.KafkaBroker;
@@ -93,31 +95,48 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
    * serve TLS.
    */
   record Options(DeliveryPolicy delivery, QueueLimits queues, DeviceLimits devices,
-      CommitPolicy commits, boolean ownRedis, boolean tls, Path sendApiKeys) {
+      CommitPolicy commits, boolean ownRedis, boolean tls, Path sendApiKeys,
+      SendLimits sendLimits, EdgeLimits edgeLimits) {
     static Options defaults() {
       return new Options(DeliveryPolicy.defaults(), QueueLimits.defaults(),
-          DeviceLimits.defaults(), CommitPolicy.defaults(), false, false, null);
+          DeviceLimits.defaults(), CommitPolicy.defaults(), false, false, null,
+          SendLimits.defaults(), EdgeLimits.defaults());
     }
 
     Options with(DeliveryPolicy delivery) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys);
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
+          sendLimits, edgeLimits);
     }
 
     Options with(QueueLimits queues) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys);
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
+          sendLimits, edgeLimits);
     }
 
     Options with(DeviceLimits devices) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys);
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
+          sendLimits, edgeLimits);
     }
 
     Options with(CommitPolicy commits) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys);
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
+          sendLimits, edgeLimits);
+    }
+
+    Options with(SendLimits sendLimits) {
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
+          sendLimits, edgeLimits);
+    }
+
+    Options with(EdgeLimits edgeLimits) {
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
+          sendLimits, edgeLimits);
     }
 
     /** A Redis of the cluster's own, which a test may kill and restart. */
     Options withOwnRedis() {
-      return new Options(delivery, queues, devices, commits, true, tls, sendApiKeys);
+      return new Options(delivery, queues, devices, commits, true, tls, sendApiKeys,
+          sendLimits, edgeLimits);
     }
 
     /**
@@ -125,12 +144,14 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
      * signed by a CA of the cluster's own ({@link #certificates()}).
      */
     Options withTls() {
-      return new Options(delivery, queues, devices, commits, ownRedis, true, sendApiKeys);
+      return new Options(delivery, queues, devices, commits, ownRedis, true, sendApiKeys,
+          sendLimits, edgeLimits);
     }
 
     /** A Send API that asks for the API keys of this key file (ApiKeys). */
     Options withSendApiKeys(Path file) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls, file);
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, file, sendLimits,
+          edgeLimits);
     }
   }
 
@@ -201,7 +222,8 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
                     options.delivery(),
                     options.queues(),
                     options.devices(),
-                    options.commits()))
+                    options.commits(),
+                    options.sendLimits()))
             .start();
     cores.set(index, core);
   }
@@ -324,7 +346,8 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         name + ":",
         certificates == null ? null
             : new TlsFiles(certificates.serverCertificate(), certificates.serverKey()),
-        List.of());
+        List.of(),
+        options.edgeLimits());
   }
 
   /** The edges' certificate and the CA that signed it; null unless the cluster has TLS. */
