@@ -14,8 +14,9 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -31,6 +32,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One connection's plain HTTP requests: {@code GET /sse} turns the connection into an event stream
@@ -39,9 +42,13 @@ import java.nio.charset.StandardCharsets;
  * preflight; anything else is 404. A WebSocket upgrade at the WebSocket path passes on to the
  * upgrade handler, which takes this one out.
  *
+ * <p>A plain HTTP connection kept alive with no request in progress is closed after the node's
+ * idle timeout, as a server's keep-alive timeout does: it holds no session, so nothing else would
+ * ever close it.
+ *
  * <p>One instance per channel; runs on its event loop. Releases every request it handles.
  */
-final class HttpFallbackHandler extends ChannelInboundHandlerAdapter {
+final class HttpFallbackHandler extends ChannelDuplexHandler {
   static final String SSE = "/sse";
   static final String POLL = "/poll";
   static final String ACK = "/ack";
@@ -55,6 +62,10 @@ final class HttpFallbackHandler extends ChannelInboundHandlerAdapter {
   private final String webSocketPath;
   private boolean plainHttp;
   private boolean streaming;
+  /** Requests of a plain HTTP connection not answered yet. */
+  private int inProgress;
+  /** Closes a plain HTTP connection that has no request in progress when it runs. */
+  private ScheduledFuture<?> keepAliveTimeout;
 
   HttpFallbackHandler(SessionContext context, CorsPolicy cors, PollSessions polls,
       String webSocketPath) {
@@ -78,11 +89,35 @@ final class HttpFallbackHandler extends ChannelInboundHandlerAdapter {
       ctx.fireChannelRead(msg);
       return;
     }
+    if (keepAliveTimeout != null) {
+      keepAliveTimeout.cancel(false);
+      keepAliveTimeout = null;
+    }
+    inProgress++;
     try {
       handle(ctx, request);
     } finally {
       request.release();
     }
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (msg instanceof FullHttpResponse && plainHttp && --inProgress == 0
+        && ctx.channel().isActive()) {
+      keepAliveTimeout = ctx.executor().schedule(() -> {
+        ctx.close();
+      }, context.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+    ctx.write(msg, promise);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (keepAliveTimeout != null) {
+      keepAliveTimeout.cancel(false);
+    }
+    ctx.fireChannelInactive();
   }
 
   private boolean isUpgrade(FullHttpRequest request) {
