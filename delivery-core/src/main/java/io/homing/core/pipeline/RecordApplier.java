@@ -182,9 +182,10 @@ final class RecordApplier {
           + abbreviate(user) + "'");
       return;
     }
-    if (outbound.getMessage().getMessageId().length() > Limits.MAX_ID_LENGTH) {
-      skip(record, "message id of " + outbound.getMessage().getMessageId().length()
-          + " characters (expected: <= " + Limits.MAX_ID_LENGTH + ")");
+    String messageId = outbound.getMessage().getMessageId();
+    if (!messageId.isEmpty() && !Limits.isValidId(messageId)) {
+      skip(record, "message id of " + messageId.length() + " characters (expected: empty, or "
+          + Limits.ID_RULE + ")");
       return;
     }
     Message.Builder message = outbound.getMessage().toBuilder();

@@ -143,17 +143,17 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
     }
     for (String user : request.getUserIdsList()) {
       if (!Limits.isValidId(user)) {
-        return "user_ids: '" + user + "' (expected: 1.." + Limits.MAX_ID_LENGTH
-            + " characters, not blank)";
+        return "user_ids: '" + user + "' (expected: " + Limits.ID_RULE + ")";
       }
     }
     if (request.getPayload().size() > maxPayloadBytes) {
       return "payload: " + request.getPayload().size() + " bytes (expected: <= "
           + maxPayloadBytes + ")";
     }
-    if (request.getMessageId().length() > Limits.MAX_ID_LENGTH) {
-      return "message_id: " + request.getMessageId().length() + " characters (expected: <= "
-          + Limits.MAX_ID_LENGTH + ")";
+    String messageId = request.getMessageId();
+    if (!messageId.isEmpty() && !Limits.isValidId(messageId)) {
+      return "message_id: " + messageId.length() + " characters (expected: empty, or "
+          + Limits.ID_RULE + ")";
     }
     if (request.hasTtl() && (request.getTtl().getSeconds() < 0 || request.getTtl().getNanos() < 0
         || ttlMillis(request) == 0)) {

@@ -162,8 +162,7 @@ public final class TokenVerifier implements AutoCloseable {
   private static void requireId(String claim, String value) throws AuthenticationException {
     if (!Limits.isValidId(value)) {
       throw invalid(
-          "token refused: claim '" + claim + "' must be a string of 1.." + Limits.MAX_ID_LENGTH
-              + " characters");
+          "token refused: claim '" + claim + "' must be a string of " + Limits.ID_RULE);
     }
   }
 }

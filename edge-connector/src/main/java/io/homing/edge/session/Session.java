@@ -372,7 +372,7 @@ public final class Session implements Connection {
     String id = publish.getMessageId();
     if (!Limits.isValidId(id)) {
       channel.writeAndFlush(Frames.publishError(id, PublishError.Code.INVALID,
-          "message_id must be 1.." + Limits.MAX_ID_LENGTH + " characters"));
+          "message_id must be " + Limits.ID_RULE));
       return;
     }
     if (!context.publishLimits().tryPublish(userId)) {
