@@ -96,47 +96,53 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
    */
   record Options(DeliveryPolicy delivery, QueueLimits queues, DeviceLimits devices,
       CommitPolicy commits, boolean ownRedis, boolean tls, Path sendApiKeys,
-      SendLimits sendLimits, EdgeLimits edgeLimits) {
+      SendLimits sendLimits, EdgeLimits edgeLimits, Duration idleTimeout) {
     static Options defaults() {
       return new Options(DeliveryPolicy.defaults(), QueueLimits.defaults(),
           DeviceLimits.defaults(), CommitPolicy.defaults(), false, false, null,
-          SendLimits.defaults(), EdgeLimits.defaults());
+          SendLimits.defaults(), EdgeLimits.defaults(), Duration.ofSeconds(90));
     }
 
     Options with(DeliveryPolicy delivery) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
-          sendLimits, edgeLimits);
+          sendLimits, edgeLimits, idleTimeout);
     }
 
     Options with(QueueLimits queues) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
-          sendLimits, edgeLimits);
+          sendLimits, edgeLimits, idleTimeout);
     }
 
     Options with(DeviceLimits devices) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
-          sendLimits, edgeLimits);
+          sendLimits, edgeLimits, idleTimeout);
     }
 
     Options with(CommitPolicy commits) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
-          sendLimits, edgeLimits);
+          sendLimits, edgeLimits, idleTimeout);
     }
 
     Options with(SendLimits sendLimits) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
-          sendLimits, edgeLimits);
+          sendLimits, edgeLimits, idleTimeout);
     }
 
     Options with(EdgeLimits edgeLimits) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
-          sendLimits, edgeLimits);
+          sendLimits, edgeLimits, idleTimeout);
+    }
+
+    /** Edges that close a silent connection after {@code idleTimeout} rather than 90 s. */
+    Options withIdleTimeout(Duration idleTimeout) {
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
+          sendLimits, edgeLimits, idleTimeout);
     }
 
     /** A Redis of the cluster's own, which a test may kill and restart. */
     Options withOwnRedis() {
       return new Options(delivery, queues, devices, commits, true, tls, sendApiKeys,
-          sendLimits, edgeLimits);
+          sendLimits, edgeLimits, idleTimeout);
     }
 
     /**
@@ -145,13 +151,13 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
      */
     Options withTls() {
       return new Options(delivery, queues, devices, commits, ownRedis, true, sendApiKeys,
-          sendLimits, edgeLimits);
+          sendLimits, edgeLimits, idleTimeout);
     }
 
     /** A Send API that asks for the API keys of this key file (ApiKeys). */
     Options withSendApiKeys(Path file) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, file, sendLimits,
-          edgeLimits);
+          edgeLimits, idleTimeout);
     }
   }
 
@@ -339,8 +345,10 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         topics,
         TokenSettings.hs256(SECRET),
         Duration.ofSeconds(2),
-        Duration.ofSeconds(30),
-        Duration.ofSeconds(90),
+        // Clients ping every heartbeat: below the idle timeout, however short a test makes it.
+        options.idleTimeout().compareTo(Duration.ofSeconds(60)) < 0
+            ? options.idleTimeout().dividedBy(2) : Duration.ofSeconds(30),
+        options.idleTimeout(),
         64 * 1024,
         Duration.ofSeconds(5),
         name + ":",
