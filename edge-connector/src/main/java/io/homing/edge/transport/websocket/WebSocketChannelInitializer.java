@@ -74,10 +74,14 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
 
   @Override
   protected void initChannel(SocketChannel ch) {
-    ChannelPipeline p = ch.pipeline();
     if (tls != null) {
       tls.addTo(ch);
     }
+    addHandlers(ch.pipeline());
+  }
+
+  /** The handlers after TLS; apart so that tests can run them on an embedded channel. */
+  void addHandlers(ChannelPipeline p) {
     p.addLast("http", new HttpServerCodec());
     p.addLast("http-aggregator", new HttpObjectAggregator(MAX_HANDSHAKE_BYTES));
     p.addLast(HTTP_FALLBACK, http.newHandler(PATH));
