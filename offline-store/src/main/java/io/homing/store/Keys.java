@@ -68,6 +68,15 @@ final class Keys {
     return ByteBuffer.allocate(8 + messageKey.length).putLong(atMs).put(messageKey).array();
   }
 
+  /** A messages key for a log line: its user and seq, or its bytes when it is no such key. */
+  static String describeMessage(byte[] messageKey) {
+    if (messageKey.length < 2 + 8
+        || (((messageKey[0] & 0xFF) << 8) | (messageKey[1] & 0xFF)) != messageKey.length - 10) {
+      return "key " + Arrays.toString(messageKey);
+    }
+    return "user " + userOf(messageKey) + " seq " + seqOf(messageKey);
+  }
+
   /** The user id of a messages key. */
   static String userOf(byte[] messageKey) {
     int length = ((messageKey[0] & 0xFF) << 8) | (messageKey[1] & 0xFF);
@@ -95,7 +104,12 @@ final class Keys {
     return ByteBuffer.allocate(16).putLong(nextOffset).putLong(atMs).array();
   }
 
+  /** The u64 a value starts with; throws StoreException when it is shorter. */
   static long longOf(byte[] value) {
+    if (value.length < Long.BYTES) {
+      throw new StoreException("corrupt value of " + value.length + " bytes (expected: a u64, "
+          + Long.BYTES + " bytes)");
+    }
     return ByteBuffer.wrap(value).getLong();
   }
 

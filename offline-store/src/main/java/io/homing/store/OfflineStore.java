@@ -303,8 +303,7 @@ public final class OfflineStore implements AutoCloseable {
     try {
       return Message.parseFrom(value);
     } catch (InvalidProtocolBufferException e) {
-      throw new StoreException("corrupt message of user " + Keys.userOf(key) + " seq "
-          + Keys.seqOf(key), e);
+      throw new StoreException("corrupt message of " + Keys.describeMessage(key), e);
     }
   }
 

@@ -31,6 +31,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class SendService extends SendServiceGrpc.SendServiceImplBase {
   static final int MAX_RECIPIENTS = SendLimits.MAX_RECIPIENTS;
+  /**
+   * The longest TTL: its milliseconds, and a creation time plus them, fit in a long (longer
+   * ones made toMillis throw, and the call fail with UNKNOWN).
+   */
+  static final long MAX_TTL_SECONDS = Long.MAX_VALUE / 2 / 1000;
 
   private static final Logger log = LoggerFactory.getLogger(SendService.class);
 
@@ -156,9 +161,9 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
           + Limits.ID_RULE + ")";
     }
     if (request.hasTtl() && (request.getTtl().getSeconds() < 0 || request.getTtl().getNanos() < 0
-        || ttlMillis(request) == 0)) {
+        || request.getTtl().getSeconds() > MAX_TTL_SECONDS || ttlMillis(request) == 0)) {
       return "ttl: " + request.getTtl().getSeconds() + "s " + request.getTtl().getNanos()
-          + "ns (expected: >= 1 ms)";
+          + "ns (expected: 1 ms.." + MAX_TTL_SECONDS + " s)";
     }
     return null;
   }

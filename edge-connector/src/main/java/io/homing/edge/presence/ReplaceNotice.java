@@ -39,7 +39,9 @@ public record ReplaceNotice(String userId, String deviceId, String connectionId)
       } catch (NumberFormatException e) {
         length = -1;
       }
-      if (length < 0 || colon + 1 + length > text.length()) {
+      // Compared with what is left rather than summed, which overflows for a length near
+      // Integer.MAX_VALUE.
+      if (length < 0 || length > text.length() - colon - 1) {
         throw new IllegalArgumentException("replace notice: \"" + text + "\" (expected: "
             + "{length}:{user}{length}:{device}{connection id})");
       }

@@ -25,4 +25,12 @@ class ReplaceNoticeTest {
           .hasMessageContaining("(expected: {length}:{user}{length}:{device}{connection id})");
     }
   }
+
+  @Test
+  void refusesALengthThatWouldOverflowPastTheEnd() {
+    // A ReplaceNoticeFuzzTest input: colon + 1 + length wrapped around to a negative index.
+    assertThatThrownBy(() -> ReplaceNotice.decode("2147483647:alice"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("(expected: {length}:{user}{length}:{device}{connection id})");
+  }
 }

@@ -93,14 +93,20 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
 
   @Override
   protected void initChannel(SocketChannel ch) {
-    ChannelPipeline p = ch.pipeline();
     if (tls != null) {
       tls.addTo(ch);
     }
     Session session = admission.admit(ch);
-    if (session == null) {
-      return;
+    if (session != null) {
+      addHandlers(ch.pipeline(), session);
     }
+  }
+
+  /**
+   * The handlers after TLS and admission; apart so that tests can run them on an embedded
+   * channel.
+   */
+  void addHandlers(ChannelPipeline p, Session session) {
     p.addLast("http", new HttpServerCodec());
     p.addLast("http-aggregator", new HttpObjectAggregator(MAX_HANDSHAKE_BYTES));
     p.addLast(HTTP_FALLBACK, http.newHandler(PATH));

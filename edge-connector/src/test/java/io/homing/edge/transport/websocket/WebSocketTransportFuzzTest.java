@@ -1,0 +1,128 @@
+package io.homing.edge.transport.websocket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.homing.api.v1.ClientFrame;
+import io.homing.edge.session.JsonFrames;
+import io.homing.edge.transport.LingeringClose;
+import io.homing.edge.transport.RecordingConnection;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.ResourceLeakDetector;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What a WebSocket client sends after the upgrade, through the real {@link WebSocketTransport}:
+ * every frame it passes on serializes back to itself and survives the JSON mapping; the
+ * connection never fails with an exception; the server sends at most one Close frame, with a
+ * status the protocol documents (1000, 1002, 1007, 1009, or 4001 after {@code MALFORMED_FRAME});
+ * every buffer read is released, fragments included.
+ *
+ * <p>An odd first byte makes the rest raw bytes on the wire; an even one a list of frames, each a
+ * kind-and-FIN byte, a length byte and the payload, masked by Netty's client encoder so that the
+ * fuzzer gets past the framing to the protobuf and JSON inside. See docs/fuzzing.md.
+ */
+class WebSocketTransportFuzzTest {
+  private static final int MAX_FRAME_BYTES = 1024;
+  private static final WebSocketDecoderConfig DECODER = WebSocketDecoderConfig.newBuilder()
+      .maxFramePayloadLength(MAX_FRAME_BYTES)
+      .expectMaskedFrames(true)
+      .allowExtensions(false)
+      .closeOnProtocolViolation(false)
+      .build();
+  private static final Set<Integer> CLOSE_CODES = Set.of(1000, 1002, 1007, 1009, 4001);
+
+  static {
+    ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
+  }
+
+  @FuzzTest
+  void decodesFramesOrClosesWithADocumentedStatus(byte[] input) throws IOException {
+    RecordingConnection connection = new RecordingConnection();
+    EmbeddedChannel channel = new EmbeddedChannel(new WebSocketTransport(DECODER, connection));
+    List<ByteBuf> written = new ArrayList<>();
+    for (ByteBuf bytes : wire(input)) {
+      written.add(bytes);
+      if (channel.isOpen()) {
+        channel.writeInbound(bytes);
+      } else {
+        bytes.release();
+      }
+    }
+
+    EmbeddedChannel client = new EmbeddedChannel(new WebSocket13FrameDecoder(false, false,
+        1 << 16));
+    for (ByteBuf out; (out = channel.readOutbound()) != null; ) {
+      client.writeInbound(out);
+    }
+    int closes = 0;
+    for (WebSocketFrame frame; (frame = client.readInbound()) != null; frame.release()) {
+      if (frame instanceof CloseWebSocketFrame close) {
+        closes++;
+        assertThat(close.statusCode()).isIn(CLOSE_CODES);
+      }
+    }
+    client.finishAndReleaseAll();
+    channel.advanceTimeBy(LingeringClose.LINGER_MILLIS + 1, TimeUnit.MILLISECONDS);
+    channel.runScheduledPendingTasks();
+    channel.finishAndReleaseAll();
+
+    assertThat(connection.failure).isNull();
+    assertThat(closes).isLessThanOrEqualTo(1);
+    for (ClientFrame frame : connection.frames) {
+      assertThat(ClientFrame.parseFrom(frame.toByteArray())).isEqualTo(frame);
+      assertThat(JsonFrames.parseClientFrame(JsonFrames.print(frame))).isEqualTo(frame);
+    }
+    assertThat(written).allSatisfy(bytes -> assertThat(bytes.refCnt()).isZero());
+  }
+
+  /** The bytes a client puts on the wire for the input. */
+  private static List<ByteBuf> wire(byte[] input) {
+    List<ByteBuf> wire = new ArrayList<>();
+    if (input.length == 0) {
+      return wire;
+    }
+    if ((input[0] & 1) == 1) {
+      wire.add(Unpooled.wrappedBuffer(input, 1, input.length - 1));
+      return wire;
+    }
+    EmbeddedChannel encoder = new EmbeddedChannel(new WebSocket13FrameEncoder(true));
+    for (int at = 1; at + 1 < input.length; ) {
+      int kind = input[at] & 0xff;
+      int length = Math.min(input[at + 1] & 0xff, input.length - at - 2);
+      ByteBuf payload = Unpooled.wrappedBuffer(input, at + 2, length);
+      at += 2 + length;
+      boolean fin = (kind & 0x80) == 0;
+      encoder.writeOutbound(switch (kind & 7) {
+        case 0 -> new BinaryWebSocketFrame(fin, 0, payload);
+        case 1 -> new TextWebSocketFrame(fin, 0, payload);
+        case 2 -> new ContinuationWebSocketFrame(fin, 0, payload);
+        case 3 -> new PingWebSocketFrame(payload);
+        case 4 -> new PongWebSocketFrame(payload);
+        case 5 -> new CloseWebSocketFrame(true, 0, payload);
+        default -> new BinaryWebSocketFrame(fin, (kind >> 4) & 7, payload); // RSV bits set
+      });
+    }
+    for (ByteBuf bytes; (bytes = encoder.readOutbound()) != null; ) {
+      wire.add(bytes);
+    }
+    encoder.finishAndReleaseAll();
+    return wire;
+  }
+}
