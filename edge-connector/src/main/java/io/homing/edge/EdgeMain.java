@@ -1,10 +1,10 @@
 package io.homing.edge;
 
 import io.homing.api.Topics;
-import io.homing.edge.auth.TokenSettings;
 import io.homing.edge.session.EdgeLimits;
 import io.homing.edge.transport.TlsFiles;
 import io.homing.runtime.Lifecycle;
+import io.homing.runtime.auth.TokenSettings;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;

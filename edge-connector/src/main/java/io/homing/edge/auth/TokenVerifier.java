@@ -1,43 +1,22 @@
 package io.homing.edge.auth;
 
-import com.nimbusds.jose.JOSEException;
-import com.nimbusds.jose.JOSEObjectType;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.KeySourceException;
-import com.nimbusds.jose.jwk.source.RateLimitReachedException;
-import com.nimbusds.jose.proc.BadJOSEException;
-import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
-import com.nimbusds.jose.proc.JWSKeySelector;
-import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
-import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
-import com.nimbusds.jwt.proc.DefaultJWTProcessor;
-import com.nimbusds.jwt.proc.ExpiredJWTException;
 import io.homing.api.Limits;
 import io.homing.api.v1.AuthError;
-import java.nio.charset.StandardCharsets;
-import java.security.Key;
+import io.homing.runtime.auth.JwtChecker;
+import io.homing.runtime.auth.JwtRefusedException;
+import io.homing.runtime.auth.TokenSettings;
+import io.homing.runtime.auth.TokenSettings;
 import java.text.ParseException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
 import java.util.Set;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Verifies client tokens: JWTs carrying the user id in {@code sub}, the device id in {@code
  * device} and an {@code exp}, signed with HS256 by the shared secret, or with RS256 or ES256 by a
- * key of the JWK set at the configured URL ({@link JwksKeys}). A token's {@code alg} must be one
- * of those whose keys are configured, and only keys of that kind check it: an HS256 token is
- * checked with the secret alone, never with a public key. See docs/tokens.md.
+ * key of the JWK set at the configured URL, as {@link JwtChecker} checks them. See docs/tokens.md.
  *
- * <p>Thread-safe. {@link #verify} does not block while the keys it needs are cached (HS256 always;
- * the JWK set is refreshed in the background). It fetches the JWK set on the calling thread when
- * a token names a {@code kid} the cached set lacks, or when no set is cached: at most about a
- * second ({@link JwksKeys#HTTP_TIMEOUT_MS} to connect and as much to read, or {@link
- * JwksKeys#FETCH_WAIT} waiting for another thread's fetch), and rate-limited.
+ * <p>Thread-safe; {@link #verify} blocks only as {@link JwtChecker#check} does.
  */
 public final class TokenVerifier implements AutoCloseable {
   /** The claim that names the device. */
@@ -47,42 +26,16 @@ public final class TokenVerifier implements AutoCloseable {
    * How far past {@code exp} (and before {@code nbf}) a token is still accepted, for clocks that
    * differ a little.
    */
-  public static final Duration LEEWAY = Duration.ofSeconds(1);
+  public static final Duration LEEWAY = JwtChecker.LEEWAY;
 
-  private final List<JWSAlgorithm> algorithms;
-  private final Optional<JwksKeys> jwks;
-  private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+  private final JwtChecker checker;
 
   /**
    * Builds the verifier; with a JWK set URL, fetches the set once (blocking for up to the HTTP
    * timeouts) and starts refreshing it in the background until {@link #close}.
    */
   public TokenVerifier(TokenSettings settings) {
-    Optional<Key> secret =
-        settings
-            .hs256Secret()
-            .map(s -> new SecretKeySpec(s.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-    this.jwks = settings.jwksUrl().map(url -> new JwksKeys(url, settings.jwksRefresh()));
-    List<JWSAlgorithm> accepted = new ArrayList<>();
-    secret.ifPresent(key -> accepted.add(JWSAlgorithm.HS256));
-    jwks.ifPresent(keys -> accepted.addAll(List.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256)));
-    this.algorithms = List.copyOf(accepted);
-
-    processor.setJWSTypeVerifier(
-        new DefaultJOSEObjectTypeVerifier<>(
-            JOSEObjectType.JWT, new JOSEObjectType("at+jwt"), null));
-    processor.setJWSKeySelector(selector(secret, jwks.map(JwksKeys::selector)));
-    JWTClaimsSet.Builder exact = new JWTClaimsSet.Builder();
-    settings.issuer().ifPresent(exact::issuer);
-    DefaultJWTClaimsVerifier<SecurityContext> claims =
-        new DefaultJWTClaimsVerifier<>(
-            settings.audience().map(Set::of).orElse(null),
-            exact.build(),
-            Set.of("sub", "exp", DEVICE_CLAIM),
-            null);
-    claims.setMaxClockSkew((int) LEEWAY.toSeconds());
-    processor.setJWTClaimsSetVerifier(claims);
-    jwks.ifPresent(JwksKeys::prefetch);
+    this.checker = new JwtChecker(settings, Set.of("sub", "exp", DEVICE_CLAIM));
   }
 
   /**
@@ -90,36 +43,13 @@ public final class TokenVerifier implements AutoCloseable {
    * exception's message never contains the token.
    */
   public VerifiedToken verify(String token) throws AuthenticationException {
-    if (token == null || token.isEmpty()) {
-      throw invalid("token is missing");
-    }
-    SignedJWT jwt;
     JWTClaimsSet claims;
     try {
-      jwt = SignedJWT.parse(token);
-      claims = jwt.getJWTClaimsSet();
-    } catch (ParseException e) {
-      throw invalid("token refused: not a well-formed signed JWT");
-    }
-    JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
-    if (!algorithms.contains(alg)) {
-      throw invalid("token refused: alg " + alg + " (expected: one of " + algorithms + ")");
-    }
-    try {
-      processor.process(jwt, null);
-    } catch (ExpiredJWTException e) {
+      claims = checker.check(token);
+    } catch (JwtRefusedException e) {
       throw new AuthenticationException(
-          AuthError.Code.EXPIRED_TOKEN,
-          "token expired at " + claims.getExpirationTime().toInstant());
-    } catch (BadJOSEException e) {
-      throw invalid("token refused: " + e.getMessage());
-    } catch (RateLimitReachedException e) {
-      throw invalid("token refused: no key matches it, and the JWK set was fetched too recently"
-          + " to fetch it again");
-    } catch (KeySourceException e) {
-      throw invalid("token refused: the JWK set to check it with is unavailable");
-    } catch (JOSEException e) {
-      throw invalid("token refused: " + e.getMessage());
+          e.expired() ? AuthError.Code.EXPIRED_TOKEN : AuthError.Code.INVALID_TOKEN,
+          e.getMessage());
     }
     String user = claims.getSubject();
     requireId("sub", user);
@@ -137,31 +67,12 @@ public final class TokenVerifier implements AutoCloseable {
   /** Stops refreshing the JWK set. Idempotent. */
   @Override
   public void close() {
-    jwks.ifPresent(JwksKeys::close);
-  }
-
-  /** HS256 tokens get the secret, whatever their {@code kid}; RS256 and ES256 the JWK set's keys. */
-  private static JWSKeySelector<SecurityContext> selector(
-      Optional<Key> secret, Optional<JWSKeySelector<SecurityContext>> remote) {
-    return (header, context) -> {
-      JWSAlgorithm alg = header.getAlgorithm();
-      if (JWSAlgorithm.HS256.equals(alg)) {
-        return secret.map(List::of).orElse(List.of());
-      }
-      if (remote.isPresent() && JwksKeys.ALGORITHMS.contains(alg)) {
-        return remote.get().selectJWSKeys(header, context);
-      }
-      return List.of();
-    };
-  }
-
-  private static AuthenticationException invalid(String message) {
-    return new AuthenticationException(AuthError.Code.INVALID_TOKEN, message);
+    checker.close();
   }
 
   private static void requireId(String claim, String value) throws AuthenticationException {
     if (!Limits.isValidId(value)) {
-      throw invalid(
+      throw new AuthenticationException(AuthError.Code.INVALID_TOKEN,
           "token refused: claim '" + claim + "' must be a string of " + Limits.ID_RULE);
     }
   }

@@ -3,13 +3,13 @@ package io.homing.edge.transport.websocket;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.homing.edge.auth.TokenSettings;
 import io.homing.edge.auth.TokenVerifier;
 import io.homing.edge.session.ConnectionRegistry;
 import io.homing.edge.session.EdgeLimits;
 import io.homing.edge.session.Session;
 import io.homing.edge.session.SessionContext;
 import io.homing.edge.transport.LingeringClose;
+import io.homing.runtime.auth.TokenSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -1,4 +1,4 @@
-package io.homing.edge.auth;
+package io.homing.runtime.auth;
 
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.KeySourceException;
@@ -42,15 +42,16 @@ import org.slf4j.LoggerFactory;
  * <p>Only RSA keys (for RS256) and P-256 EC keys (for ES256) are ever used, and only for the
  * algorithm they are for: an {@code oct} key in the set is never taken as an HMAC secret.
  */
-final class JwksKeys implements Closeable {
+public final class JwksKeys implements Closeable {
   /** The algorithms whose keys come from the JWK set. */
-  static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256);
+  public static final Set<JWSAlgorithm> ALGORITHMS =
+      Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256);
 
-  static final int HTTP_TIMEOUT_MS = 500;
-  static final int HTTP_SIZE_LIMIT = 50 * 1024;
+  public static final int HTTP_TIMEOUT_MS = 500;
+  public static final int HTTP_SIZE_LIMIT = 50 * 1024;
 
   /** How long a thread that needs the set waits for a fetch another thread is making. */
-  static final Duration FETCH_WAIT = Duration.ofSeconds(1);
+  public static final Duration FETCH_WAIT = Duration.ofSeconds(1);
 
   private static final Duration MAX_RATE_LIMIT_INTERVAL = Duration.ofSeconds(30);
   private static final Logger log = LoggerFactory.getLogger(JwksKeys.class);
@@ -58,7 +59,7 @@ final class JwksKeys implements Closeable {
   private final URI url;
   private final JWKSource<SecurityContext> source;
 
-  JwksKeys(URI url, Duration refresh) {
+  public JwksKeys(URI url, Duration refresh) {
     this.url = url;
     long ttl = refresh.toMillis();
     ThreadFactory daemons =
@@ -89,13 +90,13 @@ final class JwksKeys implements Closeable {
   }
 
   /** The window in which at most two fetches happen: half of {@code refresh}, at most 30 s. */
-  static Duration rateLimitInterval(Duration refresh) {
+  public static Duration rateLimitInterval(Duration refresh) {
     Duration half = refresh.dividedBy(2);
     return half.compareTo(MAX_RATE_LIMIT_INTERVAL) < 0 ? half : MAX_RATE_LIMIT_INTERVAL;
   }
 
   /** Selects the keys of RS256 and ES256 tokens: by {@code kid}, or every key of the right type. */
-  JWSKeySelector<SecurityContext> selector() {
+  public JWSKeySelector<SecurityContext> selector() {
     return new JWSVerificationKeySelector<>(ALGORITHMS, source);
   }
 
@@ -104,7 +105,7 @@ final class JwksKeys implements Closeable {
    * timeouts; an unreachable URL is logged, not thrown: tokens are then refused until a fetch
    * succeeds.
    */
-  void prefetch() {
+  public void prefetch() {
     try {
       source.get(new JWKSelector(new JWKMatcher.Builder().build()), null);
     } catch (KeySourceException e) {

@@ -1,4 +1,4 @@
-package io.homing.edge.auth;
+package io.homing.runtime.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -9,7 +9,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class TokenSettingsTest {
-  private static final String SECRET = TestTokens.SECRET;
+  private static final String SECRET = "0123456789abcdef0123456789abcdef";
 
   @Test
   void needsASecretOrAJwksUrl() {

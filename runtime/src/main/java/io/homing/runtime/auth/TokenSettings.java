@@ -1,4 +1,4 @@
-package io.homing.edge.auth;
+package io.homing.runtime.auth;
 
 import java.net.URI;
 import java.time.Duration;
@@ -6,8 +6,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * How client tokens are checked: the keys they may be signed with, and the issuer and audience
- * they must name. Immutable; validated when built. At least one kind of key is required.
+ * How tokens are checked ({@link JwtChecker}): the keys they may be signed with, and the issuer
+ * and audience they must name. The edges check client tokens with one, the Send API sender
+ * tokens with another. Immutable; validated when built. At least one kind of key is required.
  *
  * @param hs256Secret the shared secret of HS256 tokens, at least 32 characters; empty: HS256
  *     tokens are refused
