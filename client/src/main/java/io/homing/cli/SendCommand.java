@@ -3,18 +3,15 @@ package io.homing.cli;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.homing.api.ApiKey;
 import io.homing.api.v1.Acceptance;
 import io.homing.api.v1.SendRequest;
 import io.homing.api.v1.SendResponse;
 import io.homing.api.v1.SendServiceGrpc;
-import io.homing.client.SendApiKey;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Help.Visibility;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "send", mixinStandardHelpOptions = true,
@@ -34,20 +31,16 @@ final class SendCommand implements Callable<Integer> {
       description = "Send API address (env HOMING_SEND_API).")
   String server;
 
-  @Option(names = "--api-key", showDefaultValue = Visibility.NEVER,
-      defaultValue = "${env:HOMING_API_KEY:-" + ApiKey.DEVELOPMENT + "}",
-      description = "The sender's Send API key (env HOMING_API_KEY); default: the local stack's "
-          + "development key.")
-  String apiKey;
+  @Mixin SendApiOptions sendApi;
 
   @Override
   public Integer call() throws InterruptedException {
-    ManagedChannel channel = NettyChannelBuilder.forTarget(server).usePlaintext().build();
+    ManagedChannel channel = sendApi.channel(server);
     try {
+      SendServiceGrpc.SendServiceBlockingStub stub = SendServiceGrpc.newBlockingStub(channel);
+      stub = sendApi.callCredentials().map(stub::withInterceptors).orElse(stub);
       SendResponse response =
-          SendServiceGrpc.newBlockingStub(channel)
-              .withInterceptors(SendApiKey.interceptor(apiKey))
-              .withDeadlineAfter(30, TimeUnit.SECONDS)
+          stub.withDeadlineAfter(30, TimeUnit.SECONDS)
               .send(
                   SendRequest.newBuilder()
                       .addAllUserIds(to)

@@ -1,6 +1,7 @@
 package io.homing.core;
 
 import io.homing.api.Topics;
+import io.homing.core.send.SendCredentials;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,8 +22,8 @@ import java.util.Objects;
  * @param keyPrefix prefix of every Redis key, the same as the edges'
  * @param dataDir where the offline store keeps its RocksDB files
  * @param maxPayloadBytes the largest payload the Send API accepts
- * @param sendApiKeys the Send API's key file ({@code io.homing.core.send.ApiKeys}), or null to
- *     take calls from anyone
+ * @param sendCredentials what the Send API asks its callers for: API keys, client certificates,
+ *     sender tokens, and its TLS
  * @param defaultTtl how long a message waits for its recipient when its producer set no TTL
  * @param delivery acks, resends and idempotency
  * @param queues the caps of each user's queue
@@ -43,7 +44,7 @@ public record CoreConfig(
     String keyPrefix,
     Path dataDir,
     int maxPayloadBytes,
-    Path sendApiKeys,
+    SendCredentials sendCredentials,
     Duration defaultTtl,
     DeliveryPolicy delivery,
     QueueLimits queues,
@@ -82,6 +83,7 @@ public record CoreConfig(
     Objects.requireNonNull(queues, "queues");
     Objects.requireNonNull(devices, "devices");
     Objects.requireNonNull(commits, "commits");
+    Objects.requireNonNull(sendCredentials, "sendCredentials");
     Objects.requireNonNull(sendLimits, "sendLimits");
   }
 

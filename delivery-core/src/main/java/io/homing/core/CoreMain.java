@@ -1,10 +1,16 @@
 package io.homing.core;
 
 import io.homing.api.Topics;
+import io.homing.core.send.SendCredentials;
+import io.homing.core.send.SenderTokens;
 import io.homing.runtime.Lifecycle;
+import io.homing.runtime.auth.TokenSettings;
+import io.homing.runtime.tls.ServerTls;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -83,6 +89,42 @@ public final class CoreMain implements Callable<Integer> {
           + "SHA-256 and the users each may send to (docs/security.md), read again within 2 s of "
           + "a change; unset: anyone may call (env HOMING_SEND_API_KEYS).")
   String sendApiKeys;
+
+  @Option(names = "--send-jwt-secret", defaultValue = "${env:HOMING_SEND_JWT_SECRET:-}",
+      description = "Shared secret (>= 32 characters) of HS256 sender tokens, JWTs a caller may "
+          + "send in place of an API key (docs/security.md); default none: HS256 sender tokens "
+          + "are refused (env HOMING_SEND_JWT_SECRET).")
+  String sendJwtSecret;
+
+  @Option(names = "--send-jwks-url", defaultValue = "${env:HOMING_SEND_JWKS_URL:-}",
+      description = "JWK set URL of the public keys of RS256 and ES256 sender tokens; default "
+          + "none: those are refused (env HOMING_SEND_JWKS_URL).")
+  String sendJwksUrl;
+
+  @Option(names = "--send-jwt-issuer", defaultValue = "${env:HOMING_SEND_JWT_ISSUER:-}",
+      description = "When set, a sender token's iss must equal it (env HOMING_SEND_JWT_ISSUER).")
+  String sendJwtIssuer;
+
+  @Option(names = "--send-jwt-audience",
+      defaultValue = "${env:HOMING_SEND_JWT_AUDIENCE:-" + SenderTokens.DEFAULT_AUDIENCE + "}",
+      description = "What a sender token's aud must contain, so that tokens for other services "
+          + "are refused; empty: not checked (env HOMING_SEND_JWT_AUDIENCE).")
+  String sendJwtAudience;
+
+  @Option(names = "--send-tls-cert", defaultValue = "${env:HOMING_SEND_TLS_CERT:-}",
+      description = "PEM certificate chain of the Send API's TLS; with --send-tls-key, the Send "
+          + "API takes TLS only; read again every minute (env HOMING_SEND_TLS_CERT).")
+  String sendTlsCert;
+
+  @Option(names = "--send-tls-key", defaultValue = "${env:HOMING_SEND_TLS_KEY:-}",
+      description = "PKCS#8 PEM private key of --send-tls-cert (env HOMING_SEND_TLS_KEY).")
+  String sendTlsKey;
+
+  @Option(names = "--send-tls-client-ca", defaultValue = "${env:HOMING_SEND_TLS_CLIENT_CA:-}",
+      description = "PEM CA certificates of the client certificates callers may authenticate "
+          + "with (mutual TLS); a cert line of --send-api-keys names each sender "
+          + "(env HOMING_SEND_TLS_CLIENT_CA).")
+  String sendTlsClientCa;
 
   @Option(names = "--default-ttl", defaultValue = "${env:HOMING_DEFAULT_TTL:-P7D}",
       description = "How long a message without TTL waits for its recipient "
@@ -187,7 +229,7 @@ public final class CoreMain implements Callable<Integer> {
         keyPrefix,
         dataDir,
         maxPayloadBytes,
-        sendApiKeys.isEmpty() ? null : Path.of(sendApiKeys),
+        sendCredentials(),
         defaultTtl,
         new DeliveryPolicy(ackTimeout, maxRedeliveries, inflightWindow, dedupWindow),
         new QueueLimits(maxQueuedMessages, maxQueuedBytes, whenQueueFull),
@@ -195,6 +237,33 @@ public final class CoreMain implements Callable<Integer> {
         new CommitPolicy(pipelineThreads, commitInterval, commitMaxChanges),
         new SendLimits(sendCallsPerSecond, sendCallBurst, sendRecipientsPerSecond,
             sendRecipientBurst));
+  }
+
+  private SendCredentials sendCredentials() {
+    Optional<TokenSettings> tokens = sendJwtSecret.isEmpty() && sendJwksUrl.isEmpty()
+        ? Optional.empty()
+        : Optional.of(new TokenSettings(
+            optional(sendJwtSecret), optional(sendJwksUrl).map(URI::create),
+            TokenSettings.DEFAULT_JWKS_REFRESH, optional(sendJwtIssuer),
+            optional(sendJwtAudience)));
+    if (sendTlsCert.isEmpty() != sendTlsKey.isEmpty()) {
+      throw new IllegalArgumentException(
+          "--send-tls-cert and --send-tls-key go together (expected: both or neither)");
+    }
+    if (sendTlsCert.isEmpty() && !sendTlsClientCa.isEmpty()) {
+      throw new IllegalArgumentException("--send-tls-client-ca needs --send-tls-cert and "
+          + "--send-tls-key (mutual TLS is TLS first)");
+    }
+    Optional<ServerTls> tls = sendTlsCert.isEmpty()
+        ? Optional.empty()
+        : Optional.of(new ServerTls(Path.of(sendTlsCert), Path.of(sendTlsKey),
+            optional(sendTlsClientCa).map(Path::of)));
+    return new SendCredentials(
+        sendApiKeys.isEmpty() ? null : Path.of(sendApiKeys), tokens, tls);
+  }
+
+  private static Optional<String> optional(String value) {
+    return value.isEmpty() ? Optional.empty() : Optional.of(value);
   }
 
   @Override

@@ -10,11 +10,14 @@ import io.homing.core.send.ApiKeyFile;
 import io.homing.core.send.FullQueues;
 import io.homing.core.send.OutboundProducer;
 import io.homing.core.send.SendAuthentication;
+import io.homing.core.send.SendCredentials;
 import io.homing.core.send.SendService;
+import io.homing.core.send.SenderTokens;
 import io.homing.core.state.Changelog;
 import io.homing.core.state.PartitionStores;
 import io.homing.core.topics.TopicInitializer;
 import io.homing.runtime.MetricsEndpoint;
+import io.homing.runtime.tls.ServerTls;
 import io.micrometer.core.instrument.Gauge;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,6 +43,8 @@ public final class CoreServer implements AutoCloseable {
   private OutboundProducer producer;
   private Server sendServer;
   private ApiKeyFile apiKeys;
+  private SenderTokens senderTokens;
+  private ServerTls.Reloading sendTls;
   private MetricsEndpoint metrics;
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
   private boolean closed;
@@ -54,10 +59,14 @@ public final class CoreServer implements AutoCloseable {
 
   /** Starts every part; returns once the Send API accepts calls. */
   public synchronized CoreServer start() {
-    apiKeys = config.sendApiKeys() == null ? null : new ApiKeyFile(config.sendApiKeys());
-    if (apiKeys == null) {
-      log.warn("the Send API takes calls from anyone: no --send-api-keys file (docs/security.md)");
+    SendCredentials credentials = config.sendCredentials();
+    apiKeys = credentials.apiKeys() == null ? null : new ApiKeyFile(credentials.apiKeys());
+    senderTokens = credentials.tokens().map(SenderTokens::new).orElse(null);
+    if (credentials.anyoneMayCall()) {
+      log.warn("the Send API takes calls from anyone: no --send-api-keys file and no sender "
+          + "tokens (docs/security.md)");
     }
+    sendTls = credentials.tls().map(tls -> tls.credentials(false)).orElse(null);
     int partitions = TopicInitializer.ensureTopics(
         config.kafkaBootstrap(), config.topics(), config.partitions(),
         config.replicationFactor());
@@ -83,12 +92,16 @@ public final class CoreServer implements AutoCloseable {
             config.kafkaBootstrap(), config.topics().outbound(), "homing-send-" + config.instanceId());
     try {
       sendServer =
-          NettyServerBuilder.forAddress(config.sendAddress())
+          (sendTls == null
+              ? NettyServerBuilder.forAddress(config.sendAddress())
+              : NettyServerBuilder.forAddress(config.sendAddress(), sendTls.credentials()))
               .maxInboundMessageSize(Math.max(4 << 20, config.maxPayloadBytes() + (1 << 20)))
               .addService(ServerInterceptors.intercept(
                   new SendService(producer, fullQueues, config.maxPayloadBytes(),
                       config.sendLimits(), metrics.registry()),
-                  new SendAuthentication(apiKeys, metrics.registry())))
+                  new SendAuthentication(apiKeys, senderTokens,
+                      credentials.tls().flatMap(ServerTls::clientCa).isPresent(),
+                      metrics.registry())))
               .build()
               .start();
     } catch (IOException e) {
@@ -96,11 +109,14 @@ public final class CoreServer implements AutoCloseable {
       throw new UncheckedIOException("cannot listen on " + config.sendAddress(), e);
     }
     log.info(
-        "core {} up: Send API on {}:{} ({}), store {}, {} pipeline(s)",
+        "core {} up: Send API on {}:{} ({}, {}), store {}, {} pipeline(s)",
         config.instanceId(),
         config.sendAddress().getHostString(),
         sendServer.getPort(),
-        apiKeys == null ? "no credentials asked" : apiKeys.keys().size() + " API key(s)",
+        sendTls == null ? "plaintext" : "TLS",
+        credentials.anyoneMayCall() ? "no credentials asked"
+            : (apiKeys == null ? "no" : apiKeys.keys().size()) + " key file credential(s), "
+                + (senderTokens == null ? "no sender tokens" : "sender tokens"),
         config.dataDir(),
         pipelines.size());
     return this;
@@ -181,6 +197,12 @@ public final class CoreServer implements AutoCloseable {
     }
     if (apiKeys != null) {
       apiKeys.close();
+    }
+    if (senderTokens != null) {
+      senderTokens.close();
+    }
+    if (sendTls != null) {
+      sendTls.close();
     }
     pipelines.forEach(p -> p.loop().stop());
     pipelines.forEach(p -> p.loop().close());

@@ -43,11 +43,11 @@ class SendApiAuthIT {
     double unknownBefore = coreMetric("homing_send_unauthenticated_total{credentials=\"unknown\"}");
 
     assertUnauthenticated(() -> cluster.send().send(text("no key", "una")),
-        "no API key: send the metadata 'authorization: Bearer <api key>'");
+        "no credentials (expected: the metadata 'authorization: Bearer <api key>')");
     assertUnauthenticated(() -> withAuthorization("Basic " + OPS_KEY).send(text("basic", "una")),
-        "no API key");
+        "no credentials");
     assertUnauthenticated(() -> withAuthorization("Bearer   ").send(text("blank", "una")),
-        "no API key");
+        "no credentials");
     assertUnauthenticated(() -> as(ApiKey.generate()).send(text("unknown key", "una")),
         "unknown API key");
     assertUnauthenticated(() -> as(ApiKey.hash(OPS_KEY)).send(text("the hash", "una")),

@@ -25,6 +25,7 @@ import io.homing.core.DeliveryPolicy;
 import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
 import io.homing.core.SendLimits;
+import io.homing.core.send.SendCredentials;
 import io.homing.edge.EdgeConfig;
 import io.homing.edge.EdgeServer;
 import io.homing.edge.session.EdgeLimits;
@@ -95,53 +96,53 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
    * serve TLS.
    */
   record Options(DeliveryPolicy delivery, QueueLimits queues, DeviceLimits devices,
-      CommitPolicy commits, boolean ownRedis, boolean tls, Path sendApiKeys,
+      CommitPolicy commits, boolean ownRedis, boolean tls, SendCredentials sendCredentials,
       SendLimits sendLimits, EdgeLimits edgeLimits, Duration idleTimeout) {
     static Options defaults() {
       return new Options(DeliveryPolicy.defaults(), QueueLimits.defaults(),
-          DeviceLimits.defaults(), CommitPolicy.defaults(), false, false, null,
+          DeviceLimits.defaults(), CommitPolicy.defaults(), false, false, SendCredentials.NONE,
           SendLimits.defaults(), EdgeLimits.defaults(), Duration.ofSeconds(90));
     }
 
     Options with(DeliveryPolicy delivery) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
           sendLimits, edgeLimits, idleTimeout);
     }
 
     Options with(QueueLimits queues) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
           sendLimits, edgeLimits, idleTimeout);
     }
 
     Options with(DeviceLimits devices) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
           sendLimits, edgeLimits, idleTimeout);
     }
 
     Options with(CommitPolicy commits) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
           sendLimits, edgeLimits, idleTimeout);
     }
 
     Options with(SendLimits sendLimits) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
           sendLimits, edgeLimits, idleTimeout);
     }
 
     Options with(EdgeLimits edgeLimits) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
           sendLimits, edgeLimits, idleTimeout);
     }
 
     /** Edges that close a silent connection after {@code idleTimeout} rather than 90 s. */
     Options withIdleTimeout(Duration idleTimeout) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendApiKeys,
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
           sendLimits, edgeLimits, idleTimeout);
     }
 
     /** A Redis of the cluster's own, which a test may kill and restart. */
     Options withOwnRedis() {
-      return new Options(delivery, queues, devices, commits, true, tls, sendApiKeys,
+      return new Options(delivery, queues, devices, commits, true, tls, sendCredentials,
           sendLimits, edgeLimits, idleTimeout);
     }
 
@@ -150,14 +151,19 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
      * signed by a CA of the cluster's own ({@link #certificates()}).
      */
     Options withTls() {
-      return new Options(delivery, queues, devices, commits, ownRedis, true, sendApiKeys,
+      return new Options(delivery, queues, devices, commits, ownRedis, true, sendCredentials,
           sendLimits, edgeLimits, idleTimeout);
     }
 
     /** A Send API that asks for the API keys of this key file (ApiKeys). */
     Options withSendApiKeys(Path file) {
-      return new Options(delivery, queues, devices, commits, ownRedis, tls, file, sendLimits,
-          edgeLimits, idleTimeout);
+      return with(SendCredentials.apiKeys(file));
+    }
+
+    /** A Send API that asks for these credentials, and serves TLS if they say so. */
+    Options with(SendCredentials sendCredentials) {
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
+          sendLimits, edgeLimits, idleTimeout);
     }
   }
 
@@ -223,7 +229,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
                     name + ":",
                     dataDir.resolve("core-" + index),
                     MAX_PAYLOAD_BYTES,
-                    options.sendApiKeys(),
+                    options.sendCredentials(),
                     Duration.ofDays(1),
                     options.delivery(),
                     options.queues(),

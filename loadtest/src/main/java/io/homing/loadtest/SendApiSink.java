@@ -2,12 +2,11 @@ package io.homing.loadtest;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.homing.api.v1.SendRequest;
 import io.homing.api.v1.SendResponse;
 import io.homing.api.v1.SendServiceGrpc;
-import io.homing.client.SendApiKey;
+import io.homing.cli.SendApiOptions;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -21,9 +20,10 @@ final class SendApiSink implements Sink {
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private final LongAdder failures = new LongAdder();
 
-  SendApiSink(String target, String apiKey) {
-    this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
-    this.stub = SendServiceGrpc.newStub(channel).withInterceptors(SendApiKey.interceptor(apiKey));
+  SendApiSink(String target, SendApiOptions options) {
+    this.channel = options.channel(target);
+    SendServiceGrpc.SendServiceStub plain = SendServiceGrpc.newStub(channel);
+    this.stub = options.callCredentials().map(plain::withInterceptors).orElse(plain);
   }
 
   @Override

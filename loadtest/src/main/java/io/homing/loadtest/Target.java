@@ -1,11 +1,12 @@
 package io.homing.loadtest;
 
-import io.homing.api.ApiKey;
+import io.homing.cli.SendApiOptions;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
 import picocli.CommandLine.Help.Visibility;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Where the deployment under test is, and how to talk to it. Defaults: deploy/local. */
@@ -38,12 +39,8 @@ final class Target {
           + "else the local stack's development secret.")
   String secret;
 
-  // Its default is not shown in --help: it may come from the environment.
-  @Option(names = "--api-key", showDefaultValue = Visibility.NEVER,
-      defaultValue = "${env:HOMING_API_KEY:-" + ApiKey.DEVELOPMENT + "}",
-      description = "Send API key for --via send-api; default: $HOMING_API_KEY, else the local "
-          + "stack's development key.")
-  String apiKey;
+  /** The Send API's credentials and TLS, for --via send-api. */
+  @Mixin SendApiOptions sendApiOptions;
 
   @Option(names = "--via", defaultValue = "kafka",
       description = "Publish through: kafka (a producer to outbound) or send-api.")
@@ -79,7 +76,7 @@ final class Target {
   Sink homingSink() {
     return switch (via) {
       case "kafka" -> new KafkaSink(kafka, topicPrefix + "outbound", false);
-      case "send-api" -> new SendApiSink(sendApi, apiKey);
+      case "send-api" -> new SendApiSink(sendApi, sendApiOptions);
       default -> throw new IllegalArgumentException("--via: " + via + " (expected: kafka, send-api)");
     };
   }

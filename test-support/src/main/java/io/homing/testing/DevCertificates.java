@@ -85,6 +85,33 @@ public final class DevCertificates {
     return dir.resolve("server.key");
   }
 
+  /**
+   * Makes a client certificate for mutual TLS, signed by this CA, with {@code name} as its
+   * subject's CN: {@code <file>.pem} and {@code <file>.key} (PKCS#8 PEM), where {@code file} is
+   * {@code name} with every character but letters, digits and dashes replaced by {@code _}.
+   *
+   */
+  public Identity clientCertificate(String name) {
+    String file = name.replaceAll("[^A-Za-z0-9-]", "_");
+    try {
+      Files.writeString(dir.resolve(file + ".ext"), String.join("\n",
+          "basicConstraints = critical, CA:FALSE",
+          "keyUsage = critical, digitalSignature",
+          "extendedKeyUsage = clientAuth",
+          ""));
+      openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+          "-keyout", file + ".key", "-out", file + ".csr", "-subj", "/CN=" + name);
+      openssl("x509", "-req", "-in", file + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+          "-CAcreateserial", "-out", file + ".pem", "-days", "30", "-extfile", file + ".ext");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot make a client certificate in " + dir, e);
+    }
+    return new Identity(dir.resolve(file + ".pem"), dir.resolve(file + ".key"));
+  }
+
+  /** A certificate (PEM) and its private key (PKCS#8 PEM). */
+  public record Identity(Path certificate, Path privateKey) {}
+
   /** A JDK TLS context that trusts this CA alone, for clients built on the JDK's sockets. */
   public SSLContext clientContext() {
     try (InputStream in = Files.newInputStream(caCertificate())) {

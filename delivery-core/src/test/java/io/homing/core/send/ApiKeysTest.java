@@ -37,6 +37,22 @@ class ApiKeysTest {
   }
 
   @Test
+  void findsTheSenderOfACertificateByAnyOfItsNames() throws IOException {
+    ApiKeys keys = ApiKeys.read(file("""
+        crm cert crm-*
+        spiffe://homing.example/billing cert billing-*
+        """));
+
+    assertThat(keys.size()).isEqualTo(2);
+    assertThat(keys.certificateSender(List.of("crm")).recipients()).containsExactly("crm-*");
+    assertThat(keys.certificateSender(
+        List.of("billing.internal", "spiffe://homing.example/billing")).name())
+        .isEqualTo("spiffe://homing.example/billing");
+    assertThat(keys.certificateSender(List.of("ops"))).isNull();
+    assertThat(keys.sender("cert")).as("'cert' is no key").isNull();
+  }
+
+  @Test
   void generatedKeysAreDistinctAndRecognizable() {
     String key = ApiKey.generate();
 
@@ -49,9 +65,11 @@ class ApiKeysTest {
   void refusesAFileItCannotUseNamingTheLine() throws IOException {
     String hash = ApiKey.hash("k");
     assertThatThrownBy(() -> ApiKeys.read(file("ops " + hash + "\n")))
-        .hasMessageContaining(":1: expected: name sha256-hex recipients");
+        .hasMessageContaining(":1: expected: name sha256-hex|cert recipients");
     assertThatThrownBy(() -> ApiKeys.read(file("# x\nops k *\n")))
-        .hasMessageContaining(":2: 'k' (expected: the key's SHA-256, 64 hex digits)");
+        .hasMessageContaining(":2: 'k' (expected: the key's SHA-256, 64 hex digits, or cert)");
+    assertThatThrownBy(() -> ApiKeys.read(file("crm cert crm-*\ncrm cert *\n")))
+        .hasMessageContaining(":2: a second cert line for sender crm");
     assertThatThrownBy(() -> ApiKeys.read(file("ops " + hash + " a,,b\n")))
         .hasMessageContaining(":1: recipients 'a,,b' (expected: comma-separated user ids");
     assertThatThrownBy(() -> ApiKeys.read(file("ops " + hash + " a,\n")))

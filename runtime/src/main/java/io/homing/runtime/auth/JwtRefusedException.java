@@ -6,7 +6,7 @@ public final class JwtRefusedException extends Exception {
 
   private final boolean expired;
 
-  JwtRefusedException(String message, boolean expired) {
+  public JwtRefusedException(String message, boolean expired) {
     super(message, null, false, false);
     this.expired = expired;
   }

@@ -1,0 +1,98 @@
+package io.homing.runtime.tls;
+
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.util.AdvancedTlsX509KeyManager;
+import io.grpc.util.AdvancedTlsX509TrustManager;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The TLS of a gRPC server: its certificate chain and private key (PEM; the key PKCS#8, {@code
+ * BEGIN PRIVATE KEY}) and, for mutual TLS, the CA certificates (PEM) that client certificates
+ * must chain to. Each file is read again every {@link #RELOAD_INTERVAL}, so certificates are
+ * rotated by replacing the files (docs/security.md): new handshakes use the new ones,
+ * connections already open keep theirs.
+ *
+ * @param certificateChain the server's certificate, then its intermediates
+ * @param privateKey the certificate's key
+ * @param clientCa when present, clients are asked for a certificate, and one that does not chain
+ *     to these CAs fails the handshake
+ */
+public record ServerTls(Path certificateChain, Path privateKey, Optional<Path> clientCa) {
+  /** How often the files are read again. */
+  public static final Duration RELOAD_INTERVAL = Duration.ofMinutes(1);
+
+  public ServerTls {
+    Objects.requireNonNull(certificateChain, "certificateChain");
+    Objects.requireNonNull(privateKey, "privateKey");
+    Objects.requireNonNull(clientCa, "clientCa");
+  }
+
+  /**
+   * The server credentials, reloading the files until {@link Reloading#close}; fails with
+   * IllegalArgumentException naming a file that cannot be read or used.
+   *
+   * @param requireClientCertificate with a client CA: whether a client without a certificate is
+   *     refused in the handshake (else it may connect, and authenticate otherwise)
+   */
+  public Reloading credentials(boolean requireClientCertificate) {
+    for (Path file : files()) {
+      if (!Files.isReadable(file)) {
+        throw new IllegalArgumentException("TLS file " + file + " is not readable");
+      }
+    }
+    ScheduledExecutorService reloads = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "homing-tls-reload");
+      thread.setDaemon(true);
+      return thread;
+    });
+    long every = RELOAD_INTERVAL.toSeconds();
+    try {
+      AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
+      keys.updateIdentityCredentials(certificateChain.toFile(), privateKey.toFile(), every,
+          TimeUnit.SECONDS, reloads);
+      TlsServerCredentials.Builder builder = TlsServerCredentials.newBuilder().keyManager(keys);
+      if (clientCa.isPresent()) {
+        AdvancedTlsX509TrustManager trust = AdvancedTlsX509TrustManager.newBuilder()
+            .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION)
+            .build();
+        trust.updateTrustCredentials(clientCa.get().toFile(), every, TimeUnit.SECONDS, reloads);
+        builder.trustManager(trust).clientAuth(requireClientCertificate
+            ? TlsServerCredentials.ClientAuth.REQUIRE
+            : TlsServerCredentials.ClientAuth.OPTIONAL);
+      }
+      return new Reloading(builder.build(), reloads);
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      reloads.shutdownNow();
+      throw new IllegalArgumentException("cannot use the TLS files " + files() + ": " + e, e);
+    }
+  }
+
+  private List<Path> files() {
+    List<Path> files = new ArrayList<>(List.of(certificateChain, privateKey));
+    clientCa.ifPresent(files::add);
+    return files;
+  }
+
+  /** Server credentials whose files are read again until closed. */
+  public record Reloading(ServerCredentials credentials, ScheduledExecutorService reloads)
+      implements Closeable {
+    /** Stops reading the files again. Idempotent. */
+    @Override
+    public void close() {
+      reloads.shutdownNow();
+    }
+  }
+}
