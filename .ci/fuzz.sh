@@ -2,11 +2,13 @@
 # Fuzzes every Jazzer target (@FuzzTest in a *FuzzTest class, one per class) one after the other
 # and prints how many inputs each ran. See docs/fuzzing.md.
 #
-#   .ci/fuzz.sh [--duration 10s] [--executions N]
+#   .ci/fuzz.sh [--duration 10s] [--executions N] [--targets PATTERN]
 #
 # --duration   the most time per target (Jazzer's max_duration: 30s, 5m, 1h…); default 10s, or
 #              24h with --executions alone
 # --executions the most inputs per target (Jazzer's max_executions); default: no limit
+# --targets    which classes, as surefire's -Dtest pattern (e.g. 'TcpTransportFuzzTest,Api*');
+#              default: every *FuzzTest
 #
 # Each target fuzzes in a JVM of its own (Jazzer fuzzes one test per JVM): surefire forks per
 # class (-DreuseForks=false), single-threaded, with the build's -Xmx1g. A finding fails its
@@ -17,11 +19,13 @@ cd "$(dirname "$0")/.."
 
 duration=""
 executions=""
+targets='*FuzzTest'
 while (($#)); do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --executions) executions="$2"; shift 2 ;;
-    *) echo "usage: $0 [--duration 10s] [--executions N]" >&2; exit 2 ;;
+    --targets) targets="$2"; shift 2 ;;
+    *) echo "usage: $0 [--duration 10s] [--executions N] [--targets PATTERN]" >&2; exit 2 ;;
   esac
 done
 if [[ -z "$duration" ]]; then
@@ -37,8 +41,9 @@ if [[ -n "$executions" ]]; then
   export JAZZER_MAX_EXECUTIONS="$executions"
 fi
 status=0
-mvn -o -B -ntp test -pl "$modules" -am -Dtest='*FuzzTest' -Dsurefire.failIfNoSpecifiedTests=false \
-  -DreuseForks=false > "$log" 2>&1 || status=$?
+# -fae: a finding in one module does not keep the others from being fuzzed.
+mvn -o -B -ntp -fae test -pl "$modules" -am -Dtest="$targets" \
+  -Dsurefire.failIfNoSpecifiedTests=false -DreuseForks=false > "$log" 2>&1 || status=$?
 
 # Per target: libFuzzer's "Done N runs in S second(s)" after surefire's "Running <class>", and
 # surefire's verdict and wall time for the class.
@@ -46,7 +51,8 @@ awk '
   /^\[INFO\] Running .*FuzzTest$/ { target = $3; runs[target] = "-"; order[++n] = target }
   /^Done [0-9]+ runs in/ { if (target != "") runs[target] = $2 }
   /Tests run:.*Time elapsed:.* in .*FuzzTest$/ {
-    t = $NF; wall[t] = $(NF - 3) " s"; verdict[t] = ($0 ~ /FAILURE/) ? "FINDING" : "ok"
+    t = $NF; w = $0; sub(/.*Time elapsed: /, "", w); sub(/ .*/, "", w)
+    wall[t] = w " s"; verdict[t] = ($0 ~ /FAILURE/) ? "FINDING" : "ok"
   }
   END {
     printf "%-62s %12s %10s  %s\n", "target", "executions", "wall", "result"
