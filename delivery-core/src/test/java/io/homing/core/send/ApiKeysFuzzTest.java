@@ -25,7 +25,9 @@ class ApiKeysFuzzTest {
       return;
     }
     assertThat(keys.size()).isPositive();
-    assertThat(keys.sender("a key no line names")).isNull();
+    // A key made now: the fuzzer learns the strings the code compares with, so a fixed key's
+    // hash could be in the input (it once was).
+    assertThat(keys.sender(ApiKey.generate())).isNull();
     Sender sender = keys.sender("password");
     if (sender != null) {
       assertThat(ApiKey.invalidSender(sender.name(), String.join(",", sender.recipients())))
