@@ -2,11 +2,8 @@ package io.homing.runtime.tls;
 
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
-import io.grpc.util.AdvancedTlsX509KeyManager;
-import io.grpc.util.AdvancedTlsX509TrustManager;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
@@ -14,9 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The TLS of a gRPC server: its certificate chain and private key (PEM; the key PKCS#8, {@code
@@ -32,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  */
 public record ServerTls(Path certificateChain, Path privateKey, Optional<Path> clientCa) {
   /** How often the files are read again. */
-  public static final Duration RELOAD_INTERVAL = Duration.ofMinutes(1);
+  public static final Duration RELOAD_INTERVAL = PemReloads.RELOAD_INTERVAL;
 
   public ServerTls {
     Objects.requireNonNull(certificateChain, "certificateChain");
@@ -48,34 +42,20 @@ public record ServerTls(Path certificateChain, Path privateKey, Optional<Path> c
    *     refused in the handshake (else it may connect, and authenticate otherwise)
    */
   public Reloading credentials(boolean requireClientCertificate) {
-    for (Path file : files()) {
-      if (!Files.isReadable(file)) {
-        throw new IllegalArgumentException("TLS file " + file + " is not readable");
-      }
-    }
-    ScheduledExecutorService reloads = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "homing-tls-reload");
-      thread.setDaemon(true);
-      return thread;
-    });
-    long every = RELOAD_INTERVAL.toSeconds();
+    PemReloads.requireReadable(files());
+    PemReloads reloads = new PemReloads();
     try {
-      AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
-      keys.updateIdentityCredentials(certificateChain.toFile(), privateKey.toFile(), every,
-          TimeUnit.SECONDS, reloads);
-      TlsServerCredentials.Builder builder = TlsServerCredentials.newBuilder().keyManager(keys);
+      TlsServerCredentials.Builder builder = TlsServerCredentials.newBuilder()
+          .keyManager(reloads.keyManager(certificateChain, privateKey));
       if (clientCa.isPresent()) {
-        AdvancedTlsX509TrustManager trust = AdvancedTlsX509TrustManager.newBuilder()
-            .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION)
-            .build();
-        trust.updateTrustCredentials(clientCa.get().toFile(), every, TimeUnit.SECONDS, reloads);
-        builder.trustManager(trust).clientAuth(requireClientCertificate
-            ? TlsServerCredentials.ClientAuth.REQUIRE
-            : TlsServerCredentials.ClientAuth.OPTIONAL);
+        builder.trustManager(reloads.trustManager(clientCa.get(), false))
+            .clientAuth(requireClientCertificate
+                ? TlsServerCredentials.ClientAuth.REQUIRE
+                : TlsServerCredentials.ClientAuth.OPTIONAL);
       }
       return new Reloading(builder.build(), reloads);
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      reloads.shutdownNow();
+      reloads.close();
       throw new IllegalArgumentException("cannot use the TLS files " + files() + ": " + e, e);
     }
   }
@@ -87,12 +67,23 @@ public record ServerTls(Path certificateChain, Path privateKey, Optional<Path> c
   }
 
   /** Server credentials whose files are read again until closed. */
-  public record Reloading(ServerCredentials credentials, ScheduledExecutorService reloads)
-      implements Closeable {
+  public static final class Reloading implements Closeable {
+    private final ServerCredentials credentials;
+    private final PemReloads reloads;
+
+    Reloading(ServerCredentials credentials, PemReloads reloads) {
+      this.credentials = credentials;
+      this.reloads = reloads;
+    }
+
+    public ServerCredentials credentials() {
+      return credentials;
+    }
+
     /** Stops reading the files again. Idempotent. */
     @Override
     public void close() {
-      reloads.shutdownNow();
+      reloads.close();
     }
   }
 }

@@ -1,0 +1,93 @@
+package io.homing.runtime.tls;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.TlsChannelCredentials;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Mutual TLS between Homing's own processes — core's delivery streams to the edges
+ * (docs/security.md). Each process has a certificate of its own, signed by a CA that signs only
+ * Homing's processes, and trusts no peer whose certificate does not chain to it: an edge refuses
+ * a caller without such a certificate in the handshake, and core checks that an edge's
+ * certificate names the host it dialled (or {@code serverName}). The files are read again every
+ * {@link ServerTls#RELOAD_INTERVAL}.
+ *
+ * @param ca PEM certificates of the CA (or CAs, while one is rotated) peers must chain to
+ * @param certificateChain this process's certificate (PEM), then its intermediates; with both
+ *     {@code serverAuth} and {@code clientAuth} extended key usages where it has any
+ * @param privateKey its PKCS#8 PEM key
+ * @param serverName the name core expects in every edge's certificate, in place of the host of
+ *     the edge's advertised address; unused by edges
+ */
+public record InternalTls(
+    Path ca, Path certificateChain, Path privateKey, Optional<String> serverName) {
+
+  public InternalTls {
+    Objects.requireNonNull(ca, "ca");
+    Objects.requireNonNull(certificateChain, "certificateChain");
+    Objects.requireNonNull(privateKey, "privateKey");
+    Objects.requireNonNull(serverName, "serverName");
+    if (serverName.isPresent() && serverName.get().isBlank()) {
+      throw new IllegalArgumentException("serverName: blank (expected: a host name, or none)");
+    }
+  }
+
+  /** What a server asks of its callers: a certificate that chains to {@link #ca}. */
+  public ServerTls.Reloading serverCredentials() {
+    return new ServerTls(certificateChain, privateKey, Optional.of(ca)).credentials(true);
+  }
+
+  /**
+   * What a client presents and checks: this process's certificate, and a server certificate that
+   * chains to {@link #ca} and names the host dialled; until {@link Client#close}.
+   */
+  public Client channelCredentials() {
+    List<Path> files = List.of(ca, certificateChain, privateKey);
+    PemReloads.requireReadable(files);
+    PemReloads reloads = new PemReloads();
+    try {
+      ChannelCredentials credentials = TlsChannelCredentials.newBuilder()
+          .keyManager(reloads.keyManager(certificateChain, privateKey))
+          .trustManager(reloads.trustManager(ca, true))
+          .build();
+      return new Client(credentials, serverName, reloads);
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      reloads.close();
+      throw new IllegalArgumentException("cannot use the TLS files " + files + ": " + e, e);
+    }
+  }
+
+  /** A client's credentials, whose files are read again until closed. */
+  public static final class Client implements Closeable {
+    private final ChannelCredentials credentials;
+    private final Optional<String> serverName;
+    private final PemReloads reloads;
+
+    Client(ChannelCredentials credentials, Optional<String> serverName, PemReloads reloads) {
+      this.credentials = credentials;
+      this.serverName = serverName;
+      this.reloads = reloads;
+    }
+
+    public ChannelCredentials credentials() {
+      return credentials;
+    }
+
+    /** The name a server's certificate must hold, if not the host dialled. */
+    public Optional<String> serverName() {
+      return serverName;
+    }
+
+    /** Stops reading the files again. Idempotent. */
+    @Override
+    public void close() {
+      reloads.close();
+    }
+  }
+}

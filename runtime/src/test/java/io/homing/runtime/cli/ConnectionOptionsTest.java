@@ -1,0 +1,67 @@
+package io.homing.runtime.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.homing.runtime.tls.InternalTls;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+class ConnectionOptionsTest {
+  @Command(name = "service", mixinStandardHelpOptions = true, showDefaultValues = true)
+  static final class Service implements Runnable {
+    @Mixin ConnectionOptions connections;
+
+    @Override
+    public void run() {}
+  }
+
+  private static ConnectionOptions parse(String... args) {
+    Service service = new Service();
+    new CommandLine(service).parseArgs(args);
+    return service.connections;
+  }
+
+  @Test
+  void takesKafkaPropertiesOneByOne() {
+    ConnectionOptions options = parse("--kafka", "k:9093",
+        "--kafka-property", "security.protocol=SSL",
+        "--kafka-property", "ssl.truststore.location=/etc/ca.pem");
+
+    assertThat(options.kafka().clientConfig()).containsAllEntriesOf(Map.of(
+        "bootstrap.servers", "k:9093",
+        "security.protocol", "SSL",
+        "ssl.truststore.location", "/etc/ca.pem"));
+  }
+
+  @Test
+  void internalTlsNeedsAllThreeFiles() {
+    assertThat(parse().internalTls(Optional.empty())).isEmpty();
+    assertThat(parse("--internal-tls-ca", "ca.pem", "--internal-tls-cert", "core.pem",
+            "--internal-tls-key", "core.key").internalTls(Optional.of("homing-edge")))
+        .contains(new InternalTls(Path.of("ca.pem"), Path.of("core.pem"), Path.of("core.key"),
+            Optional.of("homing-edge")));
+    assertThatThrownBy(() -> parse("--internal-tls-ca", "ca.pem").internalTls(Optional.empty()))
+        .hasMessage("--internal-tls-ca, --internal-tls-cert and --internal-tls-key go together "
+            + "(expected: all three or none)");
+    assertThatThrownBy(() -> parse().internalTls(Optional.of("homing-edge")))
+        .hasMessageStartingWith("--internal-tls-server-name needs --internal-tls-ca");
+  }
+
+  @Test
+  void helpNeverShowsTheRedisPassword() {
+    StringWriter help = new StringWriter();
+    CommandLine command = new CommandLine(new Service());
+    command.setOut(new PrintWriter(help));
+    command.execute("--redis-password", "s3cret", "--help");
+
+    assertThat(help.toString()).contains("--redis-password").doesNotContain("s3cret");
+  }
+}

@@ -1,0 +1,80 @@
+package io.homing.runtime.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lettuce.core.RedisClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RedisConnectionTest {
+  @Test
+  void hidesThePasswordOfTheUrlAndOfTheOptions() {
+    assertThat(RedisConnection.of("rediss://homing:s3cret@redis:6380/2").toString())
+        .isEqualTo("rediss://homing:***@redis:6380/2");
+    assertThat(RedisConnection.of("redis://s3cret@redis:6379").toString())
+        .isEqualTo("redis://***@redis:6379");
+    assertThat(new RedisConnection("rediss://redis:6380", Optional.of("homing"),
+        Optional.of("s3cret"), Optional.empty(), Optional.empty(), Optional.empty()).toString())
+        .isEqualTo("rediss://redis:6380 as homing with a password");
+  }
+
+  @Test
+  void refusesWhatIsNoRedisUrlWithoutEchoingItsPassword() {
+    assertThatThrownBy(() -> RedisConnection.of("http://user:s3cret@redis:6379"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Redis URL 'http://user:***@redis:6379' "
+            + "(expected: redis://host:port or rediss://host:port)");
+  }
+
+  @Test
+  void refusesTlsFilesWithoutTls(@TempDir Path dir) throws Exception {
+    Path ca = Files.writeString(dir.resolve("ca.pem"), "");
+
+    assertThatThrownBy(() -> new RedisConnection("redis://redis:6379", Optional.empty(),
+            Optional.empty(), Optional.of(ca), Optional.empty(), Optional.empty()))
+        .hasMessage("Redis TLS files need a rediss:// URL "
+            + "(expected: rediss://host:port, not redis:6379 without TLS)");
+  }
+
+  @Test
+  void refusesAUserWithoutPasswordAndACertificateWithoutKey(@TempDir Path dir) throws Exception {
+    Path cert = Files.writeString(dir.resolve("cert.pem"), "");
+
+    assertThatThrownBy(() -> new RedisConnection("redis://redis:6379", Optional.of("homing"),
+            Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()))
+        .hasMessage("a Redis user (homing) needs its password "
+            + "(expected: --redis-password or HOMING_REDIS_PASSWORD)");
+    assertThatThrownBy(() -> new RedisConnection("rediss://redis:6380", Optional.empty(),
+            Optional.empty(), Optional.empty(), Optional.of(cert), Optional.empty()))
+        .hasMessage("--redis-tls-cert and --redis-tls-key go together "
+            + "(expected: both or neither)");
+  }
+
+  @Test
+  void namesATlsFileItCannotRead(@TempDir Path dir) {
+    Path missing = dir.resolve("ca.pem");
+
+    assertThatThrownBy(() -> new RedisConnection("rediss://redis:6380", Optional.empty(),
+            Optional.empty(), Optional.of(missing), Optional.empty(), Optional.empty()))
+        .hasMessage("Redis TLS file " + missing + " is not readable");
+  }
+
+  @Test
+  void aRefusedConnectionNamesTheRedisAndTheReasonAndShutsTheClientDown() {
+    RedisConnection nobody = new RedisConnection("redis://127.0.0.1:1", Optional.of("homing"),
+        Optional.of("s3cret"), Optional.empty(), Optional.empty(), Optional.empty());
+    RedisClient client = nobody.newClient();
+
+    assertThatThrownBy(() -> nobody.connect(client, RedisClient::connect))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith(
+            "cannot connect to Redis redis://127.0.0.1:1 as homing with a password: ")
+        .hasMessageContaining("Connection refused")
+        .hasMessageNotContaining("s3cret");
+    assertThatThrownBy(client::connect).isInstanceOf(IllegalStateException.class);
+  }
+}
