@@ -2,10 +2,14 @@ package io.homing.core;
 
 import io.homing.api.Topics;
 import io.homing.core.send.SendCredentials;
+import io.homing.runtime.kafka.KafkaConnection;
+import io.homing.runtime.redis.RedisConnection;
+import io.homing.runtime.tls.InternalTls;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Everything a delivery-core instance is configured with. Immutable; validated when built.
@@ -13,12 +17,12 @@ import java.util.Objects;
  * @param instanceId this instance's id, for logs and Kafka client ids
  * @param sendAddress where the public Send API listens
  * @param metricsAddress where {@code /metrics} (Prometheus) and {@code /health} are served
- * @param kafkaBootstrap {@code bootstrap.servers}
+ * @param kafka how to reach Kafka: bootstrap servers and the clients' security properties
  * @param topics the deployment's Kafka topics
  * @param groupId the consumer group all core instances of a deployment share
  * @param partitions partition count of {@code outbound} and {@code delivery-events} when created
  * @param replicationFactor replication factor of the topics when created
- * @param redisUri presence store
+ * @param redis how to reach the presence store
  * @param keyPrefix prefix of every Redis key, the same as the edges'
  * @param dataDir where the offline store keeps its RocksDB files
  * @param maxPayloadBytes the largest payload the Send API accepts
@@ -30,17 +34,18 @@ import java.util.Objects;
  * @param devices which devices of a user hold messages back
  * @param commits how many pipelines, and how often they commit
  * @param sendLimits how fast one sender may call the Send API
+ * @param internalTls mutual TLS to the edges, or empty for plaintext
  */
 public record CoreConfig(
     String instanceId,
     InetSocketAddress sendAddress,
     InetSocketAddress metricsAddress,
-    String kafkaBootstrap,
+    KafkaConnection kafka,
     Topics topics,
     String groupId,
     int partitions,
     short replicationFactor,
-    String redisUri,
+    RedisConnection redis,
     String keyPrefix,
     Path dataDir,
     int maxPayloadBytes,
@@ -50,7 +55,8 @@ public record CoreConfig(
     QueueLimits queues,
     DeviceLimits devices,
     CommitPolicy commits,
-    SendLimits sendLimits) {
+    SendLimits sendLimits,
+    Optional<InternalTls> internalTls) {
 
   /** Above this, a payload no longer fits comfortably in one Kafka record. */
   public static final int PAYLOAD_LIMIT = 900 * 1024;
@@ -59,7 +65,7 @@ public record CoreConfig(
     requireText("instanceId", instanceId);
     Objects.requireNonNull(sendAddress, "sendAddress");
     Objects.requireNonNull(metricsAddress, "metricsAddress");
-    requireText("kafkaBootstrap", kafkaBootstrap);
+    Objects.requireNonNull(kafka, "kafka");
     Objects.requireNonNull(topics, "topics");
     requireText("groupId", groupId);
     if (partitions < 1) {
@@ -69,7 +75,7 @@ public record CoreConfig(
       throw new IllegalArgumentException(
           "replicationFactor: " + replicationFactor + " (expected: >= 1)");
     }
-    requireText("redisUri", redisUri);
+    Objects.requireNonNull(redis, "redis");
     Objects.requireNonNull(keyPrefix, "keyPrefix");
     Objects.requireNonNull(dataDir, "dataDir");
     if (maxPayloadBytes < 1 || maxPayloadBytes > PAYLOAD_LIMIT) {
@@ -85,6 +91,7 @@ public record CoreConfig(
     Objects.requireNonNull(commits, "commits");
     Objects.requireNonNull(sendCredentials, "sendCredentials");
     Objects.requireNonNull(sendLimits, "sendLimits");
+    Objects.requireNonNull(internalTls, "internalTls");
   }
 
   private static void requireText(String name, String value) {

@@ -5,6 +5,7 @@ import io.homing.core.send.SendCredentials;
 import io.homing.core.send.SenderTokens;
 import io.homing.runtime.Lifecycle;
 import io.homing.runtime.auth.TokenSettings;
+import io.homing.runtime.cli.ConnectionOptions;
 import io.homing.runtime.tls.ServerTls;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -14,6 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -46,9 +48,13 @@ public final class CoreMain implements Callable<Integer> {
       description = "Port of /metrics (Prometheus) and /health (env HOMING_METRICS_PORT).")
   int metricsPort;
 
-  @Option(names = "--kafka", defaultValue = "${env:KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
-      description = "Kafka bootstrap servers (env KAFKA_BOOTSTRAP).")
-  String kafka;
+  @Mixin ConnectionOptions connections;
+
+  @Option(names = "--internal-tls-server-name",
+      defaultValue = "${env:HOMING_INTERNAL_TLS_SERVER_NAME:-}",
+      description = "The name every edge's certificate must hold, in place of the host of its "
+          + "advertised address; default: that host (env HOMING_INTERNAL_TLS_SERVER_NAME).")
+  String internalTlsServerName;
 
   @Option(names = "--topic-prefix", defaultValue = "${env:HOMING_TOPIC_PREFIX:-}",
       description = "Prefix of the Kafka topic names (env HOMING_TOPIC_PREFIX).")
@@ -67,10 +73,6 @@ public final class CoreMain implements Callable<Integer> {
       description = "Replication factor of the topics when created "
           + "(env HOMING_REPLICATION_FACTOR).")
   short replicationFactor;
-
-  @Option(names = "--redis", defaultValue = "${env:REDIS_URL:-redis://127.0.0.1:6379}",
-      description = "Presence store (env REDIS_URL).")
-  String redisUri;
 
   @Option(names = "--key-prefix", defaultValue = "${env:HOMING_KEY_PREFIX:-homing:}",
       description = "Prefix of every Redis key, as on the edges (env HOMING_KEY_PREFIX).")
@@ -220,12 +222,12 @@ public final class CoreMain implements Callable<Integer> {
         instanceId,
         new InetSocketAddress(host, sendPort),
         new InetSocketAddress(host, metricsPort),
-        kafka,
+        connections.kafka(),
         new Topics(topicPrefix),
         groupId,
         partitions,
         replicationFactor,
-        redisUri,
+        connections.redis(),
         keyPrefix,
         dataDir,
         maxPayloadBytes,
@@ -236,7 +238,8 @@ public final class CoreMain implements Callable<Integer> {
         new DeviceLimits(maxDevices, deviceRetention),
         new CommitPolicy(pipelineThreads, commitInterval, commitMaxChanges),
         new SendLimits(sendCallsPerSecond, sendCallBurst, sendRecipientsPerSecond,
-            sendRecipientBurst));
+            sendRecipientBurst),
+        connections.internalTls(optional(internalTlsServerName)));
   }
 
   private SendCredentials sendCredentials() {

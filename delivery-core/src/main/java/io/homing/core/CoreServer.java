@@ -17,6 +17,7 @@ import io.homing.core.state.Changelog;
 import io.homing.core.state.PartitionStores;
 import io.homing.core.topics.TopicInitializer;
 import io.homing.runtime.MetricsEndpoint;
+import io.homing.runtime.tls.InternalTls;
 import io.homing.runtime.tls.ServerTls;
 import io.micrometer.core.instrument.Gauge;
 import java.io.IOException;
@@ -45,6 +46,8 @@ public final class CoreServer implements AutoCloseable {
   private ApiKeyFile apiKeys;
   private SenderTokens senderTokens;
   private ServerTls.Reloading sendTls;
+  /** Credentials of the delivery streams to the edges; null for plaintext. */
+  private InternalTls.Client edgeTls;
   private MetricsEndpoint metrics;
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
   private boolean closed;
@@ -57,8 +60,22 @@ public final class CoreServer implements AutoCloseable {
     this.config = config;
   }
 
-  /** Starts every part; returns once the Send API accepts calls. */
+  /**
+   * Starts every part; returns once the Send API accepts calls. A part that cannot start (Kafka
+   * or Redis unreachable or refusing the credentials, a port taken) closes what started before it
+   * and fails the start.
+   */
   public synchronized CoreServer start() {
+    try {
+      startParts();
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+    return this;
+  }
+
+  private void startParts() {
     SendCredentials credentials = config.sendCredentials();
     apiKeys = credentials.apiKeys() == null ? null : new ApiKeyFile(credentials.apiKeys());
     senderTokens = credentials.tokens().map(SenderTokens::new).orElse(null);
@@ -67,8 +84,9 @@ public final class CoreServer implements AutoCloseable {
           + "tokens (docs/security.md)");
     }
     sendTls = credentials.tls().map(tls -> tls.credentials(false)).orElse(null);
+    edgeTls = config.internalTls().map(InternalTls::channelCredentials).orElse(null);
     int partitions = TopicInitializer.ensureTopics(
-        config.kafkaBootstrap(), config.topics(), config.partitions(),
+        config.kafka(), config.topics(), config.partitions(),
         config.replicationFactor());
     metrics = new MetricsEndpoint(config.metricsAddress(), () -> !failed.isDone());
     Gauge.builder("homing.partitions.owned", pipelines,
@@ -83,13 +101,13 @@ public final class CoreServer implements AutoCloseable {
         .description("Store changes applied and delivered from, not yet committed to the "
             + "changelog: what a crash now would leave to apply again")
         .register(metrics.registry());
-    fullQueues = new FullQueues(config.redisUri(), config.keyPrefix());
+    fullQueues = new FullQueues(config.redis(), config.keyPrefix());
     for (int i = 0; i < config.commits().pipelineThreads(); i++) {
       pipelines.add(startPipeline(i, partitions));
     }
     producer =
         new OutboundProducer(
-            config.kafkaBootstrap(), config.topics().outbound(), "homing-send-" + config.instanceId());
+            config.kafka(), config.topics().outbound(), "homing-send-" + config.instanceId());
     try {
       sendServer =
           (sendTls == null
@@ -105,11 +123,11 @@ public final class CoreServer implements AutoCloseable {
               .build()
               .start();
     } catch (IOException e) {
-      close();
       throw new UncheckedIOException("cannot listen on " + config.sendAddress(), e);
     }
     log.info(
-        "core {} up: Send API on {}:{} ({}, {}), store {}, {} pipeline(s)",
+        "core {} up: Send API on {}:{} ({}, {}), store {}, {} pipeline(s), Kafka {}, Redis {}, "
+            + "edges {}",
         config.instanceId(),
         config.sendAddress().getHostString(),
         sendServer.getPort(),
@@ -118,8 +136,10 @@ public final class CoreServer implements AutoCloseable {
             : (apiKeys == null ? "no" : apiKeys.keys().size()) + " key file credential(s), "
                 + (senderTokens == null ? "no sender tokens" : "sender tokens"),
         config.dataDir(),
-        pipelines.size());
-    return this;
+        pipelines.size(),
+        config.kafka(),
+        config.redis(),
+        edgeTls == null ? "in plaintext" : "over mutual TLS");
   }
 
   /**
@@ -130,14 +150,14 @@ public final class CoreServer implements AutoCloseable {
    */
   private Pipeline startPipeline(int index, int partitions) {
     String name = index == 0 ? config.instanceId() : config.instanceId() + "-" + index;
-    Changelog changelog = new Changelog(config.kafkaBootstrap(),
+    Changelog changelog = new Changelog(config.kafka(),
         config.topics().storeChangelog(), config.groupId() + "." + name, metrics.registry());
     PartitionStores stores = new PartitionStores(config.dataDir(), partitions, changelog);
-    PresenceResolver presence = new PresenceResolver(config.redisUri(), config.keyPrefix());
-    EdgeClients edges = new EdgeClients();
+    PresenceResolver presence = new PresenceResolver(config.redis(), config.keyPrefix());
+    EdgeClients edges = new EdgeClients(edgeTls);
     DeliveryPipeline loop =
         new DeliveryPipeline(
-            config.kafkaBootstrap(),
+            config.kafka(),
             config.topics(),
             config.groupId(),
             "homing-core-" + name,
@@ -211,6 +231,9 @@ public final class CoreServer implements AutoCloseable {
       p.presence().close();
       p.changelog().close();
       p.stores().close();
+    }
+    if (edgeTls != null) {
+      edgeTls.close();
     }
     if (fullQueues != null) {
       fullQueues.close();

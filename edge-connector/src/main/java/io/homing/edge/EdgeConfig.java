@@ -4,10 +4,14 @@ import io.homing.api.Topics;
 import io.homing.edge.session.EdgeLimits;
 import io.homing.edge.transport.TlsFiles;
 import io.homing.runtime.auth.TokenSettings;
+import io.homing.runtime.kafka.KafkaConnection;
+import io.homing.runtime.redis.RedisConnection;
+import io.homing.runtime.tls.InternalTls;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -19,8 +23,8 @@ import java.util.regex.Pattern;
  * @param grpcAddress where delivery-core's delivery streams connect
  * @param metricsAddress where {@code /metrics} (Prometheus) and {@code /health} are served
  * @param advertisedGrpc the {@code host:port} core should dial to reach {@code grpcAddress}
- * @param redisUri presence store, e.g. {@code redis://127.0.0.1:6379}
- * @param kafkaBootstrap {@code bootstrap.servers} for publishing delivery events
+ * @param redis how to reach the presence store
+ * @param kafka how to reach Kafka, for publishing delivery events and client publishes
  * @param topics the deployment's Kafka topics
  * @param tokens how client tokens are verified: their keys, issuer and audience
  * @param authTimeout how long a new connection may take to send Auth
@@ -33,6 +37,7 @@ import java.util.regex.Pattern;
  * @param corsOrigins the web origins ({@code scheme://host[:port]}) browsers may call the HTTP
  *     fallback from, or the one entry {@code *} for any; empty for no CORS headers
  * @param limits how much one client, user or address may ask of this node
+ * @param internalTls mutual TLS on the port core delivers through, or empty for plaintext
  */
 public record EdgeConfig(
     String nodeId,
@@ -41,8 +46,8 @@ public record EdgeConfig(
     InetSocketAddress grpcAddress,
     InetSocketAddress metricsAddress,
     String advertisedGrpc,
-    String redisUri,
-    String kafkaBootstrap,
+    RedisConnection redis,
+    KafkaConnection kafka,
     Topics topics,
     TokenSettings tokens,
     Duration authTimeout,
@@ -53,7 +58,8 @@ public record EdgeConfig(
     String keyPrefix,
     TlsFiles tls,
     List<String> corsOrigins,
-    EdgeLimits limits) {
+    EdgeLimits limits,
+    Optional<InternalTls> internalTls) {
   private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s]+");
 
   /** Connections keep their last read time as int milliseconds, which wrap after 24 days. */
@@ -69,8 +75,8 @@ public record EdgeConfig(
     Objects.requireNonNull(grpcAddress, "grpcAddress");
     Objects.requireNonNull(metricsAddress, "metricsAddress");
     requireText("advertisedGrpc", advertisedGrpc);
-    requireText("redisUri", redisUri);
-    requireText("kafkaBootstrap", kafkaBootstrap);
+    Objects.requireNonNull(redis, "redis");
+    Objects.requireNonNull(kafka, "kafka");
     Objects.requireNonNull(topics, "topics");
     Objects.requireNonNull(tokens, "tokens");
     requirePositive("authTimeout", authTimeout);
@@ -86,6 +92,7 @@ public record EdgeConfig(
     requirePositive("presenceTtl", presenceTtl);
     Objects.requireNonNull(keyPrefix, "keyPrefix");
     Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(internalTls, "internalTls");
     corsOrigins = List.copyOf(corsOrigins);
     for (String origin : corsOrigins) {
       if (!(origin.equals("*") && corsOrigins.size() == 1) && !ORIGIN.matcher(origin).matches()) {

@@ -5,6 +5,7 @@ import io.homing.edge.session.EdgeLimits;
 import io.homing.edge.transport.TlsFiles;
 import io.homing.runtime.Lifecycle;
 import io.homing.runtime.auth.TokenSettings;
+import io.homing.runtime.cli.ConnectionOptions;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -14,12 +15,13 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine;
 
 /** {@code java -jar homing-edge.jar}: runs one edge node until SIGTERM or Ctrl-C. */
 @Command(
@@ -69,13 +71,7 @@ public final class EdgeMain implements Callable<Integer> {
           + "(env HOMING_ADVERTISED_GRPC).")
   String advertisedGrpc;
 
-  @Option(names = "--redis", defaultValue = "${env:REDIS_URL:-redis://127.0.0.1:6379}",
-      description = "Presence store (env REDIS_URL).")
-  String redisUri;
-
-  @Option(names = "--kafka", defaultValue = "${env:KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
-      description = "Kafka bootstrap servers (env KAFKA_BOOTSTRAP).")
-  String kafka;
+  @Mixin ConnectionOptions connections;
 
   @Option(names = "--topic-prefix", defaultValue = "${env:HOMING_TOPIC_PREFIX:-}",
       description = "Prefix of the Kafka topic names (env HOMING_TOPIC_PREFIX).")
@@ -194,8 +190,8 @@ public final class EdgeMain implements Callable<Integer> {
         new InetSocketAddress(host, grpcPort),
         new InetSocketAddress(host, metricsPort),
         advertised,
-        redisUri,
-        kafka,
+        connections.redis(),
+        connections.kafka(),
         new Topics(topicPrefix),
         tokens(),
         authTimeout,
@@ -208,7 +204,8 @@ public final class EdgeMain implements Callable<Integer> {
         Arrays.stream(corsOrigins.split(",")).map(String::trim).filter(o -> !o.isEmpty())
             .toList(),
         new EdgeLimits(framesPerSecond, frameBurst, publishesPerSecond, publishBurst,
-            connectionsPerUser, unauthenticated, unauthenticatedPerAddress));
+            connectionsPerUser, unauthenticated, unauthenticatedPerAddress),
+        connections.internalTls(Optional.empty()));
   }
 
   private TokenSettings tokens() {

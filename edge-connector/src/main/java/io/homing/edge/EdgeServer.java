@@ -18,6 +18,8 @@ import io.homing.edge.transport.http.HttpFallback;
 import io.homing.edge.transport.tcp.TcpChannelInitializer;
 import io.homing.edge.transport.websocket.WebSocketChannelInitializer;
 import io.homing.runtime.MetricsEndpoint;
+import io.homing.runtime.tls.InternalTls;
+import io.homing.runtime.tls.ServerTls;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -65,6 +67,8 @@ public final class EdgeServer implements AutoCloseable {
   private SessionSweeper sweeper;
   private TokenVerifier verifier;
   private Server grpcServer;
+  /** What the gRPC port asks of core: a certificate of the internal CA; null for plaintext. */
+  private ServerTls.Reloading coreTls;
   private MetricsEndpoint metrics;
   private boolean closed;
 
@@ -73,26 +77,43 @@ public final class EdgeServer implements AutoCloseable {
     this.registry = new ConnectionRegistry(config.limits().connectionsPerUser());
   }
 
-  /** Starts every part; returns once clients and core can connect. */
+  /**
+   * Starts every part; returns once clients and core can connect. A part that cannot start (Kafka
+   * or Redis unreachable or refusing the credentials, a port taken) closes what started before it
+   * and fails the start.
+   */
   public synchronized EdgeServer start() {
+    try {
+      startParts();
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+    return this;
+  }
+
+  private void startParts() {
     metrics = new MetricsEndpoint(config.metricsAddress(), () -> !closed);
     MeterRegistry meters = metrics.registry();
     Gauge.builder("homing.edge.connections", registry, ConnectionRegistry::size)
         .description("Authenticated client connections on this node").register(meters);
     Replacements replacements = new Replacements(registry, meters);
     SslContext tls = config.tls() == null ? null : config.tls().serverContext();
-    events = new DeliveryEventPublisher(config.kafkaBootstrap(), config.topics().deliveryEvents(),
+    events = new DeliveryEventPublisher(config.kafka(), config.topics().deliveryEvents(),
         config.topics().inbound(), config.nodeId());
     presence =
         new Presence(
-            config.redisUri(),
+            config.redis(),
             config.keyPrefix(),
             config.nodeId(),
             config.advertisedGrpc(),
             config.presenceTtl());
+    coreTls = config.internalTls().map(InternalTls::serverCredentials).orElse(null);
     try {
       grpcServer =
-          NettyServerBuilder.forAddress(config.grpcAddress())
+          (coreTls == null
+              ? NettyServerBuilder.forAddress(config.grpcAddress())
+              : NettyServerBuilder.forAddress(config.grpcAddress(), coreTls.credentials()))
               // Deliveries only look a session up and hand the frame to its event loop: run
               // them on gRPC's own event loop instead of a hop through an executor thread.
               .directExecutor()
@@ -100,7 +121,6 @@ public final class EdgeServer implements AutoCloseable {
               .build()
               .start();
     } catch (IOException e) {
-      close();
       throw new UncheckedIOException("cannot listen for core on " + config.grpcAddress(), e);
     }
     verifier = new TokenVerifier(config.tokens());
@@ -153,7 +173,8 @@ public final class EdgeServer implements AutoCloseable {
     presence.onReplaced(replacements::replacedRemotely);
     presence.start();
     log.info(
-        "edge {} up: clients {}://{}{} and {}://{} ({}), tcp{} {}, core grpc {}; TLS {}",
+        "edge {} up: clients {}://{}{} and {}://{} ({}), tcp{} {}, core grpc {} ({}); TLS {}; "
+            + "Kafka {}, Redis {}",
         config.nodeId(),
         tls == null ? "ws" : "wss",
         format(clientAddress()),
@@ -164,8 +185,10 @@ public final class EdgeServer implements AutoCloseable {
         tls == null ? "" : "+tls",
         format(tcpAddress()),
         config.advertisedGrpc(),
-        tls == null ? "off" : "by " + TlsFiles.provider());
-    return this;
+        coreTls == null ? "plaintext" : "mutual TLS",
+        tls == null ? "off" : "by " + TlsFiles.provider(),
+        config.kafka(),
+        config.redis());
   }
 
   /**
@@ -249,6 +272,9 @@ public final class EdgeServer implements AutoCloseable {
         Thread.currentThread().interrupt();
         grpcServer.shutdownNow();
       }
+    }
+    if (coreTls != null) {
+      coreTls.close();
     }
     if (verifier != null) {
       verifier.close(); // stops the JWK set's background refresh

@@ -10,7 +10,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -35,7 +34,7 @@ final class BaselineRig implements Bench.Rig {
   private volatile boolean running = true;
 
   BaselineRig(Target target, DeliveryRecorder recorder) throws Exception {
-    admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, target.kafka));
+    admin = Admin.create(target.kafkaConnection().clientConfig());
     String outbound = target.topicPrefix + "outbound";
     int partitions =
         admin.describeTopics(Set.of(outbound)).allTopicNames().get(30, TimeUnit.SECONDS)
@@ -48,14 +47,11 @@ final class BaselineRig implements Bench.Rig {
         IntStream.range(0, partitions)
             .mapToObj(p -> new TopicPartition(topic, p)).toList();
     awaitLeaders(all);
-    consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, target.kafka,
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
-            new StringDeserializer(),
-            new ByteArrayDeserializer());
+    Map<String, Object> consumerConfig = target.kafkaConnection().clientConfig();
+    consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    consumer = new KafkaConsumer<>(consumerConfig, new StringDeserializer(),
+        new ByteArrayDeserializer());
     consumer.assign(all);
     consumer.seekToBeginning(all);
     poller =
@@ -69,7 +65,7 @@ final class BaselineRig implements Bench.Rig {
             },
             "baseline-consumer");
     poller.start();
-    sink = new KafkaSink(target.kafka, topic, true);
+    sink = new KafkaSink(target.kafkaConnection(), topic, true);
   }
 
   /**

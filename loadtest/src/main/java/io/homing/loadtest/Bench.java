@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -33,7 +32,7 @@ final class Bench {
   Rig homing(String[] users, DeliveryRecorder recorder) throws Exception {
     ClientFleet fleet = new ClientFleet();
     ClientFleet.Ramp ramp =
-        fleet.connect(users, target.edges, target.sources, target.secret, recorder,
+        fleet.connect(users, target.edges, target.sources, target.secret, target.ca, recorder,
             n -> Progress.line("connecting %d/%d", n, users.length));
     if (ramp.failed() > 0) {
       fleet.close();
@@ -153,7 +152,7 @@ final class Bench {
     long start = System.nanoTime();
     try (ClientFleet fleet = new ClientFleet()) {
       ClientFleet.Ramp ramp =
-          fleet.connect(users, target.edges, target.sources, target.secret, recorder,
+          fleet.connect(users, target.edges, target.sources, target.secret, target.ca, recorder,
               n -> Progress.line("connecting %d/%d", n, userCount));
       awaitDelivered(recorder, Duration.ofMinutes(5));
       double seconds = (System.nanoTime() - start) / 1e9;
@@ -179,7 +178,7 @@ final class Bench {
     try (ClientFleet fleet = new ClientFleet()) {
       ClientFleet.Ramp ramp =
           fleet.connect(users, List.of(target.edges.get(0)), target.sources, target.secret,
-              recorder, n -> Progress.line("connected %d/%d", n, count));
+              target.ca, recorder, n -> Progress.line("connected %d/%d", n, count));
       Thread.sleep(hold.toMillis());
       ProcessStats after = ProcessStats.measure(pid);
       double heapPer = (after.heapUsedBytes() - before.heapUsedBytes()) / (double) ramp.connected();
@@ -218,8 +217,7 @@ final class Bench {
   /** Waits until delivery-core's group has consumed everything in outbound. */
   private void awaitCoreCaughtUp(Duration timeout) throws Exception {
     String outbound = target.topicPrefix + "outbound";
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, target.kafka))) {
+    try (Admin admin = Admin.create(target.kafkaConnection().clientConfig())) {
       int partitions =
           admin.describeTopics(Set.of(outbound)).allTopicNames().get(30, TimeUnit.SECONDS)
               .get(outbound).partitions().size();

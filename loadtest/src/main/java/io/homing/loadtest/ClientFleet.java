@@ -8,6 +8,7 @@ import io.netty.channel.nio.NioIoHandler;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,10 +35,11 @@ final class ClientFleet implements AutoCloseable {
   /**
    * Connects every user and returns once all authenticated or failed.
    *
+   * @param trustedCa what the edges' certificates must chain to over wss://; null: the JDK's
    * @param progress called with the number authenticated so far, about every second
    */
   Ramp connect(
-      String[] userIds, List<URI> edges, int sourceAddresses, String secret,
+      String[] userIds, List<URI> edges, int sourceAddresses, String secret, Path trustedCa,
       DeliveryRecorder recorder, IntConsumer progress)
       throws InterruptedException {
     Semaphore pending = new Semaphore(MAX_PENDING_HANDSHAKES);
@@ -47,10 +49,15 @@ final class ClientFleet implements AutoCloseable {
     for (int i = 0; i < userIds.length; i++) {
       pending.acquire();
       int user = i;
-      HomingConnection connection =
+      HomingConnection.Builder builder =
           HomingConnection.builder(
-                  edges.get(i % edges.size()),
-                  Tokens.mint(secret, userIds[i], "d", Duration.ofHours(6)))
+              edges.get(i % edges.size()),
+              Tokens.mint(secret, userIds[i], "d", Duration.ofHours(6)));
+      if (trustedCa != null) {
+        builder.trustedCertificates(trustedCa);
+      }
+      HomingConnection connection =
+          builder
               .eventLoopGroup(group)
               .localAddress(source(i / edges.size() % sourceAddresses))
               .listener(

@@ -1,10 +1,10 @@
 package io.homing.loadtest;
 
+import com.google.protobuf.ByteString;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.OutboundMessage;
-import com.google.protobuf.ByteString;
+import io.homing.runtime.kafka.KafkaConnection;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.LongAdder;
@@ -25,17 +25,16 @@ final class KafkaSink implements Sink {
   private final boolean raw;
   private final LongAdder failures = new LongAdder();
 
-  KafkaSink(String bootstrap, String topic, boolean raw) {
-    this.producer = new KafkaProducer<>(producerConfig(bootstrap), new StringSerializer(),
+  KafkaSink(KafkaConnection kafka, String topic, boolean raw) {
+    this.producer = new KafkaProducer<>(producerConfig(kafka), new StringSerializer(),
         new ByteArraySerializer());
     this.topic = topic;
     this.raw = raw;
   }
 
   /** The producer settings of every scenario. */
-  static Map<String, Object> producerConfig(String bootstrap) {
-    Map<String, Object> config = new HashMap<>();
-    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+  static Map<String, Object> producerConfig(KafkaConnection kafka) {
+    Map<String, Object> config = kafka.clientConfig();
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     config.put(ProducerConfig.LINGER_MS_CONFIG, 2);

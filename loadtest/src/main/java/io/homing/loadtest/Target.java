@@ -1,9 +1,12 @@
 package io.homing.loadtest;
 
 import io.homing.cli.SendApiOptions;
+import io.homing.runtime.kafka.KafkaConnection;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import picocli.CommandLine.Help.Visibility;
 import picocli.CommandLine.Mixin;
@@ -23,6 +26,19 @@ final class Target {
   @Option(names = "--kafka", defaultValue = "127.0.0.1:9092",
       description = "Kafka bootstrap servers.")
   String kafka;
+
+  @Option(names = "--kafka-config", defaultValue = "${env:HOMING_KAFKA_CONFIG:-}",
+      description = "Properties file of the Kafka clients' security (security.*, ssl.*, sasl.*), "
+          + "as core's (env HOMING_KAFKA_CONFIG).")
+  String kafkaConfig;
+
+  @Option(names = "--kafka-property", paramLabel = "NAME=VALUE",
+      description = "One Kafka client security property, over --kafka-config; repeatable.")
+  List<String> kafkaProperties = new ArrayList<>();
+
+  @Option(names = "--ca", description = "PEM CA certificates the edges' certificates must chain "
+      + "to, for wss:// URLs; default: the JDK's trust store.")
+  Path ca;
 
   @Option(names = "--topic-prefix", defaultValue = "",
       description = "The deployment's topic prefix.")
@@ -73,9 +89,16 @@ final class Target {
     return ids;
   }
 
+  /** How the load generator's Kafka clients reach Kafka. */
+  KafkaConnection kafkaConnection() {
+    return KafkaConnection.load(kafka,
+        kafkaConfig.isBlank() ? Optional.empty() : Optional.of(Path.of(kafkaConfig)),
+        kafkaProperties);
+  }
+
   Sink homingSink() {
     return switch (via) {
-      case "kafka" -> new KafkaSink(kafka, topicPrefix + "outbound", false);
+      case "kafka" -> new KafkaSink(kafkaConnection(), topicPrefix + "outbound", false);
       case "send-api" -> new SendApiSink(sendApi, sendApiOptions);
       default -> throw new IllegalArgumentException("--via: " + via + " (expected: kafka, send-api)");
     };

@@ -11,10 +11,10 @@ import io.homing.core.send.FullQueues;
 import io.homing.core.state.Changelog;
 import io.homing.core.state.Committer;
 import io.homing.core.state.PartitionStores;
+import io.homing.runtime.kafka.KafkaConnection;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +84,7 @@ public final class DeliveryPipeline implements AutoCloseable {
    *     unique in the group and stable across restarts
    */
   public DeliveryPipeline(
-      String bootstrapServers,
+      KafkaConnection kafka,
       Topics topics,
       String groupId,
       String clientId,
@@ -99,8 +99,7 @@ public final class DeliveryPipeline implements AutoCloseable {
       EdgeClients edges,
       FullQueues fullQueues,
       MeterRegistry meters) {
-    Map<String, Object> config = new HashMap<>();
-    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> config = kafka.clientConfig();
     config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
     config.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     // Static membership: a restarted instance takes its partitions back at once instead of

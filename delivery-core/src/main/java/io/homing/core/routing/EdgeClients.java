@@ -7,6 +7,7 @@ import io.homing.api.v1.DeliveryBatch;
 import io.homing.api.v1.DeliveryResult;
 import io.homing.api.v1.DeliveryResults;
 import io.homing.api.v1.EdgeServiceGrpc;
+import io.homing.runtime.tls.InternalTls;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +25,13 @@ public final class EdgeClients implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EdgeClients.class);
 
   private final Map<String, EdgeLink> links = new HashMap<>();
+  /** Null for plaintext. */
+  private final InternalTls.Client tls;
+
+  /** @param tls mutual TLS to every edge, or null for plaintext */
+  public EdgeClients(InternalTls.Client tls) {
+    this.tls = tls;
+  }
 
   /** Sends the batch to the node listening at {@code address}. */
   public void send(String nodeId, String address, DeliveryBatch batch) {
@@ -32,10 +40,26 @@ public final class EdgeClients implements AutoCloseable {
       if (link != null) {
         link.close();
       }
-      link = new EdgeLink(nodeId, address);
+      link = new EdgeLink(nodeId, address, channel(address));
       links.put(nodeId, link);
     }
     link.requests.onNext(batch);
+  }
+
+  /**
+   * A channel to the edge at {@code address}. With TLS, the edge's certificate must chain to the
+   * internal CA and name the address's host or the configured server name: an address in Redis
+   * that points elsewhere cannot receive messages.
+   */
+  private ManagedChannel channel(String address) {
+    // The answers are only counted and logged: no executor hop for them.
+    if (tls == null) {
+      return NettyChannelBuilder.forTarget(address).usePlaintext().directExecutor().build();
+    }
+    NettyChannelBuilder builder =
+        NettyChannelBuilder.forTarget(address, tls.credentials()).directExecutor();
+    tls.serverName().ifPresent(builder::overrideAuthority);
+    return builder.build();
   }
 
   @Override
@@ -52,12 +76,10 @@ public final class EdgeClients implements AutoCloseable {
     volatile boolean broken;
     private volatile boolean closing;
 
-    EdgeLink(String nodeId, String address) {
+    EdgeLink(String nodeId, String address, ManagedChannel channel) {
       this.nodeId = nodeId;
       this.address = address;
-      // The answers are only counted and logged: no executor hop for them.
-      this.channel = NettyChannelBuilder.forTarget(address).usePlaintext().directExecutor()
-          .build();
+      this.channel = channel;
       this.requests = EdgeServiceGrpc.newStub(channel).deliver(this);
     }
 

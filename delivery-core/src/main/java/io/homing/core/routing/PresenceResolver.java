@@ -1,6 +1,7 @@
 package io.homing.core.routing;
 
 import io.homing.api.PresenceKeys;
+import io.homing.runtime.redis.RedisConnection;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -36,10 +37,10 @@ public final class PresenceResolver implements AutoCloseable {
   private final RedisAsyncCommands<String, String> redis;
   private final Map<String, CachedNode> nodes = new HashMap<>();
 
-  public PresenceResolver(String redisUri, String keyPrefix) {
+  public PresenceResolver(RedisConnection redis, String keyPrefix) {
     this.keys = new PresenceKeys(keyPrefix);
-    this.client = RedisClient.create(redisUri);
-    this.connection = client.connect();
+    this.client = redis.newClient();
+    this.connection = redis.connect(client, RedisClient::connect);
     this.redis = connection.async();
   }
 

@@ -1,6 +1,7 @@
 package io.homing.core.send;
 
 import io.homing.api.PresenceKeys;
+import io.homing.runtime.redis.RedisConnection;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.SetArgs;
@@ -32,10 +33,10 @@ public final class FullQueues implements AutoCloseable {
   private final StatefulRedisConnection<String, String> connection;
   private final RedisAsyncCommands<String, String> redis;
 
-  public FullQueues(String redisUri, String keyPrefix) {
+  public FullQueues(RedisConnection redis, String keyPrefix) {
     this.keys = new PresenceKeys(keyPrefix);
-    this.client = RedisClient.create(redisUri);
-    this.connection = client.connect();
+    this.client = redis.newClient();
+    this.connection = redis.connect(client, RedisClient::connect);
     this.redis = connection.async();
   }
 

@@ -1,6 +1,7 @@
 package io.homing.core.send;
 
 import io.homing.api.v1.OutboundMessage;
+import io.homing.runtime.kafka.KafkaConnection;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -16,21 +17,18 @@ public final class OutboundProducer implements AutoCloseable {
   private final String topic;
   private final KafkaProducer<String, byte[]> producer;
 
-  public OutboundProducer(String bootstrapServers, String topic, String clientId) {
+  public OutboundProducer(KafkaConnection kafka, String topic, String clientId) {
     this.topic = topic;
-    this.producer =
-        new KafkaProducer<>(
-            Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.CLIENT_ID_CONFIG, clientId,
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 1,
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000,
-                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000),
-            new StringSerializer(),
-            new ByteArraySerializer());
+    Map<String, Object> config = kafka.clientConfig();
+    config.putAll(Map.of(
+        ProducerConfig.CLIENT_ID_CONFIG, clientId,
+        ProducerConfig.ACKS_CONFIG, "all",
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+        ProducerConfig.LINGER_MS_CONFIG, 1,
+        ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000,
+        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000,
+        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000));
+    this.producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
   }
 
   /** Completes when Kafka has the record; fails when it could not take it in time. */

@@ -1,5 +1,6 @@
 package io.homing.core.state;
 
+import io.homing.runtime.kafka.KafkaConnection;
 import io.homing.store.OfflineStore;
 import io.homing.store.PartitionState;
 import io.homing.store.StoreChange;
@@ -67,11 +68,10 @@ public final class Changelog implements AutoCloseable {
    * @param transactionalId unique per core instance and stable across its restarts: a restarted
    *     instance aborts what its previous life left open
    */
-  public Changelog(String bootstrapServers, String topic, String transactionalId,
+  public Changelog(KafkaConnection kafka, String topic, String transactionalId,
       MeterRegistry meters) {
     this.topic = topic;
-    Map<String, Object> producerConfig = new HashMap<>();
-    producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> producerConfig = kafka.clientConfig();
     producerConfig.put(ProducerConfig.CLIENT_ID_CONFIG, transactionalId);
     producerConfig.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
     producerConfig.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
@@ -80,8 +80,7 @@ public final class Changelog implements AutoCloseable {
     producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
     this.producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(),
         new ByteArraySerializer());
-    Map<String, Object> consumerConfig = new HashMap<>();
-    consumerConfig.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> consumerConfig = kafka.clientConfig();
     consumerConfig.put(ConsumerConfig.CLIENT_ID_CONFIG, transactionalId + "-restore");
     consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

@@ -2,6 +2,7 @@ package io.homing.core.topics;
 
 import io.homing.api.Topics;
 import io.homing.core.state.PartitionStores;
+import io.homing.runtime.kafka.KafkaConnection;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -12,7 +13,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -96,11 +96,10 @@ public final class TopicInitializer {
    * @param partitions partition count of co-partitioned topics created here
    */
   public static int ensureTopics(
-      String bootstrapServers, Topics topics, int partitions, short replication) {
+      KafkaConnection kafka, Topics topics, int partitions, short replication) {
     List<String> coPartitioned =
         List.of(topics.outbound(), topics.deliveryEvents(), topics.storeChangelog());
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+    try (Admin admin = Admin.create(kafka.clientConfig())) {
       Set<String> existing = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
       List<NewTopic> missing = new ArrayList<>();
       for (String name : coPartitioned) {
@@ -128,7 +127,9 @@ public final class TopicInitializer {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);
     } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("cannot create topics on " + bootstrapServers, e);
+      // A refused login or TLS handshake is the cause: say it, not just that it failed.
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new IllegalStateException("cannot create topics on " + kafka + ": " + cause, e);
     }
   }
 

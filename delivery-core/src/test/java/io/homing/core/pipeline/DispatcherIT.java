@@ -20,6 +20,7 @@ import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
+import io.homing.runtime.redis.RedisConnection;
 import io.homing.store.OfflineStore;
 import io.homing.store.PartitionState;
 import io.homing.testing.RedisServer;
@@ -73,8 +74,8 @@ class DispatcherIT {
     redis = redisClient.connect();
     redis.sync().set(keys.edge(NODE), "127.0.0.1:" + edge.getPort());
     state = new PartitionState(OfflineStore.open(dir));
-    presence = new PresenceResolver(RedisServer.shared().uri(), prefix);
-    edges = new EdgeClients();
+    presence = new PresenceResolver(RedisConnection.of(RedisServer.shared().uri()), prefix);
+    edges = new EdgeClients(null);
     dispatcher = new Dispatcher(user -> state, presence, edges,
         new DeliveryPolicy(Duration.ofSeconds(10), 5, 1_000, Duration.ZERO), System::nanoTime,
         new SimpleMeterRegistry());

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.homing.api.Topics;
+import io.homing.runtime.kafka.KafkaConnection;
 import io.homing.testing.KafkaBroker;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,7 +42,7 @@ class TopicInitializerIT {
 
   @Test
   void createsEveryTopicWithThePartitionsAsked() throws Exception {
-    int count = TopicInitializer.ensureTopics(kafka.bootstrapServers(), topics, 3, REPLICATION);
+    int count = TopicInitializer.ensureTopics(connection(), topics, 3, REPLICATION);
 
     assertThat(count).isEqualTo(3);
     assertThat(partitionCounts()).containsOnly(
@@ -60,7 +61,7 @@ class TopicInitializerIT {
     create(topics.deliveryEvents(), 2);
     create(topics.storeChangelog(), 2);
 
-    int count = TopicInitializer.ensureTopics(kafka.bootstrapServers(), topics, 5, REPLICATION);
+    int count = TopicInitializer.ensureTopics(connection(), topics, 5, REPLICATION);
 
     assertThat(count).isEqualTo(2);
     assertThat(partitionCounts()).containsEntry(topics.inbound(), 2);
@@ -70,7 +71,7 @@ class TopicInitializerIT {
   void anExistingInboundNeedNotBeCoPartitioned() throws Exception {
     create(topics.inbound(), 1);
 
-    int count = TopicInitializer.ensureTopics(kafka.bootstrapServers(), topics, 4, REPLICATION);
+    int count = TopicInitializer.ensureTopics(connection(), topics, 4, REPLICATION);
 
     assertThat(count).isEqualTo(4);
     assertThat(partitionCounts()).containsEntry(topics.outbound(), 4)
@@ -82,10 +83,14 @@ class TopicInitializerIT {
     create(topics.outbound(), 2);
     create(topics.deliveryEvents(), 3);
 
-    assertThatThrownBy(() -> TopicInitializer.ensureTopics(kafka.bootstrapServers(), topics, 2,
+    assertThatThrownBy(() -> TopicInitializer.ensureTopics(connection(), topics, 2,
         REPLICATION))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("not co-partitioned");
+  }
+
+  private KafkaConnection connection() {
+    return KafkaConnection.plaintext(kafka.bootstrapServers());
   }
 
   private void create(String name, int partitions) throws Exception {

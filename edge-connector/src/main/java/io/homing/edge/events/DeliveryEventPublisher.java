@@ -4,6 +4,7 @@ import io.homing.api.v1.DeliveryEvent;
 import io.homing.api.v1.InboundMessage;
 import io.homing.api.v1.Publish;
 import io.homing.edge.session.Uplink;
+import io.homing.runtime.kafka.KafkaConnection;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -41,20 +42,17 @@ public final class DeliveryEventPublisher implements Uplink, AutoCloseable {
   private final KafkaProducer<String, byte[]> producer;
 
   public DeliveryEventPublisher(
-      String bootstrapServers, String topic, String inboundTopic, String nodeId) {
+      KafkaConnection kafka, String topic, String inboundTopic, String nodeId) {
     this.nodeId = nodeId;
     this.topic = topic;
     this.inboundTopic = inboundTopic;
-    this.producer =
-        new KafkaProducer<>(
-            Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.CLIENT_ID_CONFIG, "homing-edge-" + nodeId,
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, LINGER_MS),
-            new StringSerializer(),
-            new ByteArraySerializer());
+    Map<String, Object> config = kafka.clientConfig();
+    config.putAll(Map.of(
+        ProducerConfig.CLIENT_ID_CONFIG, "homing-edge-" + nodeId,
+        ProducerConfig.ACKS_CONFIG, "all",
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+        ProducerConfig.LINGER_MS_CONFIG, LINGER_MS));
+    this.producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
   }
 
   public void connected(

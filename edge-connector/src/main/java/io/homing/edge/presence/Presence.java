@@ -1,6 +1,7 @@
 package io.homing.edge.presence;
 
 import io.homing.api.PresenceKeys;
+import io.homing.runtime.redis.RedisConnection;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
@@ -57,15 +58,15 @@ public final class Presence implements AutoCloseable {
   private boolean closed;
 
   public Presence(
-      String redisUri, String keyPrefix, String nodeId, String advertisedAddress, Duration ttl) {
+      RedisConnection redis, String keyPrefix, String nodeId, String advertisedAddress, Duration ttl) {
     this.nodeId = nodeId;
     this.advertisedAddress = advertisedAddress;
     this.ttl = ttl;
     this.keys = new PresenceKeys(keyPrefix);
-    this.client = RedisClient.create(redisUri);
-    this.connection = client.connect();
+    this.client = redis.newClient();
+    this.connection = redis.connect(client, RedisClient::connect);
     this.redis = connection.async();
-    this.notices = client.connectPubSub();
+    this.notices = redis.connect(client, RedisClient::connectPubSub);
   }
 
   /**

@@ -3,6 +3,7 @@ package io.homing.edge.presence;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.homing.api.PresenceKeys;
+import io.homing.runtime.redis.RedisConnection;
 import io.homing.testing.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -24,7 +25,7 @@ class PresenceIT {
   private final String prefix = "t" + UUID.randomUUID() + ":";
   private final PresenceKeys keys = new PresenceKeys(prefix);
   private final Presence presence =
-      new Presence(server.uri(), prefix, "node-a", "127.0.0.1:9999", Duration.ofSeconds(3));
+      new Presence(RedisConnection.of(server.uri()), prefix, "node-a", "127.0.0.1:9999", Duration.ofSeconds(3));
   private final RedisClient client = RedisClient.create(server.uri());
   private final StatefulRedisConnection<String, String> connection = client.connect();
   private final RedisCommands<String, String> redis = connection.sync();
@@ -131,7 +132,7 @@ class PresenceIT {
   }
 
   private Presence started(String uri, String node) {
-    Presence p = new Presence(uri, prefix, node, "127.0.0.1:9998", Duration.ofSeconds(3));
+    Presence p = new Presence(RedisConnection.of(uri), prefix, node, "127.0.0.1:9998", Duration.ofSeconds(3));
     closing.add(p);
     p.start();
     return p;
