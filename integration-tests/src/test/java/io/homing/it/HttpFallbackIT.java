@@ -53,7 +53,7 @@ class HttpFallbackIT {
   @RegisterExtension static final TestCluster plain =
       TestCluster.perClass(1, TestCluster.Options.defaults().with(POLICY));
   @RegisterExtension static final TestCluster secure =
-      TestCluster.perClass(1, TestCluster.Options.defaults().with(POLICY).withTls());
+      TestCluster.perClass(1, TestCluster.Options.defaults().with(POLICY).withSecurity());
 
   private static final HttpClient plainHttp = httpClient(null);
   private static final HttpClient secureHttp = httpClient(secure.certificates().clientContext());
@@ -352,13 +352,14 @@ class HttpFallbackIT {
     int grpcPort = Ports.free();
     InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
     return new EdgeConfig("edge-cors", any, any, new InetSocketAddress("127.0.0.1", grpcPort), any,
-        "127.0.0.1:" + grpcPort, cluster.redis.uri(), cluster.kafka.bootstrapServers(),
+        "127.0.0.1:" + grpcPort, cluster.redisConnection(cluster.edgeIdentity()),
+        cluster.kafkaConnection(),
         cluster.topics, TokenSettings.hs256(TestCluster.SECRET), Duration.ofSeconds(2),
         Duration.ofSeconds(30), Duration.ofSeconds(90), 64 * 1024, Duration.ofSeconds(5),
         cluster.name + ":",
         certificates == null ? null
             : new TlsFiles(certificates.serverCertificate(), certificates.serverKey()),
-        origins, EdgeLimits.defaults());
+        origins, EdgeLimits.defaults(), cluster.internalTls(cluster.edgeIdentity()));
   }
 
   private static ServerFrame parse(String json) throws Exception {

@@ -2,6 +2,7 @@ package io.homing.it;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.homing.api.PresenceKeys;
@@ -17,6 +18,8 @@ import io.homing.api.v1.SendRequest;
 import io.homing.api.v1.SendResponse;
 import io.homing.api.v1.SendServiceGrpc;
 import io.homing.client.HomingConnection;
+import io.homing.client.SendApiChannel;
+import io.homing.client.SendApiKey;
 import io.homing.client.Tokens;
 import io.homing.core.CommitPolicy;
 import io.homing.core.CoreConfig;
@@ -31,6 +34,10 @@ import io.homing.edge.EdgeServer;
 import io.homing.edge.session.EdgeLimits;
 import io.homing.edge.transport.TlsFiles;
 import io.homing.runtime.auth.TokenSettings;
+import io.homing.runtime.kafka.KafkaConnection;
+import io.homing.runtime.redis.RedisConnection;
+import io.homing.runtime.tls.InternalTls;
+import io.homing.runtime.tls.ServerTls;
 import io.homing.testing.DevCertificates;
 import io.homing.testing.KafkaBroker;
 import io.homing.testing.Ports;
@@ -40,13 +47,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
-import java.util.Objects;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -71,10 +83,16 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCallback {
   static final String SECRET = "integration-test-secret-0123456789abcdef";
   static final int MAX_PAYLOAD_BYTES = 64 * 1024;
+  /** The API key the Send API of a secure cluster asks for, and {@link #send()} sends. */
+  static final String API_KEY = "hk_integration-test-key-of-a-secure-cluster";
+  /** The Kafka and Redis user of a secure cluster's core and edges. */
+  static final String SERVICE_USER = "homing";
+  static final String KAFKA_PASSWORD = "kafka-secret-of-the-secure-cluster";
+  static final String REDIS_PASSWORD = "redis-secret-of-the-secure-cluster";
 
   final String name = "it-" + UUID.randomUUID().toString().substring(0, 8);
   final Topics topics = new Topics(name + ".");
-  final KafkaBroker kafka = KafkaBroker.shared();
+  final KafkaBroker kafka;
   final RedisServer redis;
   private final boolean ownRedis;
   private final Path dataDir;
@@ -90,6 +108,10 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
   private final Options options;
   /** The edges' TLS certificate and its CA; null without TLS. */
   private final DevCertificates certificates;
+  /** Core's and the edges' certificates for mutual TLS, Redis and the Send API; null unless secure. */
+  private final DevCertificates.Identity coreIdentity;
+  private final DevCertificates.Identity edgeIdentity;
+  private final SendCredentials sendCredentials;
 
   /**
    * How the cluster's core is configured, whether it has a Redis of its own and whether its edges
@@ -97,53 +119,53 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
    */
   record Options(DeliveryPolicy delivery, QueueLimits queues, DeviceLimits devices,
       CommitPolicy commits, boolean ownRedis, boolean tls, SendCredentials sendCredentials,
-      SendLimits sendLimits, EdgeLimits edgeLimits, Duration idleTimeout) {
+      SendLimits sendLimits, EdgeLimits edgeLimits, Duration idleTimeout, boolean secure) {
     static Options defaults() {
       return new Options(DeliveryPolicy.defaults(), QueueLimits.defaults(),
           DeviceLimits.defaults(), CommitPolicy.defaults(), false, false, SendCredentials.NONE,
-          SendLimits.defaults(), EdgeLimits.defaults(), Duration.ofSeconds(90));
+          SendLimits.defaults(), EdgeLimits.defaults(), Duration.ofSeconds(90), false);
     }
 
     Options with(DeliveryPolicy delivery) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout);
+          sendLimits, edgeLimits, idleTimeout, secure);
     }
 
     Options with(QueueLimits queues) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout);
+          sendLimits, edgeLimits, idleTimeout, secure);
     }
 
     Options with(DeviceLimits devices) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout);
+          sendLimits, edgeLimits, idleTimeout, secure);
     }
 
     Options with(CommitPolicy commits) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout);
+          sendLimits, edgeLimits, idleTimeout, secure);
     }
 
     Options with(SendLimits sendLimits) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout);
+          sendLimits, edgeLimits, idleTimeout, secure);
     }
 
     Options with(EdgeLimits edgeLimits) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout);
+          sendLimits, edgeLimits, idleTimeout, secure);
     }
 
     /** Edges that close a silent connection after {@code idleTimeout} rather than 90 s. */
     Options withIdleTimeout(Duration idleTimeout) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout);
+          sendLimits, edgeLimits, idleTimeout, secure);
     }
 
     /** A Redis of the cluster's own, which a test may kill and restart. */
     Options withOwnRedis() {
       return new Options(delivery, queues, devices, commits, true, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout);
+          sendLimits, edgeLimits, idleTimeout, secure);
     }
 
     /**
@@ -152,7 +174,19 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
      */
     Options withTls() {
       return new Options(delivery, queues, devices, commits, ownRedis, true, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout);
+          sendLimits, edgeLimits, idleTimeout, secure);
+    }
+
+    /**
+     * Every hop secured, as docs/security.md describes a production deployment: a Kafka broker of
+     * the cluster's own that takes SASL_SSL only (SCRAM), a Redis of its own over TLS with client
+     * certificates and one ACL user confined to the cluster's key prefix, mutual TLS between core
+     * and edges, edges serving TLS to clients, and a Send API over TLS that asks for an API key
+     * ({@link #API_KEY}). One development CA signs every certificate.
+     */
+    Options withSecurity() {
+      return new Options(delivery, queues, devices, commits, true, true, sendCredentials,
+          sendLimits, edgeLimits, idleTimeout, true);
     }
 
     /** A Send API that asks for the API keys of this key file (ApiKeys). */
@@ -163,7 +197,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     /** A Send API that asks for these credentials, and serves TLS if they say so. */
     Options with(SendCredentials sendCredentials) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout);
+          sendLimits, edgeLimits, idleTimeout, secure);
     }
   }
 
@@ -191,8 +225,22 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     this.perTest = perTest;
     this.options = options;
     this.ownRedis = options.ownRedis();
-    this.redis = ownRedis ? RedisServer.start() : RedisServer.shared();
     this.certificates = options.tls() ? DevCertificates.create() : null;
+    if (options.secure()) {
+      kafka = KafkaBroker.startSecure(certificates, SERVICE_USER, KAFKA_PASSWORD);
+      redis = RedisServer.startSecure(certificates, SERVICE_USER, REDIS_PASSWORD, name + ":");
+      coreIdentity = certificates.peerCertificate("core");
+      edgeIdentity = certificates.peerCertificate("edge");
+      sendCredentials = new SendCredentials(apiKeyFile(), options.sendCredentials().tokens(),
+          Optional.of(new ServerTls(certificates.serverCertificate(), certificates.serverKey(),
+              Optional.empty())));
+    } else {
+      kafka = KafkaBroker.shared();
+      redis = ownRedis ? RedisServer.start() : RedisServer.shared();
+      coreIdentity = null;
+      edgeIdentity = null;
+      sendCredentials = options.sendCredentials();
+    }
     try {
       dataDir = Files.createTempDirectory("homing-core-");
     } catch (IOException e) {
@@ -214,30 +262,37 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     while (cores.size() <= index) {
       cores.add(null);
     }
-    CoreServer core =
-        new CoreServer(
-                new CoreConfig(
-                    "core-" + index,
-                    new InetSocketAddress("127.0.0.1", index == 0 ? sendPort : 0),
-                    new InetSocketAddress("127.0.0.1", 0),
-                    kafka.bootstrapServers(),
-                    topics,
-                    name,
-                    4,
-                    (short) 1,
-                    redis.uri(),
-                    name + ":",
-                    dataDir.resolve("core-" + index),
-                    MAX_PAYLOAD_BYTES,
-                    options.sendCredentials(),
-                    Duration.ofDays(1),
-                    options.delivery(),
-                    options.queues(),
-                    options.devices(),
-                    options.commits(),
-                    options.sendLimits()))
-            .start();
-    cores.set(index, core);
+    cores.set(index,
+        new CoreServer(coreConfig(index, kafkaConnection(), redisConnection(coreIdentity)))
+            .start());
+  }
+
+  /**
+   * The configuration of core {@code index} ({@code core-<index>}, its own data directory; the
+   * first serves the Send API at {@link #sendPort()}), reaching Kafka and Redis as given.
+   */
+  CoreConfig coreConfig(int index, KafkaConnection kafka, RedisConnection redis) {
+    return new CoreConfig(
+        "core-" + index,
+        new InetSocketAddress("127.0.0.1", index == 0 ? sendPort : 0),
+        new InetSocketAddress("127.0.0.1", 0),
+        kafka,
+        topics,
+        name,
+        4,
+        (short) 1,
+        redis,
+        name + ":",
+        dataDir.resolve("core-" + index),
+        MAX_PAYLOAD_BYTES,
+        sendCredentials,
+        Duration.ofDays(1),
+        options.delivery(),
+        options.queues(),
+        options.devices(),
+        options.commits(),
+        options.sendLimits(),
+        internalTls(coreIdentity));
   }
 
   /** Deletes the first core's offline stores, as a lost disk would (with the core stopped). */
@@ -266,7 +321,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
 
   /** The device's presence entry, "node|connection". */
   String presenceRoute(String user, String device) {
-    RedisClient client = RedisClient.create(redis.uri());
+    RedisClient client = redisConnection(coreIdentity).newClient();
     try (var connection = client.connect()) {
       return connection.sync().hget(new PresenceKeys(name + ":").presence(user), device);
     } finally {
@@ -280,13 +335,40 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     return deliverDirectly(edge, user, device, connectionId, seq, seq - 1);
   }
 
-  /** Sends one delivery to an edge's internal API, as core would; returns the edge's answer. */
+  /**
+   * Sends one delivery to an edge's internal API, as core would (with core's certificate when the
+   * cluster is secure); returns the edge's answer.
+   */
   DeliveryResult.Outcome deliverDirectly(
       int edge, String user, String device, String connectionId, long seq, long prevSeq)
       throws Exception {
-    ManagedChannel channel =
-        NettyChannelBuilder.forAddress("127.0.0.1", edges.get(edge).grpcPort()).usePlaintext()
-            .build();
+    return deliverDirectly(edgeChannel(edge, coreIdentity), user, device, connectionId, seq,
+        prevSeq);
+  }
+
+  /**
+   * A channel to an edge's internal API: plaintext when {@code identity} is null, else TLS that
+   * trusts the cluster's CA and presents {@code identity}'s certificate.
+   */
+  ManagedChannel edgeChannel(int edge, DevCertificates.Identity identity) throws IOException {
+    int port = edgeGrpcPort(edge);
+    if (identity == null) {
+      return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    }
+    return NettyChannelBuilder.forAddress("127.0.0.1", port,
+        TlsChannelCredentials.newBuilder()
+            .trustManager(certificates.caCertificate().toFile())
+            .keyManager(identity.certificate().toFile(), identity.privateKey().toFile())
+            .build())
+        .build();
+  }
+
+  /**
+   * Sends one delivery on {@code channel} to an edge's internal API, as core would; returns the
+   * edge's answer. Shuts the channel down.
+   */
+  static DeliveryResult.Outcome deliverDirectly(ManagedChannel channel, String user,
+      String device, String connectionId, long seq, long prevSeq) throws Exception {
     try {
       CompletableFuture<DeliveryResults> answer = new CompletableFuture<>();
       StreamObserver<DeliveryBatch> requests =
@@ -333,11 +415,34 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     return edges.get(edge).registry().find(user, device) != null;
   }
 
+  /** The port of an edge's internal API, which core delivers through. */
+  int edgeGrpcPort(int edge) {
+    return edges.get(edge).grpcPort();
+  }
+
   void stopEdge(int index) {
     edges.get(index).close();
   }
 
   private EdgeConfig edgeConfig(int index) {
+    return edgeConfig(index, redisConnection(edgeIdentity), internalTls(edgeIdentity));
+  }
+
+  /**
+   * An edge of the cluster, with another index than its running edges, that starts with its own
+   * Redis connection and mutual TLS; {@link #stopEdge} stops it.
+   */
+  EdgeServer startEdge(int index, RedisConnection redis, Optional<InternalTls> internalTls) {
+    EdgeServer edge = new EdgeServer(edgeConfig(index, redis, internalTls)).start();
+    while (edges.size() <= index) {
+      edges.add(null);
+    }
+    edges.set(index, edge);
+    return edge;
+  }
+
+  private EdgeConfig edgeConfig(int index, RedisConnection redis,
+      Optional<InternalTls> internalTls) {
     int grpcPort = Ports.free();
     return new EdgeConfig(
         "edge-" + index,
@@ -346,8 +451,8 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         new InetSocketAddress("127.0.0.1", grpcPort),
         new InetSocketAddress("127.0.0.1", 0),
         "127.0.0.1:" + grpcPort,
-        redis.uri(),
-        kafka.bootstrapServers(),
+        redis,
+        kafkaConnection(),
         topics,
         TokenSettings.hs256(SECRET),
         Duration.ofSeconds(2),
@@ -361,7 +466,55 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         certificates == null ? null
             : new TlsFiles(certificates.serverCertificate(), certificates.serverKey()),
         List.of(),
-        options.edgeLimits());
+        options.edgeLimits(),
+        internalTls);
+  }
+
+  /** How the cluster's processes reach Kafka: with the broker's SASL_SSL when secure. */
+  KafkaConnection kafkaConnection() {
+    return new KafkaConnection(kafka.bootstrapServers(), kafka.clientSecurity());
+  }
+
+  /** How a process with this certificate (null: none) reaches the cluster's Redis. */
+  RedisConnection redisConnection(DevCertificates.Identity identity) {
+    if (identity == null) {
+      return RedisConnection.of(redis.uri());
+    }
+    return new RedisConnection(redis.uri(), redis.user(), redis.password(),
+        Optional.of(certificates.caCertificate()), Optional.of(identity.certificate()),
+        Optional.of(identity.privateKey()));
+  }
+
+  /** Mutual TLS with this certificate, when the cluster is secure. */
+  Optional<InternalTls> internalTls(DevCertificates.Identity identity) {
+    return identity == null ? Optional.empty()
+        : Optional.of(new InternalTls(certificates.caCertificate(), identity.certificate(),
+            identity.privateKey(), Optional.empty()));
+  }
+
+  /** A key file that lets {@link #API_KEY} send to every user. */
+  private static Path apiKeyFile() {
+    try {
+      Path file = Files.createTempFile("homing-api-keys-", ".txt");
+      byte[] hash = MessageDigest.getInstance("SHA-256")
+          .digest(API_KEY.getBytes(StandardCharsets.US_ASCII));
+      Files.writeString(file, "it " + HexFormat.of().formatHex(hash) + " *\n");
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Core's certificate for mutual TLS and Redis; null unless the cluster is secure. */
+  DevCertificates.Identity coreIdentity() {
+    return coreIdentity;
+  }
+
+  /** The edges' certificate for mutual TLS and Redis; null unless the cluster is secure. */
+  DevCertificates.Identity edgeIdentity() {
+    return edgeIdentity;
   }
 
   /** The edges' certificate and the CA that signed it; null unless the cluster has TLS. */
@@ -479,11 +632,17 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     return c;
   }
 
+  /** A stub of the first core's Send API: over TLS with the cluster's API key when secure. */
   SendServiceGrpc.SendServiceBlockingStub send() {
     if (sendChannel == null) {
-      sendChannel = NettyChannelBuilder.forAddress("127.0.0.1", sendPort).usePlaintext().build();
+      sendChannel = SendApiChannel.open("127.0.0.1:" + sendPort, options.secure()
+          ? Optional.of(new SendApiChannel.Tls(Optional.of(certificates.caCertificate()),
+              Optional.empty(), Optional.empty()))
+          : Optional.empty());
     }
-    return SendServiceGrpc.newBlockingStub(sendChannel).withDeadlineAfter(20, TimeUnit.SECONDS);
+    SendServiceGrpc.SendServiceBlockingStub stub =
+        SendServiceGrpc.newBlockingStub(sendChannel).withDeadlineAfter(20, TimeUnit.SECONDS);
+    return options.secure() ? stub.withInterceptors(SendApiKey.interceptor(API_KEY)) : stub;
   }
 
   SendResponse sendText(String text, String... users) {
@@ -520,13 +679,17 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     if (producer == null) {
       producer =
           new KafkaProducer<>(
-              Map.of(
-                  ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                  ProducerConfig.ACKS_CONFIG, "all"),
+              producerConfig(),
               new StringSerializer(),
               new ByteArraySerializer());
     }
     return producer;
+  }
+
+  private Map<String, Object> producerConfig() {
+    Map<String, Object> config = kafkaConnection().clientConfig();
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    return config;
   }
 
   @Override
@@ -552,10 +715,13 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     if (sendChannel != null) {
       sendChannel.shutdownNow();
     }
-    edges.forEach(EdgeServer::close);
+    edges.stream().filter(Objects::nonNull).forEach(EdgeServer::close);
     cores.stream().filter(Objects::nonNull).forEach(CoreServer::close);
     if (ownRedis) {
       redis.close();
+    }
+    if (options.secure()) {
+      kafka.close();
     }
   }
 }

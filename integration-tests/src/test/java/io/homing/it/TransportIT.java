@@ -28,12 +28,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * One end-to-end suite, run on every client transport — WebSocket with protobuf in binary frames,
  * WebSocket with JSON in text frames, raw TCP — each without and with TLS. One cluster per TLS
- * mode serves every test; each test has users of its own.
+ * mode serves every test; each test has users of its own. The TLS cluster secures every hop, not
+ * only the clients' (TestCluster.Options#withSecurity): Kafka over SASL_SSL, Redis over TLS with an
+ * ACL user, mutual TLS between core and edge, the Send API over TLS with an API key.
  */
 class TransportIT {
   @RegisterExtension static final TestCluster plain = TestCluster.perClass(1);
   @RegisterExtension static final TestCluster secure =
-      TestCluster.perClass(1, TestCluster.Options.defaults().withTls());
+      TestCluster.perClass(1, TestCluster.Options.defaults().withSecurity());
 
   private static final AtomicInteger users = new AtomicInteger();
   private static final int MAX_FRAME_BYTES = 64 * 1024;

@@ -92,21 +92,37 @@ public final class DevCertificates {
    *
    */
   public Identity clientCertificate(String name) {
+    return sign(name, "clientAuth", "");
+  }
+
+  private Identity sign(String name, String extendedKeyUsage, String moreExtensions) {
     String file = name.replaceAll("[^A-Za-z0-9-]", "_");
     try {
       Files.writeString(dir.resolve(file + ".ext"), String.join("\n",
           "basicConstraints = critical, CA:FALSE",
           "keyUsage = critical, digitalSignature",
-          "extendedKeyUsage = clientAuth",
+          "extendedKeyUsage = " + extendedKeyUsage,
+          moreExtensions,
           ""));
       openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
           "-keyout", file + ".key", "-out", file + ".csr", "-subj", "/CN=" + name);
       openssl("x509", "-req", "-in", file + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
           "-CAcreateserial", "-out", file + ".pem", "-days", "30", "-extfile", file + ".ext");
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot make a client certificate in " + dir, e);
+      throw new UncheckedIOException("cannot make a certificate for " + name + " in " + dir, e);
     }
     return new Identity(dir.resolve(file + ".pem"), dir.resolve(file + ".key"));
+  }
+
+  /**
+   * Makes a certificate for one of the platform's own processes (core, an edge, Kafka, Redis),
+   * signed by this CA, good for both ends of mutual TLS: subject CN {@code name}, extended key
+   * usages serverAuth and clientAuth, and the subject alternative names {@code name}, {@code
+   * localhost} and 127.0.0.1. Files as for {@link #clientCertificate}.
+   */
+  public Identity peerCertificate(String name) {
+    return sign(name, "serverAuth, clientAuth",
+        "subjectAltName = DNS:" + name + ", DNS:localhost, IP:127.0.0.1");
   }
 
   /** A certificate (PEM) and its private key (PKCS#8 PEM). */

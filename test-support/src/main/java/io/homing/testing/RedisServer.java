@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -18,16 +20,26 @@ import java.util.concurrent.TimeUnit;
  * <p>The binary is {@code $HOMING_REDIS_SERVER}, else {@code redis-server} on the PATH (Debian's
  * package; {@code .ci/run} installs it). {@link #shared()} starts one per JVM; tests keep apart
  * through unique user ids and node ids.
+ *
+ * <p>{@link #startSecure} starts one that takes TLS only, asks clients for a certificate of a
+ * development CA, and lets in one ACL user alone, to the keys and channels of one prefix.
  */
 public final class RedisServer implements AutoCloseable {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
   private static RedisServer shared;
 
   private final int port;
+  /** Null for a plaintext server without ACL users. */
+  private final Security security;
   private Process process;
 
-  private RedisServer(int port) {
+  /** TLS with the server's certificate, and the one ACL user. */
+  private record Security(DevCertificates ca, DevCertificates.Identity certificate, String user,
+      String password, String keyPrefix) {}
+
+  private RedisServer(int port, Security security) {
     this.port = port;
+    this.security = security;
   }
 
   /** The server shared by every test of this JVM. */
@@ -42,18 +54,42 @@ public final class RedisServer implements AutoCloseable {
 
   /** Starts a new server on a free port. */
   public static RedisServer start() {
-    RedisServer server = new RedisServer(Ports.free());
+    RedisServer server = new RedisServer(Ports.free(), null);
     server.startProcess();
     return server;
   }
 
-  /** {@code redis://127.0.0.1:port}. */
+  /**
+   * Starts a new server on a free port that serves TLS only, with a certificate signed by {@code
+   * ca}, and asks every client for a certificate of that CA. Its default user is off: {@code
+   * user} with {@code password} is the one user, allowed every command but the dangerous ones
+   * (Redis's {@code @dangerous}), on the keys and channels that start with {@code keyPrefix}.
+   */
+  public static RedisServer startSecure(
+      DevCertificates ca, String user, String password, String keyPrefix) {
+    RedisServer server = new RedisServer(Ports.free(),
+        new Security(ca, ca.peerCertificate("redis"), user, password, keyPrefix));
+    server.startProcess();
+    return server;
+  }
+
+  /** {@code redis://127.0.0.1:port}, or {@code rediss://} for a secure server. */
   public String uri() {
-    return "redis://127.0.0.1:" + port;
+    return (security == null ? "redis" : "rediss") + "://127.0.0.1:" + port;
   }
 
   public int port() {
     return port;
+  }
+
+  /** The one ACL user of a secure server; empty for a plaintext one. */
+  public Optional<String> user() {
+    return Optional.ofNullable(security).map(Security::user);
+  }
+
+  /** The password of {@link #user()}; empty for a plaintext server. */
+  public Optional<String> password() {
+    return Optional.ofNullable(security).map(Security::password);
   }
 
   /** Kills the server (SIGKILL): everything it held is gone. */
@@ -82,13 +118,25 @@ public final class RedisServer implements AutoCloseable {
 
   private synchronized void startProcess() {
     String binary = System.getenv().getOrDefault("HOMING_REDIS_SERVER", "redis-server");
+    List<String> command = new ArrayList<>(List.of(binary, "--bind", "127.0.0.1",
+        "--save", "", "--appendonly", "no"));
+    if (security == null) {
+      command.addAll(List.of("--port", Integer.toString(port)));
+    } else {
+      command.addAll(List.of("--port", "0", "--tls-port", Integer.toString(port),
+          "--tls-cert-file", security.certificate().certificate().toString(),
+          "--tls-key-file", security.certificate().privateKey().toString(),
+          "--tls-ca-cert-file", security.ca().caCertificate().toString(),
+          "--tls-auth-clients", "yes",
+          "--user", "default", "off",
+          "--user", security.user(), "on", ">" + security.password(),
+          "~" + security.keyPrefix() + "*", "&" + security.keyPrefix() + "*",
+          "+@all", "-@dangerous"));
+    }
     try {
       Path log = Files.createTempFile("homing-redis-", ".log");
       process =
-          new ProcessBuilder(
-                  List.of(
-                      binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                      "--save", "", "--appendonly", "no"))
+          new ProcessBuilder(command)
               .redirectErrorStream(true)
               .redirectOutput(log.toFile())
               .start();
@@ -107,16 +155,8 @@ public final class RedisServer implements AutoCloseable {
         throw new IllegalStateException(
             "redis-server exited: " + Files.readString(log, StandardCharsets.UTF_8));
       }
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        socket.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
-        byte[] reply = new byte[7];
-        int n = socket.getInputStream().read(reply);
-        if (n > 0 && new String(reply, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG")) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // not listening yet
+      if (security == null ? pingPlaintext() : pingSecure()) {
+        return;
       }
       try {
         Thread.sleep(20);
@@ -127,5 +167,38 @@ public final class RedisServer implements AutoCloseable {
     }
     process.destroyForcibly();
     throw new UncheckedIOException(new IOException("redis-server did not answer PING in time"));
+  }
+
+  private boolean pingPlaintext() {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+      socket.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+      byte[] reply = new byte[7];
+      int n = socket.getInputStream().read(reply);
+      return n > 0 && new String(reply, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG");
+    } catch (IOException notYet) {
+      return false; // not listening yet
+    }
+  }
+
+  /** PING over TLS, as the user, with {@code redis-cli} (Debian's redis-tools). */
+  private boolean pingSecure() throws IOException {
+    Process cli = new ProcessBuilder("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port),
+        "--tls", "--cacert", security.ca().caCertificate().toString(),
+        "--cert", security.certificate().certificate().toString(),
+        "--key", security.certificate().privateKey().toString(),
+        "--user", security.user(), "--pass", security.password(), "--no-auth-warning", "PING")
+        .redirectErrorStream(true).start();
+    try {
+      if (!cli.waitFor(5, TimeUnit.SECONDS)) {
+        cli.destroyForcibly();
+        return false;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting redis-server", e);
+    }
+    return new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+        .startsWith("PONG");
   }
 }

@@ -1,0 +1,192 @@
+package io.homing.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.groups.Tuple.tuple;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.homing.api.PresenceKeys;
+import io.homing.api.v1.DeliveryResult;
+import io.homing.client.HomingConnection;
+import io.homing.core.CoreServer;
+import io.homing.runtime.kafka.KafkaConnection;
+import io.homing.runtime.redis.RedisConnection;
+import io.homing.runtime.tls.InternalTls;
+import io.homing.testing.DevCertificates;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A deployment with every hop secured (TestCluster.Options#withSecurity): messages go through
+ * Kafka over SASL_SSL, Redis over TLS with an ACL user, mutual TLS between core and edges, and TLS
+ * to clients and the Send API; and each hop refuses who cannot prove itself. The full transport
+ * suites (TransportIT, HttpFallbackIT) run on such a deployment too.
+ */
+class SecurityIT {
+  @RegisterExtension static final TestCluster cluster =
+      TestCluster.perClass(1, TestCluster.Options.defaults().withSecurity());
+
+  private static final AtomicInteger users = new AtomicInteger();
+
+  private static String newUser() {
+    return "secure-" + users.incrementAndGet();
+  }
+
+  @Test
+  void deliversThroughEveryEncryptedHop() throws Exception {
+    String user = newUser();
+    Inbox inbox = new Inbox();
+    cluster.connected(0, user, "phone", inbox);
+
+    cluster.sendText("through the Send API over TLS", user);
+    cluster.produce(user, "straight to Kafka over SASL_SSL");
+
+    assertThat(inbox.take(2))
+        .extracting(Inbox.Received::seq, Inbox.Received::text)
+        .containsExactly(
+            tuple(1L, "through the Send API over TLS"),
+            tuple(2L, "straight to Kafka over SASL_SSL"));
+    assertThat(cluster.presenceRoute(user, "phone")).startsWith("edge-0|");
+  }
+
+  @Test
+  void anEdgeDeliversOnlyForACallerWithACertificateOfTheInternalCa() throws Exception {
+    String user = newUser();
+    Inbox inbox = new Inbox();
+    cluster.connected(0, user, "phone", inbox);
+    String connection = PresenceKeys.connectionOf(cluster.presenceRoute(user, "phone"));
+    DevCertificates otherCa = DevCertificates.create();
+
+    assertRefused(cluster.edgeChannel(0, null), user, connection);
+    assertRefused(tlsWithoutCertificate(), user, connection);
+    assertRefused(trustingTheEdgeAs(otherCa.peerCertificate("core")), user, connection);
+
+    assertThat(cluster.deliverDirectly(0, user, "phone", connection, 1))
+        .isEqualTo(DeliveryResult.Outcome.WRITTEN);
+    assertThat(inbox.take(1)).extracting(r -> r.message().getMessageId())
+        .containsExactly("direct-1");
+    assertThat(inbox.pending()).as("nothing of the refused callers").isZero();
+  }
+
+  @Test
+  void coreDeliversNothingToAnEdgeWhoseCertificateItDoesNotTrust() throws Exception {
+    DevCertificates otherCa = DevCertificates.create();
+    DevCertificates.Identity impostor = otherCa.peerCertificate("edge");
+    // Registered in Redis like any edge, with the deployment's Redis credentials: only its
+    // certificate gives it away.
+    cluster.startEdge(1, cluster.redisConnection(cluster.edgeIdentity()),
+        Optional.of(new InternalTls(otherCa.caCertificate(), impostor.certificate(),
+            impostor.privateKey(), Optional.empty())));
+    String user = newUser();
+    try {
+      Inbox atImpostor = new Inbox();
+      HomingConnection there =
+          cluster.track(cluster.client(1, user, "phone").listener(atImpostor).connect());
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> cluster.presenceRoute(user, "phone") != null);
+      cluster.sendText("for trusted edges only", user);
+
+      Thread.sleep(3_000);
+      // AuthOk comes from core too (decision 14): the impostor cannot even complete the login.
+      assertThat(there.authenticated()).as("AuthOk through the impostor").isNotDone();
+      assertThat(atImpostor.pending()).as("messages the impostor edge passed on").isZero();
+      there.close();
+      there.closed().get(10, TimeUnit.SECONDS);
+    } finally {
+      cluster.stopEdge(1);
+    }
+
+    Inbox inbox = new Inbox();
+    cluster.connected(0, user, "phone", inbox);
+    assertThat(inbox.take(1)).extracting(Inbox.Received::seq, Inbox.Received::text)
+        .containsExactly(tuple(1L, "for trusted edges only"));
+  }
+
+  @Test
+  void aCoreThatKafkaRefusesFailsToStartAndSaysWhy() {
+    String password = "not-the-kafka-password";
+    KafkaConnection refused = new KafkaConnection(cluster.kafka.bootstrapServers(),
+        cluster.kafka.clientSecurity(TestCluster.SERVICE_USER, password));
+
+    assertThatThrownBy(() -> new CoreServer(cluster.coreConfig(7, refused,
+            cluster.redisConnection(cluster.coreIdentity()))).start())
+        .hasMessageContaining("cannot create topics on " + cluster.kafka.bootstrapServers())
+        .hasMessageContaining("SASL_SSL")
+        .hasMessageContaining("Authentication failed")
+        .hasMessageNotContaining(password);
+  }
+
+  @Test
+  void anEdgeThatRedisRefusesFailsToStartAndSaysWhy() {
+    DevCertificates.Identity edge = cluster.edgeIdentity();
+    String password = "not-the-redis-password";
+    RedisConnection wrongPassword = new RedisConnection(cluster.redis.uri(),
+        Optional.of(TestCluster.SERVICE_USER), Optional.of(password),
+        Optional.of(cluster.certificates().caCertificate()), Optional.of(edge.certificate()),
+        Optional.of(edge.privateKey()));
+    RedisConnection noCertificate = new RedisConnection(cluster.redis.uri(),
+        Optional.of(TestCluster.SERVICE_USER), Optional.of(TestCluster.REDIS_PASSWORD),
+        Optional.of(cluster.certificates().caCertificate()), Optional.empty(), Optional.empty());
+
+    assertThatThrownBy(() -> cluster.startEdge(2, wrongPassword, cluster.internalTls(edge)))
+        .hasMessageContaining("cannot connect to Redis " + cluster.redis.uri())
+        .hasMessageContaining("WRONGPASS")
+        .hasMessageNotContaining(password);
+    assertThatThrownBy(() -> cluster.startEdge(2, noCertificate, cluster.internalTls(edge)))
+        .hasMessageContaining("cannot connect to Redis " + cluster.redis.uri());
+  }
+
+  @Test
+  void theServicesRedisUserReachesTheDeploymentsKeysAlone() {
+    RedisClient client = cluster.redisConnection(cluster.coreIdentity()).newClient();
+    try (var redis = client.connect()) {
+      redis.sync().set(cluster.name + ":probe", "mine");
+      assertThat(redis.sync().get(cluster.name + ":probe")).isEqualTo("mine");
+      assertThatThrownBy(() -> redis.sync().set("another-deployment:probe", "theirs"))
+          .isInstanceOf(RedisException.class).hasMessageContaining("NOPERM");
+      assertThatThrownBy(() -> redis.sync().flushall())
+          .isInstanceOf(RedisException.class).hasMessageContaining("NOPERM");
+    } finally {
+      client.shutdown();
+    }
+  }
+
+  private static void assertRefused(ManagedChannel channel, String user, String connection) {
+    assertThatThrownBy(() -> TestCluster.deliverDirectly(channel, user, "phone", connection, 1, 0))
+        .isInstanceOf(ExecutionException.class)
+        .cause().isInstanceOf(StatusRuntimeException.class)
+        .extracting(e -> ((StatusRuntimeException) e).getStatus().getCode())
+        .isEqualTo(Status.Code.UNAVAILABLE);
+  }
+
+  /** TLS that trusts the edge, without a certificate of its own. */
+  private static ManagedChannel tlsWithoutCertificate() throws Exception {
+    return NettyChannelBuilder.forAddress("127.0.0.1", cluster.edgeGrpcPort(0),
+        TlsChannelCredentials.newBuilder()
+            .trustManager(cluster.certificates().caCertificate().toFile()).build())
+        .build();
+  }
+
+  /** TLS that trusts the edge and presents {@code identity}, of another CA. */
+  private static ManagedChannel trustingTheEdgeAs(DevCertificates.Identity identity)
+      throws Exception {
+    return NettyChannelBuilder.forAddress("127.0.0.1", cluster.edgeGrpcPort(0),
+        TlsChannelCredentials.newBuilder()
+            .trustManager(cluster.certificates().caCertificate().toFile())
+            .keyManager(identity.certificate().toFile(), identity.privateKey().toFile())
+            .build())
+        .build();
+  }
+}
