@@ -8,6 +8,11 @@
 #                                 certificate that dev-tls.sh makes once in .data/tls
 #   HOMING_SEND_API_KEYS=file     the Send API's key file (docs/security.md); default: one that
 #                                 lets HOMING_API_KEY (a development key) send to every user
+#   HOMING_SECURE=1               every hop secured with that development CA (docs/security.md):
+#                                 HOMING_TLS=1, and Kafka over SASL_SSL (SCRAM users), Redis over
+#                                 TLS with client certificates and an ACL user, mutual TLS between
+#                                 core and edges, the Send API over TLS; passwords are made once in
+#                                 .data/secure
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,6 +23,14 @@ export HOMING_JWT_SECRET=${HOMING_JWT_SECRET:-homing-dev-secret-do-not-use-in-pr
 # it by default.
 export HOMING_API_KEY=${HOMING_API_KEY:-homing-dev-api-key-do-not-use-in-production}
 mkdir -p "$data/logs"
+secure=${HOMING_SECURE:-}
+if [[ "$secure" == 1 ]]; then
+  HOMING_TLS=1
+fi
+tls="$data/tls"
+if [[ "${HOMING_TLS:-}" == 1 ]]; then
+  "$here/dev-tls.sh" "$tls"
+fi
 
 pids=()
 stop() {
@@ -75,12 +88,57 @@ if [[ ! -s "$classpath_file" ]]; then
 fi
 kafka_cp=$(cat "$classpath_file")
 kafka_java=(java -Xmx512m -Dlog4j2.configurationFile="$here/kafka/log4j2.xml" -cp "$kafka_cp")
-sed "s#^log.dirs=.*##" "$here/kafka/server.properties" > "$data/server.properties"
-echo "log.dirs=$data/kafka" >> "$data/server.properties"
-if [[ ! -f "$data/kafka/meta.properties" ]]; then
+kafka_data="$data/kafka"
+format_args=()
+if [[ "$secure" == 1 ]]; then
+  # Passwords of the broker's own user and of the services' user, made once.
+  secrets="$data/secure"
+  mkdir -p "$secrets"
+  chmod 700 "$secrets"
+  for name in kafka-broker kafka redis; do
+    [[ -s "$secrets/$name.password" ]] || openssl rand -hex 24 > "$secrets/$name.password"
+  done
+  broker_password=$(cat "$secrets/kafka-broker.password")
+  kafka_password=$(cat "$secrets/kafka.password")
+  redis_password=$(cat "$secrets/redis.password")
+  scram="org.apache.kafka.common.security.scram.ScramLoginModule required"
+  # The broker takes SASL_SSL only; its storage is formatted with the SCRAM users.
+  kafka_data="$data/kafka-secure"
+  cat "$tls/kafka.key" "$tls/kafka.pem" > "$secrets/kafka-keystore.pem"
+  sed -E "s#^(listeners|advertised.listeners|inter.broker.listener.name|listener.security.protocol.map)=.*##" \
+    "$here/kafka/server.properties" > "$data/server.properties"
+  cat >> "$data/server.properties" <<PROPERTIES
+listeners=SASL_SSL://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093
+advertised.listeners=SASL_SSL://127.0.0.1:9092
+inter.broker.listener.name=SASL_SSL
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=$scram username="broker" password="$broker_password";
+ssl.keystore.type=PEM
+ssl.keystore.location=$secrets/kafka-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$tls/ca.pem
+PROPERTIES
+  format_args=(--add-scram "SCRAM-SHA-512=[name=broker,password=$broker_password]"
+    --add-scram "SCRAM-SHA-512=[name=homing,password=$kafka_password]")
+  # What core and the edges (and Kafka's own tools: --command-config) connect with.
+  cat > "$secrets/kafka-client.properties" <<PROPERTIES
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=$scram username="homing" password="$kafka_password";
+ssl.truststore.type=PEM
+ssl.truststore.location=$tls/ca.pem
+PROPERTIES
+  export HOMING_KAFKA_CONFIG="$secrets/kafka-client.properties"
+else
+  sed "s#^log.dirs=.*##" "$here/kafka/server.properties" > "$data/server.properties"
+fi
+echo "log.dirs=$kafka_data" >> "$data/server.properties"
+if [[ ! -f "$kafka_data/meta.properties" ]]; then
   cluster_id=$("${kafka_java[@]}" kafka.tools.StorageTool random-uuid)
   "${kafka_java[@]}" kafka.tools.StorageTool format -t "$cluster_id" \
-    -c "$data/server.properties" --standalone > "$data/logs/kafka-format.log"
+    -c "$data/server.properties" --standalone "${format_args[@]}" > "$data/logs/kafka-format.log"
 fi
 "${kafka_java[@]}" kafka.Kafka "$data/server.properties" > "$data/logs/kafka.log" 2>&1 &
 pids+=($!)
@@ -92,11 +150,28 @@ if [[ -z "${REDIS_URL:-}" ]]; then
     echo "redis-server not found: apt-get install redis-server, or set REDIS_URL" >&2; exit 1; }
   redis_port=6379
   while port_open "$redis_port"; do redis_port=$((redis_port + 1)); done
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
-    > "$data/logs/redis.log" 2>&1 &
+  if [[ "$secure" == 1 ]]; then
+    # TLS only, a client certificate of the CA asked for, and one ACL user, confined to the
+    # services' key prefix: the default user is off.
+    redis-server --port 0 --tls-port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+      --tls-cert-file "$tls/redis.pem" --tls-key-file "$tls/redis.key" \
+      --tls-ca-cert-file "$tls/ca.pem" --tls-auth-clients yes \
+      --user default off \
+      --user homing on ">$redis_password" '~homing:*' '&homing:*' +@all -@dangerous \
+      > "$data/logs/redis.log" 2>&1 &
+    export REDIS_URL="rediss://127.0.0.1:$redis_port" HOMING_REDIS_USER=homing \
+      HOMING_REDIS_PASSWORD="$redis_password" HOMING_REDIS_TLS_CA="$tls/ca.pem"
+    redis_client_certificates=1
+  else
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+      > "$data/logs/redis.log" 2>&1 &
+    export REDIS_URL="redis://127.0.0.1:$redis_port"
+  fi
   pids+=($!)
   await_port "$redis_port" redis $!
-  export REDIS_URL="redis://127.0.0.1:$redis_port"
+fi
+if [[ "$secure" == 1 ]]; then
+  export HOMING_INTERNAL_TLS_CA="$tls/ca.pem"
 fi
 
 # Unless HOMING_SEND_API_KEYS names a key file of the user's, one sender, "dev", may send to every
@@ -108,16 +183,32 @@ if [[ -z "${HOMING_SEND_API_KEYS:-}" ]]; then
 else
   send_auth="API keys of $HOMING_SEND_API_KEYS"
 fi
-HOMING_DATA_DIR="$data/core" HOMING_SEND_API_KEYS="${HOMING_SEND_API_KEYS:-$data/send-api-keys}" \
+send_tls=()
+if [[ "$secure" == 1 ]]; then
+  # core.pem is core's identity everywhere: the Send API's TLS, mutual TLS with the edges, and
+  # its client certificate for Redis.
+  send_tls=(HOMING_SEND_TLS_CERT="$tls/core.pem" HOMING_SEND_TLS_KEY="$tls/core.key"
+    HOMING_INTERNAL_TLS_CERT="$tls/core.pem" HOMING_INTERNAL_TLS_KEY="$tls/core.key")
+  if [[ -n "${redis_client_certificates:-}" ]]; then
+    send_tls+=(HOMING_REDIS_TLS_CERT="$tls/core.pem" HOMING_REDIS_TLS_KEY="$tls/core.key")
+  fi
+fi
+env "${send_tls[@]}" HOMING_DATA_DIR="$data/core" \
+  HOMING_SEND_API_KEYS="${HOMING_SEND_API_KEYS:-$data/send-api-keys}" \
   java -jar "$core_jar" > "$data/logs/core.log" 2>&1 &
 pids+=($!)
 await_port 7400 core $!
 
 ws=ws tcp=tcp
 if [[ "${HOMING_TLS:-}" == 1 ]]; then
-  "$here/dev-tls.sh" "$data/tls"
-  export HOMING_TLS_CERT="$data/tls/edge.pem" HOMING_TLS_KEY="$data/tls/edge.key"
+  export HOMING_TLS_CERT="$tls/edge.pem" HOMING_TLS_KEY="$tls/edge.key"
   ws=wss tcp=tls
+fi
+if [[ "$secure" == 1 ]]; then
+  export HOMING_INTERNAL_TLS_CERT="$tls/edge.pem" HOMING_INTERNAL_TLS_KEY="$tls/edge.key"
+  if [[ -n "${redis_client_certificates:-}" ]]; then
+    export HOMING_REDIS_TLS_CERT="$tls/edge.pem" HOMING_REDIS_TLS_KEY="$tls/edge.key"
+  fi
 fi
 
 edge_pids=()
@@ -134,11 +225,19 @@ for i in 1 2; do
 done
 urls="$ws://127.0.0.1:7410/ws,$ws://127.0.0.1:7411/ws"
 listen="java -jar client/target/homing-cli.jar listen --user alice"
+send="java -jar client/target/homing-cli.jar send --to alice --text \"hello\""
 trust=""
+kafka_info="127.0.0.1:9092   (topics outbound, delivery-events)"
 if [[ "${HOMING_TLS:-}" == 1 ]]; then
-  listen="$listen --url $urls --ca $data/tls/ca.pem"
+  listen="$listen --url $urls --ca $tls/ca.pem"
   trust="
-  Trust (CA)        $data/tls/ca.pem   (development CA: the edges' certificate is for 127.0.0.1, localhost)"
+  Trust (CA)        $tls/ca.pem   (development CA: every certificate is for 127.0.0.1, localhost)"
+fi
+if [[ "$secure" == 1 ]]; then
+  send="$send --tls-ca $tls/ca.pem"
+  kafka_info="127.0.0.1:9092   SASL_SSL, user homing: --command-config $HOMING_KAFKA_CONFIG
+  Secured           Kafka SASL_SSL, Redis TLS + ACL user homing, core <-> edges mutual TLS,
+                    Send API TLS (passwords in $secrets)"
 fi
 
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
@@ -148,13 +247,13 @@ Homing is up (started in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 
   Send API (gRPC)   127.0.0.1:7400   ($send_auth)
   WebSocket         $ws://127.0.0.1:7410/ws   $ws://127.0.0.1:7411/ws
   TCP               $tcp://127.0.0.1:7412   $tcp://127.0.0.1:7413$trust
-  Kafka             127.0.0.1:9092   (topics outbound, delivery-events)
+  Kafka             $kafka_info
   Metrics           http://127.0.0.1:7401/metrics (core)   :7430, :7431 (edges); /health alike
   Redis             $REDIS_URL
   Logs              $data/logs
 Try, in another terminal:
   $listen
-  java -jar client/target/homing-cli.jar send --to alice --text "hello"
+  $send
 Ctrl-C stops everything.
 INFO
 wait -n "${pids[@]}" || true

@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
 # Starts the local stack as the README says, checks that the Send API refuses an unknown key,
 # sends messages with the CLI, checks that a listening user received them, and stops the stack.
-# Uses the jars already built.
+# Uses the jars already built. With --secure, the stack runs with every hop secured
+# (HOMING_SECURE=1), and the smoke test also checks that each hop is.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d)
 cli=(java -jar "$root/client/target/homing-cli.jar")
+secure=""
+send_tls=()
+listen_url=(--url ws://127.0.0.1:7411/ws)
+passed=3
+if [[ "${1:-}" == --secure ]]; then
+  secure=1
+  send_tls=(--tls-ca "$work/data/tls/ca.pem")
+  listen_url=(--url wss://127.0.0.1:7411/ws --ca "$work/data/tls/ca.pem")
+fi
 
-HOMING_SKIP_BUILD=1 HOMING_LOCAL_DATA="$work/data" "$here/run.sh" > "$work/run.log" 2>&1 &
+HOMING_SECURE=$secure HOMING_SKIP_BUILD=1 HOMING_LOCAL_DATA="$work/data" "$here/run.sh" \
+  > "$work/run.log" 2>&1 &
 stack=$!
 cleanup() {
   kill -TERM "$stack" 2>/dev/null || true  # async jobs of a script ignore SIGINT
@@ -24,17 +35,34 @@ for _ in $(seq 1 240); do
 done
 grep "Homing is up" "$work/run.log" || { cat "$work/run.log"; echo "smoke: no start in 120 s"; exit 1; }
 
+if [[ -n "$secure" ]]; then
+  # Each hop says how it is secured when it starts; a plaintext Send API call is refused.
+  logs="$work/data/logs"
+  grep -q "Kafka 127.0.0.1:9092 (SASL_SSL" "$logs/core.log" \
+    && grep -q "Redis rediss://127.0.0.1:[0-9]* as homing with a password" "$logs/core.log" \
+    && grep -q "edges over mutual TLS" "$logs/core.log" \
+    && grep -q "core grpc 127.0.0.1:7420 (mutual TLS)" "$logs/edge-1.log" \
+    && grep -q "Kafka 127.0.0.1:9092 (SASL_SSL" "$logs/edge-1.log" \
+    || { tail -n 5 "$logs/core.log" "$logs/edge-1.log"; echo "smoke: a hop is not secured"; exit 1; }
+  if "${cli[@]}" send --to smoke-user --text "refused" 2> "$work/plaintext.log"; then
+    echo "smoke: a plaintext send to the TLS Send API was accepted"; exit 1
+  fi
+  grep -q "UNAVAILABLE" "$work/plaintext.log" \
+    || { cat "$work/plaintext.log"; echo "smoke: no UNAVAILABLE for plaintext"; exit 1; }
+  passed=5
+fi
+
 # The Send API asks for the development key: another key is refused, and sends nothing.
-if HOMING_API_KEY=not-a-key "${cli[@]}" send --to smoke-user --text "refused" \
+if HOMING_API_KEY=not-a-key "${cli[@]}" send "${send_tls[@]}" --to smoke-user --text "refused" \
   2> "$work/refused.log"; then
   echo "smoke: a send with an unknown API key was accepted"; exit 1
 fi
 grep -q "UNAUTHENTICATED: unknown API key" "$work/refused.log" \
   || { cat "$work/refused.log"; echo "smoke: no UNAUTHENTICATED for an unknown API key"; exit 1; }
-"${cli[@]}" send --to smoke-user --text "sent while offline" > /dev/null
-"${cli[@]}" listen --user smoke-user --url ws://127.0.0.1:7411/ws > "$work/listen.log" 2>&1 &
+"${cli[@]}" send "${send_tls[@]}" --to smoke-user --text "sent while offline" > /dev/null
+"${cli[@]}" listen --user smoke-user "${listen_url[@]}" > "$work/listen.log" 2>&1 &
 listener=$!
-"${cli[@]}" send --to smoke-user --text "sent while online" > /dev/null || true
+"${cli[@]}" send "${send_tls[@]}" --to smoke-user --text "sent while online" > /dev/null || true
 for _ in $(seq 1 60); do
   grep -q "seq=2 .*sent while online" "$work/listen.log" && break
   sleep 0.5
@@ -44,4 +72,4 @@ cat "$work/listen.log"
 grep -q "seq=1 .*sent while offline" "$work/listen.log" \
   && grep -q "seq=2 .*sent while online" "$work/listen.log" \
   || { echo "smoke: the listener did not receive both messages"; tail -n 20 "$work/data/logs/"*.log; exit 1; }
-echo "smoke: 3 passed, 0 failed"
+echo "smoke${secure:+ (secure)}: $passed passed, 0 failed"
