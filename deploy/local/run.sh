@@ -171,7 +171,7 @@ if [[ -z "${REDIS_URL:-}" ]]; then
   await_port "$redis_port" redis $!
 fi
 if [[ "$secure" == 1 ]]; then
-  export HOMING_INTERNAL_TLS_CA="$tls/ca.pem"
+  export HOMING_INTERNAL_TLS_CA="$tls/ca.pem" HOMING_METRICS_TLS_CLIENT_CA="$tls/ca.pem"
 fi
 
 # Unless HOMING_SEND_API_KEYS names a key file of the user's, one sender, "dev", may send to every
@@ -188,7 +188,8 @@ if [[ "$secure" == 1 ]]; then
   # core.pem is core's identity everywhere: the Send API's TLS, mutual TLS with the edges, and
   # its client certificate for Redis.
   send_tls=(HOMING_SEND_TLS_CERT="$tls/core.pem" HOMING_SEND_TLS_KEY="$tls/core.key"
-    HOMING_INTERNAL_TLS_CERT="$tls/core.pem" HOMING_INTERNAL_TLS_KEY="$tls/core.key")
+    HOMING_INTERNAL_TLS_CERT="$tls/core.pem" HOMING_INTERNAL_TLS_KEY="$tls/core.key"
+    HOMING_METRICS_TLS_CERT="$tls/core.pem" HOMING_METRICS_TLS_KEY="$tls/core.key")
   if [[ -n "${redis_client_certificates:-}" ]]; then
     send_tls+=(HOMING_REDIS_TLS_CERT="$tls/core.pem" HOMING_REDIS_TLS_KEY="$tls/core.key")
   fi
@@ -205,7 +206,8 @@ if [[ "${HOMING_TLS:-}" == 1 ]]; then
   ws=wss tcp=tls
 fi
 if [[ "$secure" == 1 ]]; then
-  export HOMING_INTERNAL_TLS_CERT="$tls/edge.pem" HOMING_INTERNAL_TLS_KEY="$tls/edge.key"
+  export HOMING_INTERNAL_TLS_CERT="$tls/edge.pem" HOMING_INTERNAL_TLS_KEY="$tls/edge.key" \
+    HOMING_METRICS_TLS_CERT="$tls/edge.pem" HOMING_METRICS_TLS_KEY="$tls/edge.key"
   if [[ -n "${redis_client_certificates:-}" ]]; then
     export HOMING_REDIS_TLS_CERT="$tls/edge.pem" HOMING_REDIS_TLS_KEY="$tls/edge.key"
   fi
@@ -228,6 +230,7 @@ listen="java -jar client/target/homing-cli.jar listen --user alice"
 send="java -jar client/target/homing-cli.jar send --to alice --text \"hello\""
 trust=""
 kafka_info="127.0.0.1:9092   (topics outbound, delivery-events)"
+metrics="http://127.0.0.1:7401/metrics (core)   :7430, :7431 (edges); /health alike"
 if [[ "${HOMING_TLS:-}" == 1 ]]; then
   listen="$listen --url $urls --ca $tls/ca.pem"
   trust="
@@ -237,7 +240,9 @@ if [[ "$secure" == 1 ]]; then
   send="$send --tls-ca $tls/ca.pem"
   kafka_info="127.0.0.1:9092   SASL_SSL, user homing: --command-config $HOMING_KAFKA_CONFIG
   Secured           Kafka SASL_SSL, Redis TLS + ACL user homing, core <-> edges mutual TLS,
-                    Send API TLS (passwords in $secrets)"
+                    Send API TLS, metrics HTTPS (passwords in $secrets)"
+  metrics="https://127.0.0.1:7401/metrics (core)   :7430, :7431 (edges); /health alike
+                    (/metrics: curl --cacert $tls/ca.pem --cert $tls/core.pem --key $tls/core.key)"
 fi
 
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
@@ -248,7 +253,7 @@ Homing is up (started in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 
   WebSocket         $ws://127.0.0.1:7410/ws   $ws://127.0.0.1:7411/ws
   TCP               $tcp://127.0.0.1:7412   $tcp://127.0.0.1:7413$trust
   Kafka             $kafka_info
-  Metrics           http://127.0.0.1:7401/metrics (core)   :7430, :7431 (edges); /health alike
+  Metrics           $metrics
   Redis             $REDIS_URL
   Logs              $data/logs
 Try, in another terminal:

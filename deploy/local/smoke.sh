@@ -49,7 +49,17 @@ if [[ -n "$secure" ]]; then
   fi
   grep -q "UNAVAILABLE" "$work/plaintext.log" \
     || { cat "$work/plaintext.log"; echo "smoke: no UNAVAILABLE for plaintext"; exit 1; }
-  passed=5
+  # /metrics over HTTPS asks for a client certificate of the CA; /health answers probes.
+  tls="$work/data/tls"
+  status=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tls/ca.pem" \
+    https://127.0.0.1:7401/metrics)
+  [[ "$status" == 403 ]] || { echo "smoke: /metrics without a certificate: $status"; exit 1; }
+  curl -sf --cacert "$tls/ca.pem" https://127.0.0.1:7430/health > /dev/null \
+    || { echo "smoke: /health over HTTPS failed"; exit 1; }
+  curl -sf --cacert "$tls/ca.pem" --cert "$tls/core.pem" --key "$tls/core.key" \
+    https://127.0.0.1:7401/metrics | grep -q homing_partitions_owned \
+    || { echo "smoke: /metrics with a certificate failed"; exit 1; }
+  passed=6
 fi
 
 # The Send API asks for the development key: another key is refused, and sends nothing.

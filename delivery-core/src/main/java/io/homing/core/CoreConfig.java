@@ -5,6 +5,7 @@ import io.homing.core.send.SendCredentials;
 import io.homing.runtime.kafka.KafkaConnection;
 import io.homing.runtime.redis.RedisConnection;
 import io.homing.runtime.tls.InternalTls;
+import io.homing.runtime.tls.ServerTls;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,6 +36,7 @@ import java.util.Optional;
  * @param commits how many pipelines, and how often they commit
  * @param sendLimits how fast one sender may call the Send API
  * @param internalTls mutual TLS to the edges, or empty for plaintext
+ * @param metricsTls the HTTPS of {@code metricsAddress}, or empty for plain HTTP
  */
 public record CoreConfig(
     String instanceId,
@@ -56,7 +58,8 @@ public record CoreConfig(
     DeviceLimits devices,
     CommitPolicy commits,
     SendLimits sendLimits,
-    Optional<InternalTls> internalTls) {
+    Optional<InternalTls> internalTls,
+    Optional<ServerTls> metricsTls) {
 
   /** Above this, a payload no longer fits comfortably in one Kafka record. */
   public static final int PAYLOAD_LIMIT = 900 * 1024;
@@ -92,6 +95,7 @@ public record CoreConfig(
     Objects.requireNonNull(sendCredentials, "sendCredentials");
     Objects.requireNonNull(sendLimits, "sendLimits");
     Objects.requireNonNull(internalTls, "internalTls");
+    Objects.requireNonNull(metricsTls, "metricsTls");
   }
 
   private static void requireText(String name, String value) {

@@ -6,6 +6,7 @@ import io.homing.core.send.SenderTokens;
 import io.homing.runtime.Lifecycle;
 import io.homing.runtime.auth.TokenSettings;
 import io.homing.runtime.cli.ConnectionOptions;
+import io.homing.runtime.cli.MetricsTlsOptions;
 import io.homing.runtime.tls.ServerTls;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -49,6 +50,8 @@ public final class CoreMain implements Callable<Integer> {
   int metricsPort;
 
   @Mixin ConnectionOptions connections;
+
+  @Mixin MetricsTlsOptions metricsTls;
 
   @Option(names = "--internal-tls-server-name",
       defaultValue = "${env:HOMING_INTERNAL_TLS_SERVER_NAME:-}",
@@ -239,7 +242,8 @@ public final class CoreMain implements Callable<Integer> {
         new CommitPolicy(pipelineThreads, commitInterval, commitMaxChanges),
         new SendLimits(sendCallsPerSecond, sendCallBurst, sendRecipientsPerSecond,
             sendRecipientBurst),
-        connections.internalTls(optional(internalTlsServerName)));
+        connections.internalTls(optional(internalTlsServerName)),
+        metricsTls.metricsTls());
   }
 
   private SendCredentials sendCredentials() {

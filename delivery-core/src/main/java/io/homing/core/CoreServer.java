@@ -88,7 +88,8 @@ public final class CoreServer implements AutoCloseable {
     int partitions = TopicInitializer.ensureTopics(
         config.kafka(), config.topics(), config.partitions(),
         config.replicationFactor());
-    metrics = new MetricsEndpoint(config.metricsAddress(), () -> !failed.isDone());
+    metrics = new MetricsEndpoint(config.metricsAddress(), () -> !failed.isDone(),
+        config.metricsTls());
     Gauge.builder("homing.partitions.owned", pipelines,
             all -> all.stream().mapToInt(p -> p.loop().ownedPartitions()).sum())
         .description("Partitions whose queues this instance holds and delivers")

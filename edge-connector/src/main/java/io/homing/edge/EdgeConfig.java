@@ -7,6 +7,7 @@ import io.homing.runtime.auth.TokenSettings;
 import io.homing.runtime.kafka.KafkaConnection;
 import io.homing.runtime.redis.RedisConnection;
 import io.homing.runtime.tls.InternalTls;
+import io.homing.runtime.tls.ServerTls;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -38,6 +39,7 @@ import java.util.regex.Pattern;
  *     fallback from, or the one entry {@code *} for any; empty for no CORS headers
  * @param limits how much one client, user or address may ask of this node
  * @param internalTls mutual TLS on the port core delivers through, or empty for plaintext
+ * @param metricsTls the HTTPS of {@code metricsAddress}, or empty for plain HTTP
  */
 public record EdgeConfig(
     String nodeId,
@@ -59,7 +61,8 @@ public record EdgeConfig(
     TlsFiles tls,
     List<String> corsOrigins,
     EdgeLimits limits,
-    Optional<InternalTls> internalTls) {
+    Optional<InternalTls> internalTls,
+    Optional<ServerTls> metricsTls) {
   private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s]+");
 
   /** Connections keep their last read time as int milliseconds, which wrap after 24 days. */
@@ -93,6 +96,7 @@ public record EdgeConfig(
     Objects.requireNonNull(keyPrefix, "keyPrefix");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(internalTls, "internalTls");
+    Objects.requireNonNull(metricsTls, "metricsTls");
     corsOrigins = List.copyOf(corsOrigins);
     for (String origin : corsOrigins) {
       if (!(origin.equals("*") && corsOrigins.size() == 1) && !ORIGIN.matcher(origin).matches()) {

@@ -6,6 +6,7 @@ import io.homing.edge.transport.TlsFiles;
 import io.homing.runtime.Lifecycle;
 import io.homing.runtime.auth.TokenSettings;
 import io.homing.runtime.cli.ConnectionOptions;
+import io.homing.runtime.cli.MetricsTlsOptions;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -72,6 +73,8 @@ public final class EdgeMain implements Callable<Integer> {
   String advertisedGrpc;
 
   @Mixin ConnectionOptions connections;
+
+  @Mixin MetricsTlsOptions metricsTls;
 
   @Option(names = "--topic-prefix", defaultValue = "${env:HOMING_TOPIC_PREFIX:-}",
       description = "Prefix of the Kafka topic names (env HOMING_TOPIC_PREFIX).")
@@ -205,7 +208,8 @@ public final class EdgeMain implements Callable<Integer> {
             .toList(),
         new EdgeLimits(framesPerSecond, frameBurst, publishesPerSecond, publishBurst,
             connectionsPerUser, unauthenticated, unauthenticatedPerAddress),
-        connections.internalTls(Optional.empty()));
+        connections.internalTls(Optional.empty()),
+        metricsTls.metricsTls());
   }
 
   private TokenSettings tokens() {

@@ -93,7 +93,7 @@ public final class EdgeServer implements AutoCloseable {
   }
 
   private void startParts() {
-    metrics = new MetricsEndpoint(config.metricsAddress(), () -> !closed);
+    metrics = new MetricsEndpoint(config.metricsAddress(), () -> !closed, config.metricsTls());
     MeterRegistry meters = metrics.registry();
     Gauge.builder("homing.edge.connections", registry, ConnectionRegistry::size)
         .description("Authenticated client connections on this node").register(meters);

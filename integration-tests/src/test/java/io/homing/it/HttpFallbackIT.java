@@ -359,7 +359,8 @@ class HttpFallbackIT {
         cluster.name + ":",
         certificates == null ? null
             : new TlsFiles(certificates.serverCertificate(), certificates.serverKey()),
-        origins, EdgeLimits.defaults(), cluster.internalTls(cluster.edgeIdentity()));
+        origins, EdgeLimits.defaults(), cluster.internalTls(cluster.edgeIdentity()),
+        cluster.metricsTls());
   }
 
   private static ServerFrame parse(String json) throws Exception {

@@ -20,6 +20,12 @@ import io.homing.runtime.tls.InternalTls;
 import io.homing.testing.DevCertificates;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -161,6 +167,31 @@ class SecurityIT {
     } finally {
       client.shutdown();
     }
+  }
+
+  @Test
+  void metricsAskForAClientCertificateWhileHealthStaysOpenToProbes() throws Exception {
+    InetSocketAddress core = cluster.coreMetricsAddress(0);
+    HttpClient anonymous =
+        HttpClient.newBuilder().sslContext(cluster.certificates().clientContext()).build();
+    HttpClient otherCa = HttpClient.newBuilder().sslContext(cluster.certificates()
+        .clientContext(DevCertificates.create().peerCertificate("prometheus"))).build();
+
+    HttpResponse<String> refused = get(anonymous, cluster.metricsUri(core, "/metrics"));
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(refused.body()).contains("client certificate");
+    assertThat(get(anonymous, cluster.metricsUri(core, "/health")).statusCode()).isEqualTo(200);
+    assertThatThrownBy(() -> get(otherCa, cluster.metricsUri(core, "/metrics")))
+        .isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> get(anonymous,
+            URI.create("http://127.0.0.1:" + core.getPort() + "/metrics")))
+        .isInstanceOf(IOException.class);
+    assertThat(cluster.coreMetrics()).contains("homing_partitions_owned");
+  }
+
+  private static HttpResponse<String> get(HttpClient client, URI uri) throws Exception {
+    return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private static void assertRefused(ManagedChannel channel, String user, String connection) {

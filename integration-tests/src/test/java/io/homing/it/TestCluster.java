@@ -108,7 +108,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
   private final Options options;
   /** The edges' TLS certificate and its CA; null without TLS. */
   private final DevCertificates certificates;
-  /** Core's and the edges' certificates for mutual TLS, Redis and the Send API; null unless secure. */
+  /** Core's and the edges' certificates for mutual TLS and Redis; null unless secure. */
   private final DevCertificates.Identity coreIdentity;
   private final DevCertificates.Identity edgeIdentity;
   private final SendCredentials sendCredentials;
@@ -292,7 +292,8 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         options.devices(),
         options.commits(),
         options.sendLimits(),
-        internalTls(coreIdentity));
+        internalTls(coreIdentity),
+        metricsTls());
   }
 
   /** Deletes the first core's offline stores, as a lost disk would (with the core stopped). */
@@ -467,7 +468,8 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
             : new TlsFiles(certificates.serverCertificate(), certificates.serverKey()),
         List.of(),
         options.edgeLimits(),
-        internalTls);
+        internalTls,
+        metricsTls());
   }
 
   /** How the cluster's processes reach Kafka: with the broker's SASL_SSL when secure. */
@@ -528,14 +530,23 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
   }
 
   String coreMetrics(int index) throws Exception {
-    return get(URI.create(
-        "http://127.0.0.1:" + cores.get(index).metricsAddress().getPort() + "/metrics"));
+    return get(metricsUri(cores.get(index).metricsAddress(), "/metrics"));
   }
 
   /** An edge's /metrics. */
   String edgeMetrics(int edge) throws Exception {
-    return get(URI.create(
-        "http://127.0.0.1:" + edges.get(edge).metricsAddress().getPort() + "/metrics"));
+    return get(metricsUri(edges.get(edge).metricsAddress(), "/metrics"));
+  }
+
+  /** A path of a metrics port: https:// when the cluster is secure. */
+  URI metricsUri(InetSocketAddress address, String path) {
+    return URI.create((options.secure() ? "https" : "http") + "://127.0.0.1:" + address.getPort()
+        + path);
+  }
+
+  /** Where core {@code index} serves /metrics and /health. */
+  InetSocketAddress coreMetricsAddress(int index) {
+    return cores.get(index).metricsAddress();
   }
 
   /** The value of one series (name and labels as Prometheus prints them) in a scrape; NaN if absent. */
@@ -571,11 +582,27 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     return value;
   }
 
-  private static String get(URI uri) throws Exception {
-    return java.net.http.HttpClient.newHttpClient()
+  /** GET, as Prometheus would scrape: with core's certificate when the cluster is secure. */
+  private String get(URI uri) throws Exception {
+    java.net.http.HttpClient.Builder client = java.net.http.HttpClient.newBuilder();
+    if (options.secure()) {
+      client.sslContext(certificates.clientContext(coreIdentity));
+    }
+    return client.build()
         .send(java.net.http.HttpRequest.newBuilder(uri).build(),
             java.net.http.HttpResponse.BodyHandlers.ofString())
         .body();
+  }
+
+  /**
+   * The HTTPS of a secure cluster's metrics ports: the server certificate, and client
+   * certificates of the cluster's CA for /metrics.
+   */
+  Optional<ServerTls> metricsTls() {
+    return options.secure()
+        ? Optional.of(new ServerTls(certificates.serverCertificate(), certificates.serverKey(),
+            Optional.of(certificates.caCertificate())))
+        : Optional.empty();
   }
 
   int sendPort() {

@@ -7,11 +7,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -130,22 +137,52 @@ public final class DevCertificates {
 
   /** A JDK TLS context that trusts this CA alone, for clients built on the JDK's sockets. */
   public SSLContext clientContext() {
+    return clientContext(null);
+  }
+
+  /**
+   * A JDK TLS context that trusts this CA alone and presents {@code identity}'s certificate (none
+   * when null), for clients built on the JDK's sockets.
+   */
+  public SSLContext clientContext(Identity identity) {
     try (InputStream in = Files.newInputStream(caCertificate())) {
+      CertificateFactory x509 = CertificateFactory.getInstance("X.509");
       KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
       trusted.load(null, null);
-      trusted.setCertificateEntry("homing-dev-ca",
-          CertificateFactory.getInstance("X.509").generateCertificate(in));
+      trusted.setCertificateEntry("homing-dev-ca", x509.generateCertificate(in));
       TrustManagerFactory trust =
           TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       trust.init(trusted);
+      KeyManager[] keys = null;
+      if (identity != null) {
+        KeyStore own = KeyStore.getInstance(KeyStore.getDefaultType());
+        own.load(null, null);
+        char[] none = new char[0];
+        try (InputStream chain = Files.newInputStream(identity.certificate())) {
+          own.setKeyEntry("identity", privateKey(identity.privateKey()), none,
+              x509.generateCertificates(chain).toArray(Certificate[]::new));
+        }
+        KeyManagerFactory factory =
+            KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        factory.init(own, none);
+        keys = factory.getKeyManagers();
+      }
       SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, trust.getTrustManagers(), null);
+      context.init(keys, trust.getTrustManagers(), null);
       return context;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot load " + caCertificate() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The EC key of a PKCS#8 PEM file, as openssl writes it here. */
+  private static PrivateKey privateKey(Path pem) throws IOException, GeneralSecurityException {
+    String base64 = Files.readString(pem, StandardCharsets.US_ASCII)
+        .replaceAll("-----(BEGIN|END) PRIVATE KEY-----", "").replaceAll("\\s", "");
+    return KeyFactory.getInstance("EC")
+        .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
   }
 
   private void openssl(String... args) throws IOException {

@@ -156,8 +156,8 @@ public final class KafkaBroker implements AutoCloseable {
       properties().store(out, "homing test broker");
     }
     ByteArrayOutputStream output = new ByteArrayOutputStream();
-    List<String> args =
-        new ArrayList<>(List.of("format", "-t", clusterId, "-c", config.toString(), "--standalone"));
+    List<String> args = new ArrayList<>(
+        List.of("format", "-t", clusterId, "-c", config.toString(), "--standalone"));
     if (security != null) {
       args.addAll(List.of(
           "--add-scram", scram(Security.BROKER_USER, Security.BROKER_PASSWORD),

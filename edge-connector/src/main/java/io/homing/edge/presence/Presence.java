@@ -58,7 +58,8 @@ public final class Presence implements AutoCloseable {
   private boolean closed;
 
   public Presence(
-      RedisConnection redis, String keyPrefix, String nodeId, String advertisedAddress, Duration ttl) {
+      RedisConnection redis, String keyPrefix, String nodeId, String advertisedAddress,
+      Duration ttl) {
     this.nodeId = nodeId;
     this.advertisedAddress = advertisedAddress;
     this.ttl = ttl;

@@ -25,7 +25,8 @@ class PresenceIT {
   private final String prefix = "t" + UUID.randomUUID() + ":";
   private final PresenceKeys keys = new PresenceKeys(prefix);
   private final Presence presence =
-      new Presence(RedisConnection.of(server.uri()), prefix, "node-a", "127.0.0.1:9999", Duration.ofSeconds(3));
+      new Presence(RedisConnection.of(server.uri()), prefix, "node-a", "127.0.0.1:9999",
+          Duration.ofSeconds(3));
   private final RedisClient client = RedisClient.create(server.uri());
   private final StatefulRedisConnection<String, String> connection = client.connect();
   private final RedisCommands<String, String> redis = connection.sync();
@@ -132,7 +133,8 @@ class PresenceIT {
   }
 
   private Presence started(String uri, String node) {
-    Presence p = new Presence(RedisConnection.of(uri), prefix, node, "127.0.0.1:9998", Duration.ofSeconds(3));
+    Presence p = new Presence(RedisConnection.of(uri), prefix, node, "127.0.0.1:9998",
+        Duration.ofSeconds(3));
     closing.add(p);
     p.start();
     return p;

@@ -50,7 +50,8 @@ public record RedisConnection(
     }
     if (!parsed.isSsl() && (tlsCa.isPresent() || tlsCertificate.isPresent())) {
       throw new IllegalArgumentException("Redis TLS files need a rediss:// URL (expected: "
-          + "rediss://host:port, not " + parsed.getHost() + ":" + parsed.getPort() + " without TLS)");
+          + "rediss://host:port, not " + parsed.getHost() + ":" + parsed.getPort()
+          + " without TLS)");
     }
     for (Optional<Path> file : List.of(tlsCa, tlsCertificate, tlsKey)) {
       if (file.isPresent() && !Files.isReadable(file.get())) {
@@ -95,9 +96,9 @@ public record RedisConnection(
 
   /**
    * Opens a connection of {@code client} with {@code connect} ({@code RedisClient::connect} or
-   * {@code ::connectPubSub}). When Redis or the network refuses it — unreachable, a TLS handshake,
-   * a wrong password — the client is shut down, and the call fails with an IllegalStateException
-   * that names this connection and the reason, never the password.
+   * {@code ::connectPubSub}). When Redis or the network refuses it — unreachable, a TLS
+   * handshake, a wrong password — the client is shut down, and the call fails with an
+   * IllegalStateException that names this connection and the reason, never the password.
    */
   public <T> T connect(RedisClient client, Function<RedisClient, T> connect) {
     try {

@@ -11,6 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 
 /**
  * The TLS of a gRPC server: its certificate chain and private key (PEM; the key PKCS#8, {@code
@@ -60,10 +63,61 @@ public record ServerTls(Path certificateChain, Path privateKey, Optional<Path> c
     }
   }
 
+  /**
+   * A JDK TLS context with these files, for a server that is not gRPC's (the metrics endpoint),
+   * reading them again until {@link ReloadingContext#close}. With a client CA, a client
+   * certificate is checked against it when the client presents one; whether one is required is
+   * the server's to decide ({@link ReloadingContext#verifiesClients}).
+   */
+  public ReloadingContext sslContext() {
+    PemReloads.requireReadable(files());
+    PemReloads reloads = new PemReloads();
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(new KeyManager[] {reloads.keyManager(certificateChain, privateKey)},
+          clientCa.isPresent()
+              ? new TrustManager[] {reloads.trustManager(clientCa.get(), false)}
+              : null,
+          null);
+      return new ReloadingContext(context, clientCa.isPresent(), reloads);
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      reloads.close();
+      throw new IllegalArgumentException("cannot use the TLS files " + files() + ": " + e, e);
+    }
+  }
+
   private List<Path> files() {
     List<Path> files = new ArrayList<>(List.of(certificateChain, privateKey));
     clientCa.ifPresent(files::add);
     return files;
+  }
+
+  /** A JDK TLS context whose files are read again until closed. */
+  public static final class ReloadingContext implements Closeable {
+    private final SSLContext context;
+    private final boolean verifiesClients;
+    private final PemReloads reloads;
+
+    ReloadingContext(SSLContext context, boolean verifiesClients, PemReloads reloads) {
+      this.context = context;
+      this.verifiesClients = verifiesClients;
+      this.reloads = reloads;
+    }
+
+    public SSLContext context() {
+      return context;
+    }
+
+    /** Whether client certificates are checked against a client CA. */
+    public boolean verifiesClients() {
+      return verifiesClients;
+    }
+
+    /** Stops reading the files again. Idempotent. */
+    @Override
+    public void close() {
+      reloads.close();
+    }
   }
 
   /** Server credentials whose files are read again until closed. */

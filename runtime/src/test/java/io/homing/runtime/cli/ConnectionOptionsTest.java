@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.homing.runtime.tls.InternalTls;
+import io.homing.runtime.tls.ServerTls;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -18,15 +19,20 @@ class ConnectionOptionsTest {
   @Command(name = "service", mixinStandardHelpOptions = true, showDefaultValues = true)
   static final class Service implements Runnable {
     @Mixin ConnectionOptions connections;
+    @Mixin MetricsTlsOptions metrics;
 
     @Override
     public void run() {}
   }
 
   private static ConnectionOptions parse(String... args) {
+    return service(args).connections;
+  }
+
+  private static Service service(String... args) {
     Service service = new Service();
     new CommandLine(service).parseArgs(args);
-    return service.connections;
+    return service;
   }
 
   @Test
@@ -53,6 +59,21 @@ class ConnectionOptionsTest {
             + "(expected: all three or none)");
     assertThatThrownBy(() -> parse().internalTls(Optional.of("homing-edge")))
         .hasMessageStartingWith("--internal-tls-server-name needs --internal-tls-ca");
+  }
+
+  @Test
+  void metricsTlsIsTlsFirst() {
+    assertThat(service().metrics.metricsTls()).isEmpty();
+    assertThat(service("--metrics-tls-cert", "m.pem", "--metrics-tls-key", "m.key",
+            "--metrics-tls-client-ca", "ca.pem").metrics.metricsTls())
+        .contains(new ServerTls(Path.of("m.pem"), Path.of("m.key"),
+            Optional.of(Path.of("ca.pem"))));
+    assertThatThrownBy(() -> service("--metrics-tls-client-ca", "ca.pem").metrics.metricsTls())
+        .hasMessage("--metrics-tls-client-ca needs --metrics-tls-cert and --metrics-tls-key "
+            + "(mutual TLS is TLS first)");
+    assertThatThrownBy(() -> service("--metrics-tls-cert", "m.pem").metrics.metricsTls())
+        .hasMessage("--metrics-tls-cert and --metrics-tls-key go together "
+            + "(expected: both or neither)");
   }
 
   @Test
