@@ -16,6 +16,7 @@ import io.homing.core.send.SenderTokens;
 import io.homing.core.state.Changelog;
 import io.homing.core.state.PartitionStores;
 import io.homing.core.topics.TopicInitializer;
+import io.homing.runtime.Lifecycle;
 import io.homing.runtime.MetricsEndpoint;
 import io.homing.runtime.tls.InternalTls;
 import io.homing.runtime.tls.ServerTls;
@@ -61,17 +62,11 @@ public final class CoreServer implements AutoCloseable {
   }
 
   /**
-   * Starts every part; returns once the Send API accepts calls. A part that cannot start (Kafka
-   * or Redis unreachable or refusing the credentials, a port taken) closes what started before it
-   * and fails the start.
+   * Starts every part; returns once the Send API accepts calls. A part that cannot start closes
+   * what started before it and fails the start ({@link Lifecycle#startOrClose}).
    */
   public synchronized CoreServer start() {
-    try {
-      startParts();
-    } catch (RuntimeException e) {
-      close();
-      throw e;
-    }
+    Lifecycle.startOrClose(this::startParts, this);
     return this;
   }
 

@@ -17,6 +17,7 @@ import io.homing.edge.transport.TlsPort;
 import io.homing.edge.transport.http.HttpFallback;
 import io.homing.edge.transport.tcp.TcpChannelInitializer;
 import io.homing.edge.transport.websocket.WebSocketChannelInitializer;
+import io.homing.runtime.Lifecycle;
 import io.homing.runtime.MetricsEndpoint;
 import io.homing.runtime.tls.InternalTls;
 import io.homing.runtime.tls.ServerTls;
@@ -78,17 +79,11 @@ public final class EdgeServer implements AutoCloseable {
   }
 
   /**
-   * Starts every part; returns once clients and core can connect. A part that cannot start (Kafka
-   * or Redis unreachable or refusing the credentials, a port taken) closes what started before it
-   * and fails the start.
+   * Starts every part; returns once clients and core can connect. A part that cannot start closes
+   * what started before it and fails the start ({@link Lifecycle#startOrClose}).
    */
   public synchronized EdgeServer start() {
-    try {
-      startParts();
-    } catch (RuntimeException e) {
-      close();
-      throw e;
-    }
+    Lifecycle.startOrClose(this::startParts, this);
     return this;
   }
 

@@ -41,6 +41,24 @@ public final class Lifecycle {
     return 0;
   }
 
+  /**
+   * Runs {@code start}, which starts a server's parts one after the other; should one fail to
+   * start (a port taken, Kafka or Redis unreachable or refusing the credentials), closes {@code
+   * server} — whatever started before it — and rethrows.
+   */
+  public static void startOrClose(Runnable start, AutoCloseable server) {
+    try {
+      start.run();
+    } catch (RuntimeException e) {
+      try {
+        server.close();
+      } catch (Exception suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
   private static void close(String name, AutoCloseable server) {
     try {
       server.close();
