@@ -6,9 +6,11 @@
 #   core.pem, core.key    delivery-core: the Send API's TLS and mutual TLS with the edges
 #   kafka.pem, kafka.key  the Kafka broker's SASL_SSL listener (HOMING_SECURE=1)
 #   redis.pem, redis.key  Redis's TLS port (HOMING_SECURE=1)
-# Each certificate names its process (DNS:edge, ...), localhost and 127.0.0.1, and may serve both
-# ends of mutual TLS (extended key usages serverAuth and clientAuth). Keys are ECDSA P-256, PKCS#8
-# PEM; certificates are valid for 365 days. For a laptop only, never for production.
+# Each certificate names its process (DNS:edge, ...), localhost and 127.0.0.1. Core's and the
+# edges' serve both ends of mutual TLS (extended key usages serverAuth and clientAuth); Kafka's and
+# Redis's only serve (serverAuth). One CA signs them all, so on this stack the internal CA is not
+# kept to Homing's processes as docs/security.md asks of a deployment. Keys are ECDSA P-256,
+# PKCS#8 PEM; certificates are valid for 365 days. For a laptop only, never for production.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,15 +30,17 @@ made=()
     made+=(ca)
   fi
   for name in edge core kafka redis; do
+    usage="serverAuth, clientAuth"
+    [[ $name == kafka || $name == redis ]] && usage=serverAuth
     # Earlier versions made edge.pem for serverAuth alone: make it again for mutual TLS.
-    if [[ -s $name.pem && -s $name.key ]] \
-      && openssl x509 -in "$name.pem" -noout -ext extendedKeyUsage | grep -q "Client Auth"; then
+    if [[ -s $name.pem && -s $name.key ]] && { [[ $usage == serverAuth ]] \
+      || openssl x509 -in "$name.pem" -noout -ext extendedKeyUsage | grep -q "Client Auth"; }; then
       continue
     fi
     cat > "$name.ext" <<EXT
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth, clientAuth
+extendedKeyUsage = $usage
 subjectAltName = DNS:$name, DNS:localhost, IP:127.0.0.1
 EXT
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \

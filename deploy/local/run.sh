@@ -11,8 +11,9 @@
 #   HOMING_SECURE=1               every hop secured with that development CA (docs/security.md):
 #                                 HOMING_TLS=1, and Kafka over SASL_SSL (SCRAM users), Redis over
 #                                 TLS with client certificates and an ACL user, mutual TLS between
-#                                 core and edges, the Send API over TLS; passwords are made once in
-#                                 .data/secure
+#                                 core and edges, the Send API and metrics over TLS; its passwords,
+#                                 Kafka log and core store live in .data/secure, apart from a plain
+#                                 run's (delete that folder to start the secure stack afresh)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -89,6 +90,8 @@ fi
 kafka_cp=$(cat "$classpath_file")
 kafka_java=(java -Xmx512m -Dlog4j2.configurationFile="$here/kafka/log4j2.xml" -cp "$kafka_cp")
 kafka_data="$data/kafka"
+core_data="$data/core"
+broker_properties="$data/server.properties"
 format_args=()
 if [[ "$secure" == 1 ]]; then
   # Passwords of the broker's own user and of the services' user, made once.
@@ -102,12 +105,15 @@ if [[ "$secure" == 1 ]]; then
   kafka_password=$(cat "$secrets/kafka.password")
   redis_password=$(cat "$secrets/redis.password")
   scram="org.apache.kafka.common.security.scram.ScramLoginModule required"
-  # The broker takes SASL_SSL only; its storage is formatted with the SCRAM users.
-  kafka_data="$data/kafka-secure"
+  # The broker takes SASL_SSL only; its storage is formatted with the SCRAM users. Its log and
+  # core's store live with the passwords: a new password comes with a new log.
+  kafka_data="$secrets/kafka"
+  core_data="$secrets/core"
+  broker_properties="$secrets/server.properties" # holds the broker's password
   cat "$tls/kafka.key" "$tls/kafka.pem" > "$secrets/kafka-keystore.pem"
   sed -E "s#^(listeners|advertised.listeners|inter.broker.listener.name|listener.security.protocol.map)=.*##" \
-    "$here/kafka/server.properties" > "$data/server.properties"
-  cat >> "$data/server.properties" <<PROPERTIES
+    "$here/kafka/server.properties" > "$broker_properties"
+  cat >> "$broker_properties" <<PROPERTIES
 listeners=SASL_SSL://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093
 advertised.listeners=SASL_SSL://127.0.0.1:9092
 inter.broker.listener.name=SASL_SSL
@@ -132,15 +138,16 @@ ssl.truststore.location=$tls/ca.pem
 PROPERTIES
   export HOMING_KAFKA_CONFIG="$secrets/kafka-client.properties"
 else
-  sed "s#^log.dirs=.*##" "$here/kafka/server.properties" > "$data/server.properties"
+  sed "s#^log.dirs=.*##" "$here/kafka/server.properties" > "$broker_properties"
 fi
-echo "log.dirs=$kafka_data" >> "$data/server.properties"
+echo "log.dirs=$kafka_data" >> "$broker_properties"
 if [[ ! -f "$kafka_data/meta.properties" ]]; then
   cluster_id=$("${kafka_java[@]}" kafka.tools.StorageTool random-uuid)
   "${kafka_java[@]}" kafka.tools.StorageTool format -t "$cluster_id" \
-    -c "$data/server.properties" --standalone "${format_args[@]}" > "$data/logs/kafka-format.log"
+    -c "$broker_properties" --standalone ${format_args[@]+"${format_args[@]}"} \
+    > "$data/logs/kafka-format.log"
 fi
-"${kafka_java[@]}" kafka.Kafka "$data/server.properties" > "$data/logs/kafka.log" 2>&1 &
+"${kafka_java[@]}" kafka.Kafka "$broker_properties" > "$data/logs/kafka.log" 2>&1 &
 pids+=($!)
 await_port 9092 kafka $!
 
@@ -152,12 +159,16 @@ if [[ -z "${REDIS_URL:-}" ]]; then
   while port_open "$redis_port"; do redis_port=$((redis_port + 1)); done
   if [[ "$secure" == 1 ]]; then
     # TLS only, a client certificate of the CA asked for, and one ACL user, confined to the
-    # services' key prefix: the default user is off.
-    redis-server --port 0 --tls-port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+    # services' key prefix: the default user is off. The users are in a file, so that the
+    # password is not on the command line.
+    cat > "$secrets/redis.conf" <<CONF
+user default off
+user homing on >$redis_password ~homing:* &homing:* +@all -@dangerous
+CONF
+    redis-server "$secrets/redis.conf" --port 0 --tls-port "$redis_port" --bind 127.0.0.1 \
+      --save '' --appendonly no \
       --tls-cert-file "$tls/redis.pem" --tls-key-file "$tls/redis.key" \
       --tls-ca-cert-file "$tls/ca.pem" --tls-auth-clients yes \
-      --user default off \
-      --user homing on ">$redis_password" '~homing:*' '&homing:*' +@all -@dangerous \
       > "$data/logs/redis.log" 2>&1 &
     export REDIS_URL="rediss://127.0.0.1:$redis_port" HOMING_REDIS_USER=homing \
       HOMING_REDIS_PASSWORD="$redis_password" HOMING_REDIS_TLS_CA="$tls/ca.pem"
@@ -194,7 +205,7 @@ if [[ "$secure" == 1 ]]; then
     send_tls+=(HOMING_REDIS_TLS_CERT="$tls/core.pem" HOMING_REDIS_TLS_KEY="$tls/core.key")
   fi
 fi
-env "${send_tls[@]}" HOMING_DATA_DIR="$data/core" \
+env ${send_tls[@]+"${send_tls[@]}"} HOMING_DATA_DIR="$core_data" \
   HOMING_SEND_API_KEYS="${HOMING_SEND_API_KEYS:-$data/send-api-keys}" \
   java -jar "$core_jar" > "$data/logs/core.log" 2>&1 &
 pids+=($!)
@@ -238,8 +249,10 @@ if [[ "${HOMING_TLS:-}" == 1 ]]; then
 fi
 if [[ "$secure" == 1 ]]; then
   send="$send --tls-ca $tls/ca.pem"
+  redis_info="Redis TLS + ACL user homing"
+  [[ -n "${redis_client_certificates:-}" ]] || redis_info="Redis as REDIS_URL says"
   kafka_info="127.0.0.1:9092   SASL_SSL, user homing: --command-config $HOMING_KAFKA_CONFIG
-  Secured           Kafka SASL_SSL, Redis TLS + ACL user homing, core <-> edges mutual TLS,
+  Secured           Kafka SASL_SSL, $redis_info, core <-> edges mutual TLS,
                     Send API TLS, metrics HTTPS (passwords in $secrets)"
   metrics="https://127.0.0.1:7401/metrics (core)   :7430, :7431 (edges); /health alike
                     (/metrics: curl --cacert $tls/ca.pem --cert $tls/core.pem --key $tls/core.key)"

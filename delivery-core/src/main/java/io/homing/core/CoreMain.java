@@ -253,18 +253,8 @@ public final class CoreMain implements Callable<Integer> {
             optional(sendJwtSecret), optional(sendJwksUrl).map(URI::create),
             TokenSettings.DEFAULT_JWKS_REFRESH, optional(sendJwtIssuer),
             optional(sendJwtAudience)));
-    if (sendTlsCert.isEmpty() != sendTlsKey.isEmpty()) {
-      throw new IllegalArgumentException(
-          "--send-tls-cert and --send-tls-key go together (expected: both or neither)");
-    }
-    if (sendTlsCert.isEmpty() && !sendTlsClientCa.isEmpty()) {
-      throw new IllegalArgumentException("--send-tls-client-ca needs --send-tls-cert and "
-          + "--send-tls-key (mutual TLS is TLS first)");
-    }
-    Optional<ServerTls> tls = sendTlsCert.isEmpty()
-        ? Optional.empty()
-        : Optional.of(new ServerTls(Path.of(sendTlsCert), Path.of(sendTlsKey),
-            optional(sendTlsClientCa).map(Path::of)));
+    Optional<ServerTls> tls =
+        ServerTls.fromOptions("send-tls", sendTlsCert, sendTlsKey, sendTlsClientCa);
     return new SendCredentials(
         sendApiKeys.isEmpty() ? null : Path.of(sendApiKeys), tokens, tls);
   }

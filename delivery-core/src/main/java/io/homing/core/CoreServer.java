@@ -1,6 +1,8 @@
 package io.homing.core;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.homing.core.pipeline.DeliveryPipeline;
@@ -19,12 +21,15 @@ import io.homing.core.topics.TopicInitializer;
 import io.homing.runtime.Lifecycle;
 import io.homing.runtime.MetricsEndpoint;
 import io.homing.runtime.tls.InternalTls;
+import io.homing.runtime.tls.Reloading;
 import io.homing.runtime.tls.ServerTls;
 import io.micrometer.core.instrument.Gauge;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -46,9 +51,9 @@ public final class CoreServer implements AutoCloseable {
   private Server sendServer;
   private ApiKeyFile apiKeys;
   private SenderTokens senderTokens;
-  private ServerTls.Reloading sendTls;
+  private Reloading<ServerCredentials> sendTls;
   /** Credentials of the delivery streams to the edges; null for plaintext. */
-  private InternalTls.Client edgeTls;
+  private Reloading<ChannelCredentials> edgeTls;
   private MetricsEndpoint metrics;
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
   private boolean closed;
@@ -146,31 +151,54 @@ public final class CoreServer implements AutoCloseable {
    */
   private Pipeline startPipeline(int index, int partitions) {
     String name = index == 0 ? config.instanceId() : config.instanceId() + "-" + index;
-    Changelog changelog = new Changelog(config.kafka(),
-        config.topics().storeChangelog(), config.groupId() + "." + name, metrics.registry());
-    PartitionStores stores = new PartitionStores(config.dataDir(), partitions, changelog);
-    PresenceResolver presence = new PresenceResolver(config.redis(), config.keyPrefix());
-    EdgeClients edges = new EdgeClients(edgeTls);
-    DeliveryPipeline loop =
-        new DeliveryPipeline(
-            config.kafka(),
-            config.topics(),
-            config.groupId(),
-            "homing-core-" + name,
-            stores,
-            changelog,
-            config.commits(),
-            config.defaultTtl(),
-            config.delivery(),
-            config.queues(),
-            config.devices(),
-            presence,
-            edges,
-            fullQueues,
-            metrics.registry());
-    loop.failed().thenAccept(failed::complete);
-    loop.start();
-    return new Pipeline(loop, edges, presence, changelog, stores);
+    // What started so far, closed in reverse should a later part fail: a pipeline enters
+    // `pipelines`, which close() stops, only once it runs.
+    Deque<AutoCloseable> started = new ArrayDeque<>();
+    try {
+      Changelog changelog = opened(started, new Changelog(config.kafka(),
+          config.topics().storeChangelog(), config.groupId() + "." + name, metrics.registry()));
+      PartitionStores stores =
+          opened(started, new PartitionStores(config.dataDir(), partitions, changelog));
+      PresenceResolver presence =
+          opened(started, new PresenceResolver(config.redis(), config.keyPrefix()));
+      EdgeClients edges = opened(started,
+          new EdgeClients(edgeTls == null ? null : edgeTls.credentials(),
+              config.internalTls().flatMap(InternalTls::serverName), metrics.registry()));
+      DeliveryPipeline loop =
+          opened(started, new DeliveryPipeline(
+              config.kafka(),
+              config.topics(),
+              config.groupId(),
+              "homing-core-" + name,
+              stores,
+              changelog,
+              config.commits(),
+              config.defaultTtl(),
+              config.delivery(),
+              config.queues(),
+              config.devices(),
+              presence,
+              edges,
+              fullQueues,
+              metrics.registry()));
+      loop.failed().thenAccept(failed::complete);
+      loop.start();
+      return new Pipeline(loop, edges, presence, changelog, stores);
+    } catch (RuntimeException e) {
+      while (!started.isEmpty()) {
+        try {
+          started.pop().close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+  }
+
+  private static <T extends AutoCloseable> T opened(Deque<AutoCloseable> started, T part) {
+    started.push(part);
+    return part;
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.homing.edge;
 
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.homing.api.v1.Error;
 import io.homing.edge.auth.TokenVerifier;
@@ -20,7 +21,7 @@ import io.homing.edge.transport.websocket.WebSocketChannelInitializer;
 import io.homing.runtime.Lifecycle;
 import io.homing.runtime.MetricsEndpoint;
 import io.homing.runtime.tls.InternalTls;
-import io.homing.runtime.tls.ServerTls;
+import io.homing.runtime.tls.Reloading;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -54,6 +55,8 @@ public final class EdgeServer implements AutoCloseable {
   private static final int READ_BYTES = 4096;
 
   private static final Logger log = LoggerFactory.getLogger(EdgeServer.class);
+  /** How long the start waits for Kafka to answer its login check. */
+  private static final Duration KAFKA_LOGIN_TIMEOUT = Duration.ofSeconds(10);
   /** How long a shutdown waits for clients to take their SHUTTING_DOWN and close. */
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(3);
 
@@ -69,7 +72,7 @@ public final class EdgeServer implements AutoCloseable {
   private TokenVerifier verifier;
   private Server grpcServer;
   /** What the gRPC port asks of core: a certificate of the internal CA; null for plaintext. */
-  private ServerTls.Reloading coreTls;
+  private Reloading<ServerCredentials> coreTls;
   private MetricsEndpoint metrics;
   private boolean closed;
 
@@ -94,6 +97,10 @@ public final class EdgeServer implements AutoCloseable {
         .description("Authenticated client connections on this node").register(meters);
     Replacements replacements = new Replacements(registry, meters);
     SslContext tls = config.tls() == null ? null : config.tls().serverContext();
+    if (!config.kafka().checkLogin(KAFKA_LOGIN_TIMEOUT)) {
+      log.warn("Kafka {} did not answer within {}: events wait in the producer until it does",
+          config.kafka(), KAFKA_LOGIN_TIMEOUT);
+    }
     events = new DeliveryEventPublisher(config.kafka(), config.topics().deliveryEvents(),
         config.topics().inbound(), config.nodeId());
     presence =

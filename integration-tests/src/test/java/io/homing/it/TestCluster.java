@@ -426,15 +426,17 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
   }
 
   private EdgeConfig edgeConfig(int index) {
-    return edgeConfig(index, redisConnection(edgeIdentity), internalTls(edgeIdentity));
+    return edgeConfig(index, kafkaConnection(), redisConnection(edgeIdentity),
+        internalTls(edgeIdentity));
   }
 
   /**
    * An edge of the cluster, with another index than its running edges, that starts with its own
-   * Redis connection and mutual TLS; {@link #stopEdge} stops it.
+   * Kafka and Redis connections and mutual TLS; {@link #stopEdge} stops it.
    */
-  EdgeServer startEdge(int index, RedisConnection redis, Optional<InternalTls> internalTls) {
-    EdgeServer edge = new EdgeServer(edgeConfig(index, redis, internalTls)).start();
+  EdgeServer startEdge(int index, KafkaConnection kafka, RedisConnection redis,
+      Optional<InternalTls> internalTls) {
+    EdgeServer edge = new EdgeServer(edgeConfig(index, kafka, redis, internalTls)).start();
     while (edges.size() <= index) {
       edges.add(null);
     }
@@ -442,7 +444,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     return edge;
   }
 
-  private EdgeConfig edgeConfig(int index, RedisConnection redis,
+  private EdgeConfig edgeConfig(int index, KafkaConnection kafka, RedisConnection redis,
       Optional<InternalTls> internalTls) {
     int grpcPort = Ports.free();
     return new EdgeConfig(
@@ -453,7 +455,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         new InetSocketAddress("127.0.0.1", 0),
         "127.0.0.1:" + grpcPort,
         redis,
-        kafkaConnection(),
+        kafka,
         topics,
         TokenSettings.hs256(SECRET),
         Duration.ofSeconds(2),

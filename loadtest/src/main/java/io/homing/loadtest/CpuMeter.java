@@ -67,7 +67,8 @@ final class CpuMeter {
         find(sources, incomplete, "edges", "edge " + (i + 1), 0, address, "--edge-pids");
       }
     }
-    find(sources, incomplete, "broker", "broker", brokerPid, target.kafka, "--broker-pid");
+    find(sources, incomplete, "broker", "broker", brokerPid, target.kafka.bootstrap(),
+        "--broker-pid");
     return new CpuMeter(sources, incomplete, ticksPerSecond());
   }
 
@@ -75,7 +76,8 @@ final class CpuMeter {
   static CpuMeter ofBroker(Target target, long brokerPid) throws InterruptedException {
     List<Source> sources = new ArrayList<>();
     Set<String> incomplete = new HashSet<>();
-    find(sources, incomplete, "broker", "broker", brokerPid, target.kafka, "--broker-pid");
+    find(sources, incomplete, "broker", "broker", brokerPid, target.kafka.bootstrap(),
+        "--broker-pid");
     return new CpuMeter(sources, incomplete, ticksPerSecond());
   }
 

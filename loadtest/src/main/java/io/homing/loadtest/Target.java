@@ -1,12 +1,11 @@
 package io.homing.loadtest;
 
 import io.homing.cli.SendApiOptions;
+import io.homing.runtime.cli.KafkaOptions;
 import io.homing.runtime.kafka.KafkaConnection;
 import java.net.URI;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import picocli.CommandLine.Help.Visibility;
 import picocli.CommandLine.Mixin;
@@ -23,18 +22,8 @@ final class Target {
       description = "Edge WebSocket URLs, comma-separated; clients are spread over them.")
   List<URI> edges;
 
-  @Option(names = "--kafka", defaultValue = "127.0.0.1:9092",
-      description = "Kafka bootstrap servers.")
-  String kafka;
-
-  @Option(names = "--kafka-config", defaultValue = "${env:HOMING_KAFKA_CONFIG:-}",
-      description = "Properties file of the Kafka clients' security (security.*, ssl.*, sasl.*), "
-          + "as core's (env HOMING_KAFKA_CONFIG).")
-  String kafkaConfig;
-
-  @Option(names = "--kafka-property", paramLabel = "NAME=VALUE",
-      description = "One Kafka client security property, over --kafka-config; repeatable.")
-  List<String> kafkaProperties = new ArrayList<>();
+  /** The deployment's Kafka, with the load generator's client security. */
+  @Mixin KafkaOptions kafka;
 
   @Option(names = "--ca", description = "PEM CA certificates the edges' certificates must chain "
       + "to, for wss:// URLs; default: the JDK's trust store.")
@@ -91,9 +80,7 @@ final class Target {
 
   /** How the load generator's Kafka clients reach Kafka. */
   KafkaConnection kafkaConnection() {
-    return KafkaConnection.load(kafka,
-        kafkaConfig.isBlank() ? Optional.empty() : Optional.of(Path.of(kafkaConfig)),
-        kafkaProperties);
+    return kafka.kafka();
   }
 
   Sink homingSink() {

@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
+import io.homing.runtime.tls.Reloading;
 import io.homing.runtime.tls.ServerTls;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -22,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
@@ -42,7 +44,9 @@ public final class MetricsEndpoint implements AutoCloseable {
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private final HttpServer server;
   /** Null for plain HTTP. */
-  private final ServerTls.ReloadingContext tls;
+  private final Reloading<SSLContext> tls;
+  /** Whether /metrics asks for a client certificate. */
+  private final boolean verifiesClients;
 
   /** Listens on {@code address} (port 0 for any free one); {@code healthy} backs /health. */
   public MetricsEndpoint(InetSocketAddress address, BooleanSupplier healthy) {
@@ -56,8 +60,10 @@ public final class MetricsEndpoint implements AutoCloseable {
   public MetricsEndpoint(
       InetSocketAddress address, BooleanSupplier healthy, Optional<ServerTls> tls) {
     this.tls = tls.map(ServerTls::sslContext).orElse(null);
+    this.verifiesClients = tls.flatMap(ServerTls::clientCa).isPresent();
     try {
-      server = this.tls == null ? HttpServer.create(address, 0) : https(address, this.tls);
+      server = this.tls == null ? HttpServer.create(address, 0)
+          : https(address, this.tls.credentials(), verifiesClients);
     } catch (IOException e) {
       if (this.tls != null) {
         this.tls.close();
@@ -69,7 +75,7 @@ public final class MetricsEndpoint implements AutoCloseable {
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     server.createContext("/metrics", exchange -> {
-      if (this.tls != null && this.tls.verifiesClients() && !presentedCertificate(exchange)) {
+      if (verifiesClients && !presentedCertificate(exchange)) {
         answer(exchange, 403, "text/plain; charset=utf-8",
             "/metrics asks for a client certificate of the metrics client CA\n");
         return;
@@ -97,11 +103,6 @@ public final class MetricsEndpoint implements AutoCloseable {
     return server.getAddress();
   }
 
-  /** Whether the scheme of the endpoint is https. */
-  public boolean https() {
-    return tls != null;
-  }
-
   @Override
   public void close() {
     server.stop(0);
@@ -112,15 +113,15 @@ public final class MetricsEndpoint implements AutoCloseable {
     }
   }
 
-  private static HttpsServer https(InetSocketAddress address, ServerTls.ReloadingContext tls)
-      throws IOException {
+  private static HttpsServer https(InetSocketAddress address, SSLContext context,
+      boolean verifiesClients) throws IOException {
     HttpsServer server = HttpsServer.create(address, 0);
-    server.setHttpsConfigurator(new HttpsConfigurator(tls.context()) {
+    server.setHttpsConfigurator(new HttpsConfigurator(context) {
       @Override
       public void configure(HttpsParameters params) {
         SSLParameters parameters = getSSLContext().getDefaultSSLParameters();
         // Asked for, not required: probes of /health have no certificate.
-        parameters.setWantClientAuth(tls.verifiesClients());
+        parameters.setWantClientAuth(verifiesClients);
         params.setSSLParameters(parameters);
       }
     });

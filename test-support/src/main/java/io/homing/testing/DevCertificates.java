@@ -1,5 +1,6 @@
 package io.homing.testing;
 
+import io.grpc.util.CertificateUtils;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -7,14 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyStore;
-import java.security.PrivateKey;
-import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManager;
@@ -128,8 +124,16 @@ public final class DevCertificates {
    * localhost} and 127.0.0.1. Files as for {@link #clientCertificate}.
    */
   public Identity peerCertificate(String name) {
-    return sign(name, "serverAuth, clientAuth",
-        "subjectAltName = DNS:" + name + ", DNS:localhost, IP:127.0.0.1");
+    return peerCertificate(name, "DNS:" + name + ", DNS:localhost, IP:127.0.0.1");
+  }
+
+  /**
+   * As {@link #peerCertificate(String)}, with these subject alternative names alone ({@code
+   * DNS:homing-edge}, {@code IP:10.0.0.5}, comma-separated): a certificate that does not name
+   * 127.0.0.1 fails a client's host name check there.
+   */
+  public Identity peerCertificate(String name, String subjectAltNames) {
+    return sign(name, "serverAuth, clientAuth", "subjectAltName = " + subjectAltNames);
   }
 
   /** A certificate (PEM) and its private key (PKCS#8 PEM). */
@@ -158,9 +162,10 @@ public final class DevCertificates {
         KeyStore own = KeyStore.getInstance(KeyStore.getDefaultType());
         own.load(null, null);
         char[] none = new char[0];
-        try (InputStream chain = Files.newInputStream(identity.certificate())) {
-          own.setKeyEntry("identity", privateKey(identity.privateKey()), none,
-              x509.generateCertificates(chain).toArray(Certificate[]::new));
+        try (InputStream chain = Files.newInputStream(identity.certificate());
+            InputStream key = Files.newInputStream(identity.privateKey())) {
+          own.setKeyEntry("identity", CertificateUtils.getPrivateKey(key), none,
+              CertificateUtils.getX509Certificates(chain));
         }
         KeyManagerFactory factory =
             KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
@@ -177,13 +182,6 @@ public final class DevCertificates {
     }
   }
 
-  /** The EC key of a PKCS#8 PEM file, as openssl writes it here. */
-  private static PrivateKey privateKey(Path pem) throws IOException, GeneralSecurityException {
-    String base64 = Files.readString(pem, StandardCharsets.US_ASCII)
-        .replaceAll("-----(BEGIN|END) PRIVATE KEY-----", "").replaceAll("\\s", "");
-    return KeyFactory.getInstance("EC")
-        .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
-  }
 
   private void openssl(String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of("openssl"));

@@ -181,9 +181,15 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
-  /** PING over TLS, as the user, with {@code redis-cli} (Debian's redis-tools). */
+  /**
+   * PING over TLS, as the user, with {@code redis-cli} (Debian's redis-tools), from the folder of
+   * {@code $HOMING_REDIS_SERVER} when that is set.
+   */
   private boolean pingSecure() throws IOException {
-    Process cli = new ProcessBuilder("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port),
+    String server = System.getenv("HOMING_REDIS_SERVER");
+    String cliBinary = server == null ? "redis-cli"
+        : Path.of(server).resolveSibling("redis-cli").toString();
+    Process cli = new ProcessBuilder(cliBinary, "-h", "127.0.0.1", "-p", Integer.toString(port),
         "--tls", "--cacert", security.ca().caCertificate().toString(),
         "--cert", security.certificate().certificate().toString(),
         "--key", security.certificate().privateKey().toString(),

@@ -1,5 +1,6 @@
 package io.homing.core.routing;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
@@ -7,9 +8,11 @@ import io.homing.api.v1.DeliveryBatch;
 import io.homing.api.v1.DeliveryResult;
 import io.homing.api.v1.DeliveryResults;
 import io.homing.api.v1.EdgeServiceGrpc;
-import io.homing.runtime.tls.InternalTls;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,11 +29,21 @@ public final class EdgeClients implements AutoCloseable {
 
   private final Map<String, EdgeLink> links = new HashMap<>();
   /** Null for plaintext. */
-  private final InternalTls.Client tls;
+  private final ChannelCredentials tls;
+  private final Optional<String> serverName;
+  private final Counter failures;
 
-  /** @param tls mutual TLS to every edge, or null for plaintext */
-  public EdgeClients(InternalTls.Client tls) {
+  /**
+   * @param tls mutual TLS to every edge, or null for plaintext
+   * @param serverName the name an edge's certificate must hold in place of its host, if any
+   */
+  public EdgeClients(ChannelCredentials tls, Optional<String> serverName, MeterRegistry meters) {
     this.tls = tls;
+    this.serverName = serverName;
+    this.failures = Counter.builder("homing.edge.stream.failures")
+        .description("Delivery streams to an edge that broke or could not be opened: the edge "
+            + "went away, or refused or failed the TLS handshake")
+        .register(meters);
   }
 
   /** Sends the batch to the node listening at {@code address}. */
@@ -40,7 +53,7 @@ public final class EdgeClients implements AutoCloseable {
       if (link != null) {
         link.close();
       }
-      link = new EdgeLink(nodeId, address, channel(address));
+      link = new EdgeLink(nodeId, address, channel(address), failures);
       links.put(nodeId, link);
     }
     link.requests.onNext(batch);
@@ -56,9 +69,8 @@ public final class EdgeClients implements AutoCloseable {
     if (tls == null) {
       return NettyChannelBuilder.forTarget(address).usePlaintext().directExecutor().build();
     }
-    NettyChannelBuilder builder =
-        NettyChannelBuilder.forTarget(address, tls.credentials()).directExecutor();
-    tls.serverName().ifPresent(builder::overrideAuthority);
+    NettyChannelBuilder builder = NettyChannelBuilder.forTarget(address, tls).directExecutor();
+    serverName.ifPresent(builder::overrideAuthority);
     return builder.build();
   }
 
@@ -69,6 +81,7 @@ public final class EdgeClients implements AutoCloseable {
   }
 
   private static final class EdgeLink implements StreamObserver<DeliveryResults> {
+    private final Counter failures;
     final String nodeId;
     final String address;
     final ManagedChannel channel;
@@ -76,7 +89,8 @@ public final class EdgeClients implements AutoCloseable {
     volatile boolean broken;
     private volatile boolean closing;
 
-    EdgeLink(String nodeId, String address, ManagedChannel channel) {
+    EdgeLink(String nodeId, String address, ManagedChannel channel, Counter failures) {
+      this.failures = failures;
       this.nodeId = nodeId;
       this.address = address;
       this.channel = channel;
@@ -101,6 +115,7 @@ public final class EdgeClients implements AutoCloseable {
       if (closing) {
         return; // our own cancellation
       }
+      failures.increment();
       log.warn("delivery stream to edge {} at {} broke: {}", nodeId, address, t.toString());
     }
 

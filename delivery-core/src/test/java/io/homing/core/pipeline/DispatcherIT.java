@@ -33,6 +33,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -75,7 +76,7 @@ class DispatcherIT {
     redis.sync().set(keys.edge(NODE), "127.0.0.1:" + edge.getPort());
     state = new PartitionState(OfflineStore.open(dir));
     presence = new PresenceResolver(RedisConnection.of(RedisServer.shared().uri()), prefix);
-    edges = new EdgeClients(null);
+    edges = new EdgeClients(null, Optional.empty(), new SimpleMeterRegistry());
     dispatcher = new Dispatcher(user -> state, presence, edges,
         new DeliveryPolicy(Duration.ofSeconds(10), 5, 1_000, Duration.ZERO), System::nanoTime,
         new SimpleMeterRegistry());

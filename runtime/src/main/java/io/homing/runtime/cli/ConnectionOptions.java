@@ -4,10 +4,10 @@ import io.homing.runtime.kafka.KafkaConnection;
 import io.homing.runtime.redis.RedisConnection;
 import io.homing.runtime.tls.InternalTls;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine.Help.Visibility;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -16,23 +16,13 @@ import picocli.CommandLine.Option;
  * environment variables.
  */
 public final class ConnectionOptions {
-  @Option(names = "--kafka", defaultValue = "${env:KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
-      description = "Kafka bootstrap servers (env KAFKA_BOOTSTRAP).")
-  String kafka;
+  @Mixin KafkaOptions kafka;
 
-  @Option(names = "--kafka-config", defaultValue = "${env:HOMING_KAFKA_CONFIG:-}",
-      description = "Properties file of the Kafka clients' security: security.protocol and any "
-          + "ssl.* and sasl.* property, as for Kafka's own tools (env HOMING_KAFKA_CONFIG).")
-  String kafkaConfig;
-
-  @Option(names = "--kafka-property", paramLabel = "NAME=VALUE",
-      description = "One Kafka client security property (security.*, ssl.*, sasl.*), over "
-          + "--kafka-config; repeatable.")
-  List<String> kafkaProperties = new ArrayList<>();
-
+  // Not shown as a default in --help: the URL from the environment may hold a password.
   @Option(names = "--redis", defaultValue = "${env:REDIS_URL:-redis://127.0.0.1:6379}",
-      description = "Presence store: redis://host:port, or rediss://host:port for TLS "
-          + "(env REDIS_URL).")
+      showDefaultValue = Visibility.NEVER,
+      description = "Presence store: redis://host:port, or rediss://host:port for TLS; default "
+          + "redis://127.0.0.1:6379 (env REDIS_URL).")
   String redis;
 
   @Option(names = "--redis-user", defaultValue = "${env:HOMING_REDIS_USER:-}",
@@ -76,7 +66,7 @@ public final class ConnectionOptions {
 
   /** How to reach Kafka; fails with IllegalArgumentException on a property it cannot use. */
   public KafkaConnection kafka() {
-    return KafkaConnection.load(kafka, given(kafkaConfig).map(Path::of), kafkaProperties);
+    return kafka.kafka();
   }
 
   /** How to reach Redis; fails with IllegalArgumentException on options that do not fit. */

@@ -1,7 +1,6 @@
 package io.homing.runtime.cli;
 
 import io.homing.runtime.tls.ServerTls;
-import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Option;
 
@@ -27,18 +26,6 @@ public final class MetricsTlsOptions {
 
   /** The metrics port's TLS, when configured; fails on options that do not go together. */
   public Optional<ServerTls> metricsTls() {
-    if (certificate.isBlank() != key.isBlank()) {
-      throw new IllegalArgumentException(
-          "--metrics-tls-cert and --metrics-tls-key go together (expected: both or neither)");
-    }
-    if (certificate.isBlank()) {
-      if (!clientCa.isBlank()) {
-        throw new IllegalArgumentException("--metrics-tls-client-ca needs --metrics-tls-cert and "
-            + "--metrics-tls-key (mutual TLS is TLS first)");
-      }
-      return Optional.empty();
-    }
-    return Optional.of(new ServerTls(Path.of(certificate), Path.of(key),
-        clientCa.isBlank() ? Optional.empty() : Optional.of(Path.of(clientCa))));
+    return ServerTls.fromOptions("metrics-tls", certificate, key, clientCa);
   }
 }

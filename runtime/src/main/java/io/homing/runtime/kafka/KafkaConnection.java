@@ -5,6 +5,7 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -13,6 +14,12 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.common.errors.AuthenticationException;
 
 /**
  * How a process reaches Kafka: the bootstrap servers, and the client properties that secure the
@@ -85,6 +92,38 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> secur
     Map<String, Object> config = new HashMap<>(security);
     config.put("bootstrap.servers", bootstrapServers);
     return config;
+  }
+
+  /**
+   * Logs in to Kafka once, with an admin client, so that a process Kafka refuses — credentials,
+   * a TLS handshake — fails at start and says why, rather than running without its events. A
+   * Kafka that does not answer within {@code timeout} is no error here: the clients wait for it.
+   *
+   * @return whether Kafka answered
+   * @throws IllegalStateException when Kafka refused the login
+   */
+  public boolean checkLogin(Duration timeout) {
+    Map<String, Object> config = clientConfig();
+    config.put("client.id", "homing-login-check");
+    Admin admin = Admin.create(config);
+    try {
+      admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) timeout.toMillis()))
+          .clusterId().get(timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+      return true;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof AuthenticationException) {
+        throw new IllegalStateException(
+            "Kafka " + this + " refused the login: " + e.getCause(), e.getCause());
+      }
+      return false;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } finally {
+      admin.close(Duration.ofSeconds(1));
+    }
   }
 
   /** {@code security.protocol}, PLAINTEXT when not set. */

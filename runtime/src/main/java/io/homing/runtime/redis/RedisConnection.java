@@ -13,10 +13,11 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * How a process reaches Redis: a {@code redis://} or, for TLS, {@code rediss://} URL, an ACL user
- * and password, and the TLS files (docs/security.md). A {@code rediss://} URL checks the server's
- * certificate and host name against {@code tlsCa} (the JDK's trust store without it). Immutable;
- * {@link #toString} hides the password.
+ * How a process reaches Redis: a {@code redis://} or, for TLS, {@code rediss://} URL (or another
+ * of Lettuce's: {@code redis[s]-sentinel://}, {@code redis-socket://}), an ACL user and password,
+ * and the TLS files (docs/security.md). A {@code rediss://} URL checks the server's certificate
+ * and host name against {@code tlsCa} (the JDK's trust store without it). Immutable; {@link
+ * #toString} and every error hide the password.
  *
  * @param uri {@code redis[s]://[[user]:password@]host[:port][/database]}
  * @param user the ACL user, else the URL's or {@code default}
@@ -32,6 +33,9 @@ public record RedisConnection(
     Optional<Path> tlsCa,
     Optional<Path> tlsCertificate,
     Optional<Path> tlsKey) {
+  /** The URL schemes Lettuce takes. */
+  private static final List<String> SCHEMES =
+      List.of("redis", "rediss", "redis-sentinel", "rediss-sentinel", "redis-socket");
 
   public RedisConnection {
     Objects.requireNonNull(user, "user");
@@ -66,11 +70,6 @@ public record RedisConnection(
         Optional.empty(), Optional.empty());
   }
 
-  /** Whether the connection is encrypted. */
-  public boolean tls() {
-    return parse(uri).isSsl();
-  }
-
   /**
    * A new client for this connection; its caller shuts it down. The TLS files are read when a
    * connection is made.
@@ -103,8 +102,11 @@ public record RedisConnection(
   public <T> T connect(RedisClient client, Function<RedisClient, T> connect) {
     try {
       return connect.apply(client);
-    } catch (RedisException e) {
+    } catch (RuntimeException e) {
       client.shutdownAsync();
+      if (!(e instanceof RedisException)) {
+        throw e;
+      }
       Throwable reason = e;
       while (reason.getCause() != null && reason.getCause() != reason) {
         reason = reason.getCause();
@@ -114,15 +116,17 @@ public record RedisConnection(
   }
 
   private static RedisURI parse(String uri) {
-    if (uri == null || !(uri.startsWith("redis://") || uri.startsWith("rediss://"))) {
+    if (uri == null || SCHEMES.stream().noneMatch(scheme -> uri.startsWith(scheme + "://"))) {
       throw new IllegalArgumentException("Redis URL '" + masked(uri)
           + "' (expected: redis://host:port or rediss://host:port)");
     }
     try {
       return RedisURI.create(uri);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "Redis URL '" + masked(uri) + "': " + e.getMessage(), e);
+      // Neither the cause nor its message: both may quote the URL, password and all.
+      throw new IllegalArgumentException("Redis URL '" + masked(uri) + "' cannot be parsed "
+          + "(expected: redis[s]://[[user]:password@]host[:port][/database], the password "
+          + "URL-encoded)");
     }
   }
 

@@ -1,11 +1,9 @@
 package io.homing.runtime.tls;
 
 import io.grpc.ChannelCredentials;
+import io.grpc.ServerCredentials;
 import io.grpc.TlsChannelCredentials;
-import java.io.Closeable;
-import java.io.IOException;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -39,55 +37,19 @@ public record InternalTls(
   }
 
   /** What a server asks of its callers: a certificate that chains to {@link #ca}. */
-  public ServerTls.Reloading serverCredentials() {
+  public Reloading<ServerCredentials> serverCredentials() {
     return new ServerTls(certificateChain, privateKey, Optional.of(ca)).credentials(true);
   }
 
   /**
    * What a client presents and checks: this process's certificate, and a server certificate that
-   * chains to {@link #ca} and names the host dialled; until {@link Client#close}.
+   * chains to {@link #ca} and names the host dialled (or {@link #serverName}); until closed.
    */
-  public Client channelCredentials() {
-    List<Path> files = List.of(ca, certificateChain, privateKey);
-    PemReloads.requireReadable(files);
-    PemReloads reloads = new PemReloads();
-    try {
-      ChannelCredentials credentials = TlsChannelCredentials.newBuilder()
-          .keyManager(reloads.keyManager(certificateChain, privateKey))
-          .trustManager(reloads.trustManager(ca, true))
-          .build();
-      return new Client(credentials, serverName, reloads);
-    } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      reloads.close();
-      throw new IllegalArgumentException("cannot use the TLS files " + files + ": " + e, e);
-    }
-  }
-
-  /** A client's credentials, whose files are read again until closed. */
-  public static final class Client implements Closeable {
-    private final ChannelCredentials credentials;
-    private final Optional<String> serverName;
-    private final PemReloads reloads;
-
-    Client(ChannelCredentials credentials, Optional<String> serverName, PemReloads reloads) {
-      this.credentials = credentials;
-      this.serverName = serverName;
-      this.reloads = reloads;
-    }
-
-    public ChannelCredentials credentials() {
-      return credentials;
-    }
-
-    /** The name a server's certificate must hold, if not the host dialled. */
-    public Optional<String> serverName() {
-      return serverName;
-    }
-
-    /** Stops reading the files again. Idempotent. */
-    @Override
-    public void close() {
-      reloads.close();
-    }
+  public Reloading<ChannelCredentials> channelCredentials() {
+    return PemReloads.reloading(List.of(ca, certificateChain, privateKey),
+        reloads -> TlsChannelCredentials.newBuilder()
+            .keyManager(reloads.keyManager(certificateChain, privateKey))
+            .trustManager(reloads.trustManager(ca, true))
+            .build());
   }
 }

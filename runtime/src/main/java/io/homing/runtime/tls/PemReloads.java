@@ -28,15 +28,28 @@ final class PemReloads implements Closeable {
         return thread;
       });
 
+  /** Builds credentials from the reloading key and trust managers of {@link PemReloads}. */
+  @FunctionalInterface
+  interface Build<T> {
+    T build(PemReloads reloads) throws IOException, GeneralSecurityException;
+  }
+
   /**
-   * Fails with IllegalArgumentException naming the first file that is not readable; the caller
-   * has not started anything yet.
+   * Credentials built over {@code files}, read again until closed; fails with
+   * IllegalArgumentException naming a file that cannot be read or used, having started nothing.
    */
-  static void requireReadable(List<Path> files) {
+  static <T> Reloading<T> reloading(List<Path> files, Build<T> build) {
     for (Path file : files) {
       if (!Files.isReadable(file)) {
         throw new IllegalArgumentException("TLS file " + file + " is not readable");
       }
+    }
+    PemReloads reloads = new PemReloads();
+    try {
+      return new Reloading<>(build.build(reloads), reloads);
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      reloads.close();
+      throw new IllegalArgumentException("cannot use the TLS files " + files + ": " + e, e);
     }
   }
 

@@ -2,10 +2,7 @@ package io.homing.runtime.tls;
 
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
-import java.io.Closeable;
-import java.io.IOException;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +13,8 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 
 /**
- * The TLS of a gRPC server: its certificate chain and private key (PEM; the key PKCS#8, {@code
+ * The TLS of a server (gRPC's, or the metrics port's): its certificate chain and private key (PEM;
+ * the key PKCS#8, {@code
  * BEGIN PRIVATE KEY}) and, for mutual TLS, the CA certificates (PEM) that client certificates
  * must chain to. Each file is read again every {@link #RELOAD_INTERVAL}, so certificates are
  * rotated by replacing the files (docs/security.md): new handshakes use the new ones,
@@ -38,16 +36,36 @@ public record ServerTls(Path certificateChain, Path privateKey, Optional<Path> c
   }
 
   /**
-   * The server credentials, reloading the files until {@link Reloading#close}; fails with
+   * The TLS of a server configured by the options {@code --<prefix>-cert}, {@code
+   * --<prefix>-key} and {@code --<prefix>-client-ca} (blank when not given), or empty when none
+   * is; fails with IllegalArgumentException when they do not go together.
+   */
+  public static Optional<ServerTls> fromOptions(
+      String prefix, String certificateChain, String privateKey, String clientCa) {
+    if (certificateChain.isBlank() != privateKey.isBlank()) {
+      throw new IllegalArgumentException("--" + prefix + "-cert and --" + prefix
+          + "-key go together (expected: both or neither)");
+    }
+    if (certificateChain.isBlank()) {
+      if (!clientCa.isBlank()) {
+        throw new IllegalArgumentException("--" + prefix + "-client-ca needs --" + prefix
+            + "-cert and --" + prefix + "-key (mutual TLS is TLS first)");
+      }
+      return Optional.empty();
+    }
+    return Optional.of(new ServerTls(Path.of(certificateChain), Path.of(privateKey),
+        clientCa.isBlank() ? Optional.empty() : Optional.of(Path.of(clientCa))));
+  }
+
+  /**
+   * The server credentials of a gRPC server, reloading the files until closed; fails with
    * IllegalArgumentException naming a file that cannot be read or used.
    *
    * @param requireClientCertificate with a client CA: whether a client without a certificate is
    *     refused in the handshake (else it may connect, and authenticate otherwise)
    */
-  public Reloading credentials(boolean requireClientCertificate) {
-    PemReloads.requireReadable(files());
-    PemReloads reloads = new PemReloads();
-    try {
+  public Reloading<ServerCredentials> credentials(boolean requireClientCertificate) {
+    return reloading(reloads -> {
       TlsServerCredentials.Builder builder = TlsServerCredentials.newBuilder()
           .keyManager(reloads.keyManager(certificateChain, privateKey));
       if (clientCa.isPresent()) {
@@ -56,88 +74,34 @@ public record ServerTls(Path certificateChain, Path privateKey, Optional<Path> c
                 ? TlsServerCredentials.ClientAuth.REQUIRE
                 : TlsServerCredentials.ClientAuth.OPTIONAL);
       }
-      return new Reloading(builder.build(), reloads);
-    } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      reloads.close();
-      throw new IllegalArgumentException("cannot use the TLS files " + files() + ": " + e, e);
-    }
+      return builder.build();
+    });
   }
 
   /**
    * A JDK TLS context with these files, for a server that is not gRPC's (the metrics endpoint),
-   * reading them again until {@link ReloadingContext#close}. With a client CA, a client
-   * certificate is checked against it when the client presents one; whether one is required is
-   * the server's to decide ({@link ReloadingContext#verifiesClients}).
+   * reading them again until closed. With a client CA, a client certificate is checked against
+   * it when the client presents one; whether one is required is the server's to decide.
    */
-  public ReloadingContext sslContext() {
-    PemReloads.requireReadable(files());
-    PemReloads reloads = new PemReloads();
-    try {
+  public Reloading<SSLContext> sslContext() {
+    return reloading(reloads -> {
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(new KeyManager[] {reloads.keyManager(certificateChain, privateKey)},
           clientCa.isPresent()
               ? new TrustManager[] {reloads.trustManager(clientCa.get(), false)}
               : null,
           null);
-      return new ReloadingContext(context, clientCa.isPresent(), reloads);
-    } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      reloads.close();
-      throw new IllegalArgumentException("cannot use the TLS files " + files() + ": " + e, e);
-    }
+      return context;
+    });
+  }
+
+  private <T> Reloading<T> reloading(PemReloads.Build<T> build) {
+    return PemReloads.reloading(files(), build);
   }
 
   private List<Path> files() {
     List<Path> files = new ArrayList<>(List.of(certificateChain, privateKey));
     clientCa.ifPresent(files::add);
     return files;
-  }
-
-  /** A JDK TLS context whose files are read again until closed. */
-  public static final class ReloadingContext implements Closeable {
-    private final SSLContext context;
-    private final boolean verifiesClients;
-    private final PemReloads reloads;
-
-    ReloadingContext(SSLContext context, boolean verifiesClients, PemReloads reloads) {
-      this.context = context;
-      this.verifiesClients = verifiesClients;
-      this.reloads = reloads;
-    }
-
-    public SSLContext context() {
-      return context;
-    }
-
-    /** Whether client certificates are checked against a client CA. */
-    public boolean verifiesClients() {
-      return verifiesClients;
-    }
-
-    /** Stops reading the files again. Idempotent. */
-    @Override
-    public void close() {
-      reloads.close();
-    }
-  }
-
-  /** Server credentials whose files are read again until closed. */
-  public static final class Reloading implements Closeable {
-    private final ServerCredentials credentials;
-    private final PemReloads reloads;
-
-    Reloading(ServerCredentials credentials, PemReloads reloads) {
-      this.credentials = credentials;
-      this.reloads = reloads;
-    }
-
-    public ServerCredentials credentials() {
-      return credentials;
-    }
-
-    /** Stops reading the files again. Idempotent. */
-    @Override
-    public void close() {
-      reloads.close();
-    }
   }
 }

@@ -31,6 +31,15 @@ class RedisConnectionTest {
   }
 
   @Test
+  void aUrlItCannotParseIsNamedWithoutItsPassword() {
+    assertThatThrownBy(() -> RedisConnection.of("redis://homing:p w^rd@redis:6379"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("Redis URL 'redis://homing:***@redis:6379' cannot be parsed")
+        .hasNoCause()
+        .hasMessageNotContaining("p w^rd");
+  }
+
+  @Test
   void refusesTlsFilesWithoutTls(@TempDir Path dir) throws Exception {
     Path ca = Files.writeString(dir.resolve("ca.pem"), "");
 
