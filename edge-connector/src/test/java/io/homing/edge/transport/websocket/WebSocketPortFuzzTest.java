@@ -8,7 +8,7 @@ import io.homing.edge.session.ConnectionRegistry;
 import io.homing.edge.session.EdgeLimits;
 import io.homing.edge.session.Session;
 import io.homing.edge.session.SessionContext;
-import io.homing.edge.transport.LingeringClose;
+import io.homing.edge.transport.Connections;
 import io.homing.runtime.auth.TokenSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Whatever a client sends to the WebSocket port, through the port's real pipeline ({@link
@@ -31,8 +30,9 @@ import java.util.concurrent.TimeUnit;
  * and CORS parsing, the upgrade, then {@link WebSocketTransport} and a real session with the real
  * token verifier). No token the fuzzer makes verifies (the secret is random), so every session
  * ends in a refusal. Every answer is an HTTP status the fallback documents or a Close frame with
- * a documented status; no exception reaches the end of the pipeline; every buffer read is
- * released. The first byte sets the size of the pieces the rest arrives in. See docs/fuzzing.md.
+ * a documented status; no exception reaches the end of the pipeline; once the server closed the
+ * connection and its linger ran out, every buffer read is released. The first byte sets the size
+ * of the pieces the rest arrives in. See docs/fuzzing.md.
  */
 class WebSocketPortFuzzTest {
   private static final Set<Integer> HTTP_STATUSES =
@@ -72,8 +72,7 @@ class WebSocketPortFuzzTest {
       channel.writeInbound(bytes);
       channel.runPendingTasks();
     }
-    channel.advanceTimeBy(LingeringClose.LINGER_MILLIS + 1, TimeUnit.MILLISECONDS);
-    channel.runScheduledPendingTasks();
+    Connections.end(channel);
 
     boolean upgraded = false;
     for (ByteBuf out; (out = channel.readOutbound()) != null; out.release()) {
@@ -87,10 +86,8 @@ class WebSocketPortFuzzTest {
       }
     }
     channel.finishAndReleaseAll(); // rethrows what reached the end of the pipeline
-    channel.advanceTimeBy(LingeringClose.LINGER_MILLIS + 1, TimeUnit.MILLISECONDS);
-    channel.runScheduledPendingTasks();
-    channel.runPendingTasks();
 
+    assertThat(channel.isOpen()).isFalse();
     assertThat(written).allSatisfy(bytes -> assertThat(bytes.refCnt()).isZero());
   }
 
