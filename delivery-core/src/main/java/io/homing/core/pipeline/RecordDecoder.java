@@ -19,6 +19,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * not know. Stateless and thread-safe.
  */
 final class RecordDecoder {
+  /** How much of a key or id a skip's reason shows. */
+  private static final int MAX_SHOWN = 64;
+
   /** What a record asks for. */
   sealed interface Decoded permits Queue, Event, Skip {}
 
@@ -110,7 +113,26 @@ final class RecordDecoder {
     };
   }
 
-  private static String abbreviate(String s) {
-    return s == null || s.length() <= 64 ? s : s.substring(0, 64) + "… (" + s.length() + " chars)";
+  /**
+   * The first 64 characters of a string from the record, for a log line: its control characters
+   * escaped, so that a key cannot forge lines in the log.
+   */
+  static String abbreviate(String s) {
+    if (s == null) {
+      return null;
+    }
+    int end = s.length() <= MAX_SHOWN ? s.length() : s.offsetByCodePoints(0,
+        s.codePointCount(0, MAX_SHOWN));
+    StringBuilder shown = new StringBuilder(end + 16);
+    for (int i = 0; i < end; i++) {
+      char c = s.charAt(i);
+      if (Character.isISOControl(c)) {
+        shown.append(String.format("\\u%04x", (int) c));
+      } else {
+        shown.append(c);
+      }
+    }
+    return end == s.length() ? shown.toString()
+        : shown.append("… (").append(s.length()).append(" chars)").toString();
   }
 }

@@ -73,6 +73,25 @@ class RecordDecoderTest {
         .isInstanceOf(RecordDecoder.Skip.class);
   }
 
+  @Test
+  void escapesControlCharactersSoThatAKeyCannotForgeLogLines() {
+    // Found by PartitionRecordsFuzzTest (seed control-characters-in-key): the key went into the
+    // log line unescaped, and a newline in it started a line of its own.
+    RecordDecoder.Decoded decoded =
+        decoder.decode(record(OUTBOUND, 0, "alice\nERROR forged", new byte[0], 1));
+
+    assertThat(decoded).isEqualTo(new RecordDecoder.Skip("key 'alice\\u000aERROR forged' does "
+        + "not name a valid recipient 'alice\\u000aERROR forged'"));
+  }
+
+  @Test
+  void abbreviatesLongKeysWithoutCuttingACharacterInTwo() {
+    String key = "a".repeat(63) + "😀" + "b".repeat(100);
+
+    assertThat(RecordDecoder.abbreviate(key))
+        .isEqualTo("a".repeat(63) + "😀… (" + key.length() + " chars)");
+  }
+
   private static ConsumerRecord<String, byte[]> record(String topic, int partition, String key,
       byte[] value, long timestamp) {
     return new ConsumerRecord<>(topic, partition, 7, timestamp, TimestampType.CREATE_TIME, -1, -1,
