@@ -17,6 +17,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -118,6 +119,19 @@ final class HttpFallbackHandler extends ChannelDuplexHandler {
       keepAliveTimeout.cancel(false);
     }
     ctx.fireChannelInactive();
+  }
+
+  /**
+   * A plain HTTP connection that closes in the middle of a request (the client went away, or the
+   * aggregator closed it after refusing one too large) is not a failure: the aggregator reports
+   * it, and nothing after this handler is left to take it. Anything else goes on.
+   */
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (plainHttp && cause instanceof PrematureChannelClosureException) {
+      return;
+    }
+    ctx.fireExceptionCaught(cause);
   }
 
   private boolean isUpgrade(FullHttpRequest request) {
