@@ -3,6 +3,7 @@ package io.homing.edge.transport.websocket;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.google.protobuf.DiscardUnknownFieldsParser;
 import io.homing.api.v1.ClientFrame;
 import io.homing.edge.session.JsonFrames;
 import io.homing.edge.transport.Connections;
@@ -29,11 +30,12 @@ import java.util.Set;
 
 /**
  * What a WebSocket client sends after the upgrade, through the real {@link WebSocketTransport}:
- * every frame it passes on serializes back to itself and survives the JSON mapping; the
- * connection never fails with an exception; the server sends at most one Close frame, also when
- * it closes at the end, with a status the protocol documents (1000, 1002, 1007, 1009, or 4001
- * after {@code MALFORMED_FRAME}) or the valid status of the client's own Close, echoed; once the
- * linger ran out, the channel is closed and every buffer read is released, fragments included.
+ * every frame it passes on serializes back to itself and survives the JSON mapping (but for
+ * fields unknown to this version, which JSON drops); the connection never fails with an
+ * exception; the server sends at most one Close frame, also when it closes at the end, with a
+ * status the protocol documents (1000, 1002, 1007, 1009, or 4001 after {@code MALFORMED_FRAME}) or
+ * the valid status of the client's own Close, echoed; once the linger ran out, the channel is
+ * closed and every buffer read is released, fragments included.
  *
  * <p>An odd first byte makes the rest raw bytes on the wire; an even one a list of frames, each a
  * kind-and-FIN byte, a length byte and the payload, masked by Netty's client encoder so that the
@@ -94,9 +96,15 @@ class WebSocketTransportFuzzTest {
     assertThat(closes).isLessThanOrEqualTo(1);
     for (ClientFrame frame : connection.frames) {
       assertThat(ClientFrame.parseFrom(frame.toByteArray())).isEqualTo(frame);
-      assertThat(JsonFrames.parseClientFrame(JsonFrames.print(frame))).isEqualTo(frame);
+      // The JSON mapping has no place for fields this version does not know; the rest survives.
+      assertThat(JsonFrames.parseClientFrame(JsonFrames.print(frame)))
+          .isEqualTo(withoutUnknownFields(frame));
     }
     assertThat(written).allSatisfy(bytes -> assertThat(bytes.refCnt()).isZero());
+  }
+
+  private static ClientFrame withoutUnknownFields(ClientFrame frame) throws IOException {
+    return DiscardUnknownFieldsParser.wrap(ClientFrame.parser()).parseFrom(frame.toByteArray());
   }
 
   /**
