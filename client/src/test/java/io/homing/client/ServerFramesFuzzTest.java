@@ -42,7 +42,8 @@ class ServerFramesFuzzTest {
       return;
     }
     byte[] rest = Arrays.copyOfRange(input, 1, input.length);
-    ByteBuf bytes = Unpooled.wrappedBuffer(rest);
+    // A buffer of its own even when empty: an empty wrap is Unpooled.EMPTY_BUFFER, never released.
+    ByteBuf bytes = Unpooled.buffer(rest.length).writeBytes(rest);
     EmbeddedChannel channel;
     Object message;
     if ((input[0] & 1) == 0) {
