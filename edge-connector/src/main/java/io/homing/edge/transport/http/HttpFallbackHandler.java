@@ -135,7 +135,8 @@ final class HttpFallbackHandler extends ChannelDuplexHandler {
   }
 
   private boolean isUpgrade(FullHttpRequest request) {
-    return HttpRequests.path(request).equals(webSocketPath)
+    return HttpRequests.undecodable(request) == null
+        && HttpRequests.path(request).equals(webSocketPath)
         && request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET,
             true);
   }
@@ -151,6 +152,11 @@ final class HttpFallbackHandler extends ChannelDuplexHandler {
     boolean keepAlive = HttpUtil.isKeepAlive(request);
     if (!request.decoderResult().isSuccess()) {
       respond(ctx.channel(), false, answer, HttpResponseStatus.BAD_REQUEST, "");
+      return;
+    }
+    String undecodable = HttpRequests.undecodable(request);
+    if (undecodable != null) {
+      badRequest(ctx.channel(), keepAlive, answer, undecodable);
       return;
     }
     String path = HttpRequests.path(request);

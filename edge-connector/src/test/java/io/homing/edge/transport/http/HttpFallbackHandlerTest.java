@@ -56,6 +56,23 @@ class HttpFallbackHandlerTest {
     channel.checkException(); // nothing reached the end of the pipeline
   }
 
+  @Test
+  void answersAMalformedPercentEscapeWithBadRequest() {
+    // Found by WebSocketPortFuzzTest (seed malformed-escape-after-a-request): decoding the path
+    // (or a token parameter, for /poll and /ack) threw IllegalArgumentException out of the
+    // handler; on a plain HTTP connection nothing took it, and the request got no answer.
+    channel.writeInbound(Unpooled.copiedBuffer("GET /x HTTP/1.1\r\nHost: e\r\n\r\n"
+        + "GET /sse% HTTP/1.1\r\nHost: e\r\n\r\n"
+        + "GET /poll?token=secret% HTTP/1.1\r\nHost: e\r\n\r\n", StandardCharsets.US_ASCII));
+
+    assertThat(responses()).satisfiesExactly(
+        notFound -> assertThat(notFound).startsWith("HTTP/1.1 404 "),
+        first -> assertThat(first).startsWith("HTTP/1.1 400 ").contains("percent-escape"),
+        second -> assertThat(second).startsWith("HTTP/1.1 400 ").doesNotContain("secret"));
+    assertThat(channel.isOpen()).isTrue(); // kept alive: the requests were whole
+    channel.checkException(); // nothing reached the end of the pipeline
+  }
+
   private List<String> responses() {
     List<String> responses = new ArrayList<>();
     for (ByteBuf out; (out = channel.readOutbound()) != null; out.release()) {
