@@ -34,7 +34,7 @@ import java.util.Set;
  * fields unknown to this version, which JSON drops); the connection never fails with an
  * exception; the server sends at most one Close frame, also when it closes at the end, with a
  * status the protocol documents (1000, 1002, 1007, 1009, or 4001 after {@code MALFORMED_FRAME}) or
- * the valid status of the client's own Close, echoed; once the linger ran out, the channel is
+ * the client's own Close's valid status (or none), echoed; once the linger ran out, the channel is
  * closed and every buffer read is released, fragments included.
  *
  * <p>An odd first byte makes the rest raw bytes on the wire; an even one a list of frames, each a
@@ -50,6 +50,8 @@ class WebSocketTransportFuzzTest {
       .closeOnProtocolViolation(false)
       .build();
   private static final Set<Integer> CLOSE_CODES = Set.of(1000, 1002, 1007, 1009, 4001);
+  /** What Netty reads as the status of a Close frame without one. */
+  private static final int NO_STATUS = -1;
 
   static {
     ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
@@ -108,8 +110,9 @@ class WebSocketTransportFuzzTest {
   }
 
   /**
-   * The statuses of the client's Close frames that the server may echo (RFC 6455 §7.4): read from
-   * a copy of the wire by a decoder like the transport's, up to where it finds a violation.
+   * The statuses of the client's Close frames that the server may echo (RFC 6455 §7.4), or
+   * {@link #NO_STATUS} for one without: read from a copy of the wire by a decoder like the
+   * transport's, up to where it finds a violation.
    */
   private static Set<Integer> clientCloseStatuses(List<ByteBuf> wire) {
     Set<Integer> statuses = new HashSet<>();
@@ -122,8 +125,8 @@ class WebSocketTransportFuzzTest {
       // The transport closes at the same place; what came before is read.
     }
     for (WebSocketFrame frame; (frame = decoder.readInbound()) != null; frame.release()) {
-      if (frame instanceof CloseWebSocketFrame close
-          && CloseCodes.isValidFromPeer(close.statusCode())) {
+      if (frame instanceof CloseWebSocketFrame close && (close.statusCode() == NO_STATUS
+          || CloseCodes.isValidFromPeer(close.statusCode()))) {
         statuses.add(close.statusCode());
       }
     }
