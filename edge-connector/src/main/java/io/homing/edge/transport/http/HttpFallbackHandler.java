@@ -32,6 +32,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
+import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -86,6 +87,12 @@ final class HttpFallbackHandler extends ChannelDuplexHandler {
       ReferenceCountUtil.release(msg); // an event stream's client has nothing more to say
       return;
     }
+    if (!ctx.channel().isActive()) {
+      // Pipelined after the request the connection closed on, and decoded from the same read:
+      // nobody reads an answer, and a session made for it would never see its connection close.
+      ReferenceCountUtil.release(msg);
+      return;
+    }
     if (!plainHttp && isUpgrade(request)) {
       ctx.fireChannelRead(msg);
       return;
@@ -122,13 +129,15 @@ final class HttpFallbackHandler extends ChannelDuplexHandler {
   }
 
   /**
-   * A plain HTTP connection that closes in the middle of a request (the client went away, or the
-   * aggregator closed it after refusing one too large) is not a failure: the aggregator reports
-   * it, and nothing after this handler is left to take it. Anything else goes on.
+   * A plain HTTP connection that closes under a request is not a failure: the client went away,
+   * or the connection closed after an answer while more requests were still being decoded. The
+   * aggregator reports it (a request cut short, or an answer of its own that could not be written
+   * any more), and nothing after this handler is left to take it. Anything else goes on.
    */
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (plainHttp && cause instanceof PrematureChannelClosureException) {
+    if (plainHttp && (cause instanceof PrematureChannelClosureException
+        || cause instanceof ClosedChannelException)) {
       return;
     }
     ctx.fireExceptionCaught(cause);
