@@ -205,14 +205,16 @@ final class PartitionMachine {
   }
 
   /**
-   * Records that the device holds every message up to {@code seq} — clamped to the user's last
-   * seq, a cursor never moves back — and was seen at {@code atMs}, then deletes what every known
-   * device acked. Returns the device's cursor.
+   * Records that the device holds every message up to {@code seq} — a uint64, clamped to the
+   * user's last seq; a cursor never moves back — and was seen at {@code atMs}, then deletes what
+   * every known device acked. Returns the device's cursor.
    */
   private static long ack(PartitionState state, String userId, UserState.Builder user,
       String device, long seq, long atMs) {
     long current = user.getDeviceAckedOrDefault(device, 0L);
-    long cursor = Math.max(current, Math.min(seq, user.getLastSeq()));
+    // Unsigned: a seq of 2^63 or more is a negative long, and beyond the last seq like any other.
+    long held = Long.compareUnsigned(seq, user.getLastSeq()) > 0 ? user.getLastSeq() : seq;
+    long cursor = Math.max(current, held);
     if (cursor != current || !user.containsDeviceAcked(device)) {
       user.putDeviceAcked(device, cursor);
     }

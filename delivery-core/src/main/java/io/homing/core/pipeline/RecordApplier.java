@@ -1,11 +1,6 @@
 package io.homing.core.pipeline;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import io.homing.api.Limits;
 import io.homing.api.Topics;
-import io.homing.api.v1.DeliveryEvent;
-import io.homing.api.v1.Message;
-import io.homing.api.v1.OutboundMessage;
 import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
 import io.homing.core.state.PartitionStores;
@@ -27,9 +22,9 @@ import org.slf4j.LoggerFactory;
  * {@link PartitionMachine}, each against its partition's state, and counts what the rules
  * decided. A record at or below its partition's applied offset was applied before (by this
  * instance before a restart, or by the partition's previous owner) and is skipped. A record that
- * cannot be applied — undecodable, keyed by another user than it names, in another partition than
- * its key's — is logged, counted and skipped: retrying it could never succeed, and skipping
- * depends on the record alone, so a replay skips it too.
+ * cannot be applied ({@link RecordDecoder}: undecodable, keyed by another user than it names, in
+ * another partition than its key's) is logged, counted and skipped: retrying it could never
+ * succeed, and skipping depends on the record alone, so a replay skips it too.
  *
  * <p>It also remembers, per partition, the offsets applied since the last commit took them
  * ({@link #takeOffsets}): what the next changelog transaction commits for the consumer group.
@@ -42,9 +37,8 @@ final class RecordApplier {
   static final long FULL_ID_SWEEP_EVERY_MS = 600_000;
 
   private final PartitionStores stores;
+  private final RecordDecoder decoder;
   private final PartitionMachine machine;
-  private final String outboundTopic;
-  private final long defaultTtlMs;
   private final Map<TopicPartition, Long> applied = new HashMap<>();
   private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
   /** Per partition, the record time through which old message ids are forgotten. */
@@ -62,8 +56,7 @@ final class RecordApplier {
       QueueLimits limits, DeviceLimits devices, MeterRegistry meters) {
     this.stores = stores;
     this.machine = new PartitionMachine(dedupWindow.toMillis(), limits, devices);
-    this.outboundTopic = topics.outbound();
-    this.defaultTtlMs = defaultTtl.toMillis();
+    this.decoder = new RecordDecoder(topics.outbound(), defaultTtl.toMillis(), stores::partitionOf);
     this.meters = meters;
     this.devicesForgotten = Counter.builder("homing.devices.forgotten")
         .description("Devices that stopped holding messages back: away too long, or over the cap")
@@ -120,13 +113,13 @@ final class RecordApplier {
         if (record.offset() <= appliedOffset) {
           continue;
         }
-        if (record.key() != null && stores.partitionOf(record.key()) != record.partition()) {
-          skip(record, "key '" + abbreviate(record.key()) + "' belongs in partition "
-              + stores.partitionOf(record.key()) + " (Kafka's default partitioner)");
-        } else if (outboundTopic.equals(record.topic())) {
-          applyOutbound(state, record, out);
+        RecordDecoder.Decoded decoded = decoder.decode(record);
+        if (decoded instanceof RecordDecoder.Queue queue) {
+          machine.message(state, queue.userId(), queue.message(), record.timestamp(), out);
+        } else if (decoded instanceof RecordDecoder.Event event) {
+          machine.event(state, event.event(), record.timestamp(), out);
         } else {
-          applyEvent(state, record, out);
+          skip(record, ((RecordDecoder.Skip) decoded).reason());
         }
         last = record.offset();
       }
@@ -167,58 +160,6 @@ final class RecordApplier {
     return state;
   }
 
-  private void applyOutbound(
-      PartitionState state, ConsumerRecord<String, byte[]> record, Outcome out) {
-    OutboundMessage outbound;
-    try {
-      outbound = OutboundMessage.parseFrom(record.value());
-    } catch (InvalidProtocolBufferException | NullPointerException e) {
-      skip(record, "value is not an OutboundMessage");
-      return;
-    }
-    String user = outbound.getUserId().isEmpty() ? record.key() : outbound.getUserId();
-    if (!Limits.isValidId(user) || !user.equals(record.key())) {
-      skip(record, "key '" + abbreviate(record.key()) + "' does not name a valid recipient '"
-          + abbreviate(user) + "'");
-      return;
-    }
-    String messageId = outbound.getMessage().getMessageId();
-    if (!messageId.isEmpty() && !Limits.isValidId(messageId)) {
-      skip(record, "message id of " + messageId.length() + " characters (expected: empty, or "
-          + Limits.ID_RULE + ")");
-      return;
-    }
-    Message.Builder message = outbound.getMessage().toBuilder();
-    if (message.getCreatedAtMs() == 0) {
-      message.setCreatedAtMs(record.timestamp());
-    }
-    if (message.getTtlMs() <= 0) {
-      message.setTtlMs(defaultTtlMs);
-    }
-    machine.message(state, user, message.build(), record.timestamp(), out);
-  }
-
-  private void applyEvent(
-      PartitionState state, ConsumerRecord<String, byte[]> record, Outcome out) {
-    DeliveryEvent event;
-    try {
-      event = DeliveryEvent.parseFrom(record.value());
-    } catch (InvalidProtocolBufferException | NullPointerException e) {
-      skip(record, "value is not a DeliveryEvent");
-      return;
-    }
-    if (!Limits.isValidId(event.getUserId()) || !event.getUserId().equals(record.key())
-        || !Limits.isValidId(event.getDeviceId())) {
-      skip(record, "event of user '" + abbreviate(event.getUserId()) + "' device '"
-          + abbreviate(event.getDeviceId()) + "' keyed '" + abbreviate(record.key()) + "'");
-      return;
-    }
-    switch (event.getKindCase()) {
-      case CONNECTED, ACKED, DISCONNECTED -> machine.event(state, event, record.timestamp(), out);
-      default -> skip(record, "unknown event kind");
-    }
-  }
-
   private void count(Outcome out) {
     accepted.increment(out.accepted);
     duplicates.increment(out.duplicates);
@@ -226,10 +167,6 @@ final class RecordApplier {
     droppedFull.increment(out.dropped);
     expired.increment(out.expired);
     devicesForgotten.increment(out.devicesForgotten);
-  }
-
-  private static String abbreviate(String s) {
-    return s == null || s.length() <= 64 ? s : s.substring(0, 64) + "… (" + s.length() + " chars)";
   }
 
   private void skip(ConsumerRecord<String, byte[]> record, String why) {

@@ -157,6 +157,24 @@ class PartitionMachineTest {
   }
 
   @Test
+  void anAckOfAUint64AboveTheLongsIsClampedToTheLastSeqLikeAnyOther() {
+    // Found by PartitionRecordsFuzzTest (seed ack-beyond-last-seq-and-uint64): 2^64 - 1 read as
+    // -1 left the cursor at 0, while an ack of 99 moved it to the last seq.
+    PartitionMachine machine = machine(ROOMY);
+    Outcome out = new Outcome();
+    open();
+    machine.message(state, "alice", message("m1"), 1, out);
+    machine.message(state, "alice", message("m2"), 2, out);
+
+    ack(machine, "alice", "phone", -1L, 10, out); // uint64 2^64 - 1
+    connect(machine, "alice", "laptop", "c2", Long.MIN_VALUE, 11, out); // uint64 2^63
+
+    assertThat(state.user("alice").getDeviceAckedMap())
+        .containsEntry("phone", 2L).containsEntry("laptop", 2L);
+    assertThat(state.readAfter("alice", 0, 10)).isEmpty();
+  }
+
+  @Test
   void expiryRemovesMessagesWhoseTtlEndedAndForgetsIdsNoRecordCanMatch() {
     PartitionMachine machine = machine(ROOMY);
     Outcome out = new Outcome();

@@ -17,6 +17,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -31,6 +32,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
+import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -85,6 +87,12 @@ final class HttpFallbackHandler extends ChannelDuplexHandler {
       ReferenceCountUtil.release(msg); // an event stream's client has nothing more to say
       return;
     }
+    if (!ctx.channel().isActive()) {
+      // Pipelined after the request the connection closed on, and decoded from the same read:
+      // nobody reads an answer, and a session made for it would never see its connection close.
+      ReferenceCountUtil.release(msg);
+      return;
+    }
     if (!plainHttp && isUpgrade(request)) {
       ctx.fireChannelRead(msg);
       return;
@@ -120,8 +128,24 @@ final class HttpFallbackHandler extends ChannelDuplexHandler {
     ctx.fireChannelInactive();
   }
 
+  /**
+   * A plain HTTP connection that closes under a request is not a failure: the client went away,
+   * or the connection closed after an answer while more requests were still being decoded. The
+   * aggregator reports it (a request cut short, or an answer of its own that could not be written
+   * any more), and nothing after this handler is left to take it. Anything else goes on.
+   */
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (plainHttp && (cause instanceof PrematureChannelClosureException
+        || cause instanceof ClosedChannelException)) {
+      return;
+    }
+    ctx.fireExceptionCaught(cause);
+  }
+
   private boolean isUpgrade(FullHttpRequest request) {
-    return HttpRequests.path(request).equals(webSocketPath)
+    return HttpRequests.undecodable(request) == null
+        && HttpRequests.path(request).equals(webSocketPath)
         && request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET,
             true);
   }
@@ -137,6 +161,11 @@ final class HttpFallbackHandler extends ChannelDuplexHandler {
     boolean keepAlive = HttpUtil.isKeepAlive(request);
     if (!request.decoderResult().isSuccess()) {
       respond(ctx.channel(), false, answer, HttpResponseStatus.BAD_REQUEST, "");
+      return;
+    }
+    String undecodable = HttpRequests.undecodable(request);
+    if (undecodable != null) {
+      badRequest(ctx.channel(), keepAlive, answer, undecodable);
       return;
     }
     String path = HttpRequests.path(request);

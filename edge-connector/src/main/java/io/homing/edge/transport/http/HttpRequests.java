@@ -11,6 +11,22 @@ final class HttpRequests {
 
   private HttpRequests() {}
 
+  /**
+   * Why the request's path or parameters do not decode (a malformed percent-escape), or null when
+   * they do. Only then do {@link #path} and the parameters' readers not throw.
+   */
+  static String undecodable(HttpRequest request) {
+    QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+    try {
+      uri.path();
+      uri.parameters();
+      return null;
+    } catch (IllegalArgumentException e) {
+      // Not Netty's message: it quotes the URI, and a token parameter with it.
+      return "the request URI has a malformed percent-escape (expected: % and two hex digits)";
+    }
+  }
+
   static String path(HttpRequest request) {
     return new QueryStringDecoder(request.uri()).path();
   }

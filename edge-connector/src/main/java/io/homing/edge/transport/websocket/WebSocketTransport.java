@@ -190,6 +190,12 @@ final class WebSocketTransport extends WebSocket13FrameDecoder implements Connec
       closing.finish();
       return;
     }
+    int code = close.statusCode(); // -1: no status
+    if (code != -1 && !CloseCodes.isValidFromPeer(code)) {
+      // RFC 6455 §7.4: an invalid status is a protocol error, not something to echo.
+      failWith(ctx, WebSocketCloseStatus.PROTOCOL_ERROR, "invalid close status " + code);
+      return;
+    }
     if (!closeSent) {
       // The client started the closing handshake: answer with its own status.
       writeFrame(ctx, new CloseWebSocketFrame(true, 0, close.content().retain()), ctx.voidPromise());

@@ -41,6 +41,16 @@ class HttpRequestsTest {
   }
 
   @Test
+  void aMalformedPercentEscapeIsNamedWithoutQuotingTheUri() {
+    assertThat(HttpRequests.undecodable(get("/poll?after=1&token=a%20b"))).isNull();
+    for (String uri : new String[] {"/poll%", "/%zz", "/poll?token=secret%", "/poll?after=%4"}) {
+      assertThat(HttpRequests.undecodable(get(uri))).as(uri)
+          .isEqualTo("the request URI has a malformed percent-escape (expected: % and two hex "
+              + "digits)");
+    }
+  }
+
+  @Test
   void anAckBodyIsTheJsonMappingOfAck() {
     assertThat(JsonFrames.parseAck("{\"seq\":\"7\",\"future\":1}").getSeq()).isEqualTo(7);
     assertThatThrownBy(() -> JsonFrames.parseAck("{\"seq\":\"0\"}"))

@@ -140,6 +140,25 @@ class TcpTransportTest {
     assertThat(channel.isOpen()).isFalse();
   }
 
+  @Test
+  void releasesALengthCutShortOnceTheLingerRanOut() {
+    // The input of TcpTransportFuzzTest's seed length-cut-short-at-close: three bytes of a
+    // varint32 stay buffered while the connection lingers, and not after it.
+    ByteBuf cutShort = Unpooled.wrappedBuffer(new byte[] {-1, -1, -1});
+    channel.writeInbound(cutShort);
+    channel.freezeTime();
+    channel.pipeline().close(); // EmbeddedChannel.close() would cancel the scheduled linger
+    assertThat(cutShort.refCnt()).isOne();
+
+    channel.advanceTimeBy(LINGER_MILLIS + 1, TimeUnit.MILLISECONDS);
+    channel.runScheduledPendingTasks();
+    channel.runPendingTasks();
+
+    assertThat(channel.isOpen()).isFalse();
+    assertThat(cutShort.refCnt()).isZero();
+    assertThat(connection.frames).isEmpty();
+  }
+
   /** Open while the client may still read the Error, discarding; closed once the client is. */
   private void assertClosesAfterTheLinger() {
     channel.runPendingTasks();

@@ -35,6 +35,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The transport on the wire: bytes a client would send in, bytes it would read out. */
 class WebSocketTransportTest {
@@ -264,6 +266,29 @@ class WebSocketTransportTest {
     assertThat(this.<CloseWebSocketFrame>received().statusCode()).isEqualTo(1001);
     assertThat(channel.isOpen()).isFalse();
     assertThat(connection.frames).isEmpty();
+  }
+
+  @ParameterizedTest(name = "status {0}")
+  @ValueSource(ints = {64769, 5000, 2999, 1015, 1014, 1006, 1005, 1004, 999, 0})
+  void answersACloseWithAnInvalidStatusWithProtocolError(int invalid) {
+    // Found by WebSocketTransportFuzzTest (seed close-status-64769): Netty's decoder refuses
+    // some (its own reason), but reads the status as a signed short and lets negative ones
+    // through, and every one from 3000 up, so 64769 was echoed back.
+    send(new CloseWebSocketFrame(true, 0, Unpooled.buffer(2).writeShort(invalid)));
+
+    CloseWebSocketFrame answer = received();
+    assertThat(answer.statusCode()).isEqualTo(1002);
+    assertThat(answer.reasonText()).containsIgnoringCase("close")
+        .contains(String.valueOf(invalid));
+  }
+
+  @ParameterizedTest(name = "status {0}")
+  @ValueSource(ints = {1000, 1003, 1007, 1011, 3000, 4999})
+  void echoesAValidCloseStatus(int valid) {
+    send(new CloseWebSocketFrame(true, 0, Unpooled.buffer(2).writeShort(valid)));
+
+    assertThat(this.<CloseWebSocketFrame>received().statusCode()).isEqualTo(valid);
+    assertThat(channel.isOpen()).isFalse();
   }
 
   /** Sends the frame as a client would: masked, on the wire. */

@@ -1,0 +1,100 @@
+package io.homing.core.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.homing.api.v1.DeliveryEvent;
+import io.homing.api.v1.Message;
+import io.homing.api.v1.OutboundMessage;
+import java.util.Optional;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.TimestampType;
+import org.junit.jupiter.api.Test;
+
+class RecordDecoderTest {
+  private static final String OUTBOUND = "outbound";
+  private static final String EVENTS = "delivery-events";
+  private static final long DEFAULT_TTL_MS = 60_000;
+  /** Every key in partition 0, except those starting with "p1-". */
+  private final RecordDecoder decoder = new RecordDecoder(OUTBOUND, DEFAULT_TTL_MS,
+      key -> key.startsWith("p1-") ? 1 : 0);
+
+  @Test
+  void decodesAMessageForItsKeyWithTheRecordsTimeAndTheDefaultTtl() {
+    byte[] value = OutboundMessage.newBuilder()
+        .setMessage(Message.newBuilder().setMessageId("m1")
+            .setPayload(ByteString.copyFromUtf8("hi")))
+        .build().toByteArray();
+
+    RecordDecoder.Decoded decoded = decoder.decode(record(OUTBOUND, 0, "alice", value, 1_234));
+
+    assertThat(decoded).isInstanceOfSatisfying(RecordDecoder.Queue.class, queue -> {
+      assertThat(queue.userId()).isEqualTo("alice");
+      assertThat(queue.message().getMessageId()).isEqualTo("m1");
+      assertThat(queue.message().getCreatedAtMs()).isEqualTo(1_234);
+      assertThat(queue.message().getTtlMs()).isEqualTo(DEFAULT_TTL_MS);
+    });
+  }
+
+  @Test
+  void decodesAnEventOfItsKeysUser() {
+    DeliveryEvent event = DeliveryEvent.newBuilder().setUserId("alice").setDeviceId("phone")
+        .setAcked(DeliveryEvent.Acked.newBuilder().setSeq(3)).build();
+
+    assertThat(decoder.decode(record(EVENTS, 0, "alice", event.toByteArray(), 1)))
+        .isEqualTo(new RecordDecoder.Event(event));
+  }
+
+  @Test
+  void skipsARecordKeyedForAnotherPartition() {
+    assertThat(decoder.decode(record(OUTBOUND, 0, "p1-alice", new byte[0], 1)))
+        .isEqualTo(new RecordDecoder.Skip(
+            "key 'p1-alice' belongs in partition 1 (Kafka's default partitioner)"));
+  }
+
+  @Test
+  void skipsAValueThatDoesNotDecodeOrIsMissing() {
+    assertThat(decoder.decode(record(OUTBOUND, 0, "alice", new byte[] {-1, -1, -1}, 1)))
+        .isEqualTo(new RecordDecoder.Skip("value is not an OutboundMessage"));
+    assertThat(decoder.decode(record(EVENTS, 0, "alice", null, 1)))
+        .isEqualTo(new RecordDecoder.Skip("value is not a DeliveryEvent"));
+  }
+
+  @Test
+  void skipsAnEventOfAnotherUserThanItsKeyOrWithoutADevice() {
+    DeliveryEvent event = DeliveryEvent.newBuilder().setUserId("bob").setDeviceId("phone")
+        .setDisconnected(DeliveryEvent.Disconnected.getDefaultInstance()).build();
+
+    assertThat(decoder.decode(record(EVENTS, 0, "alice", event.toByteArray(), 1)))
+        .isEqualTo(new RecordDecoder.Skip("event of user 'bob' device 'phone' keyed 'alice'"));
+    assertThat(decoder.decode(record(EVENTS, 0, "bob",
+        event.toBuilder().clearDeviceId().build().toByteArray(), 1)))
+        .isInstanceOf(RecordDecoder.Skip.class);
+  }
+
+  @Test
+  void escapesControlCharactersSoThatAKeyCannotForgeLogLines() {
+    // Found by PartitionRecordsFuzzTest (seed control-characters-in-key): the key went into the
+    // log line unescaped, and a newline in it started a line of its own.
+    RecordDecoder.Decoded decoded =
+        decoder.decode(record(OUTBOUND, 0, "alice\nERROR forged", new byte[0], 1));
+
+    assertThat(decoded).isEqualTo(new RecordDecoder.Skip("key 'alice\\u000aERROR forged' does "
+        + "not name a valid recipient 'alice\\u000aERROR forged'"));
+  }
+
+  @Test
+  void abbreviatesLongKeysWithoutCuttingACharacterInTwo() {
+    String key = "a".repeat(63) + "😀" + "b".repeat(100);
+
+    assertThat(RecordDecoder.abbreviate(key))
+        .isEqualTo("a".repeat(63) + "😀… (" + key.length() + " chars)");
+  }
+
+  private static ConsumerRecord<String, byte[]> record(String topic, int partition, String key,
+      byte[] value, long timestamp) {
+    return new ConsumerRecord<>(topic, partition, 7, timestamp, TimestampType.CREATE_TIME, -1, -1,
+        key, value, new RecordHeaders(), Optional.empty());
+  }
+}
