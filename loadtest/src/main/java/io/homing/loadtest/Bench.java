@@ -36,7 +36,9 @@ final class Bench {
             n -> Progress.line("connecting %d/%d", n, users.length));
     if (ramp.failed() > 0) {
       fleet.close();
-      throw new IllegalStateException(ramp.failed() + " of " + users.length + " connections failed");
+      throw new IllegalStateException(
+          ramp.failed() + " of " + users.length + " connections failed, the first with: "
+              + ramp.firstFailure(), ramp.firstFailure());
     }
     Sink sink = target.homingSink();
     return new Rig() {

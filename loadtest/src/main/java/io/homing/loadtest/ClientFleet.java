@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /**
@@ -31,6 +32,7 @@ final class ClientFleet implements AutoCloseable {
           Math.max(2, Runtime.getRuntime().availableProcessors()), NioIoHandler.newFactory());
   private final List<HomingConnection> connections = new ArrayList<>();
   private final AtomicInteger failed = new AtomicInteger();
+  private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
 
   /**
    * Connects every user and returns once all authenticated or failed.
@@ -73,6 +75,7 @@ final class ClientFleet implements AutoCloseable {
               (ok, error) -> {
                 if (error != null) {
                   failed.incrementAndGet();
+                  firstFailure.compareAndSet(null, error);
                 }
                 done.incrementAndGet();
                 pending.release();
@@ -85,11 +88,11 @@ final class ClientFleet implements AutoCloseable {
     pending.acquire(MAX_PENDING_HANDSHAKES);
     pending.release(MAX_PENDING_HANDSHAKES);
     double seconds = (System.nanoTime() - start) / 1e9;
-    return new Ramp(userIds.length - failed.get(), failed.get(), seconds);
+    return new Ramp(userIds.length - failed.get(), failed.get(), firstFailure.get(), seconds);
   }
 
-  /** How a ramp went. */
-  record Ramp(int connected, int failed, double seconds) {
+  /** How a ramp went; {@code firstFailure} is why the first connection that failed did, or null. */
+  record Ramp(int connected, int failed, Throwable firstFailure, double seconds) {
     double perSecond() {
       return connected / Math.max(seconds, 1e-9);
     }
