@@ -12,16 +12,13 @@ import io.grpc.Status;
 import io.homing.api.ApiKey;
 import io.homing.api.Limits;
 import io.homing.runtime.auth.TokenSettings;
+import io.homing.testing.FuzzTokens;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
 import java.util.Arrays;
-import java.util.Base64;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 
 /**
@@ -70,7 +67,7 @@ class SendAuthenticationFuzzTest {
     byte[] rest = Arrays.copyOfRange(input, 1, input.length);
     String value = switch (input[0] & 3) {
       case 0 -> new String(rest, StandardCharsets.ISO_8859_1);
-      case 1 -> ApiKey.BEARER + hs256(rest);
+      case 1 -> ApiKey.BEARER + FuzzTokens.hs256(rest, SECRET);
       case 2 -> ApiKey.BEARER + KEY + new String(rest, StandardCharsets.ISO_8859_1);
       default -> null; // no credential at all
     };
@@ -104,26 +101,6 @@ class SendAuthenticationFuzzTest {
     assertThat(ApiKey.invalidSender(sender.name(), "*")).isNull();
     assertThat(sender.recipients()).allSatisfy(pattern -> assertThat(
         ApiKey.invalidSender(sender.name(), pattern)).isNull());
-  }
-
-  /** Header and claims as they are, up to the first NUL and after it, MACed with the secret. */
-  private static String hs256(byte[] rest) {
-    int nul = 0;
-    while (nul < rest.length && rest[nul] != 0) {
-      nul++;
-    }
-    Base64.Encoder base64 = Base64.getUrlEncoder().withoutPadding();
-    String signingInput = base64.encodeToString(Arrays.copyOfRange(rest, 0, nul)) + '.'
-        + base64.encodeToString(Arrays.copyOfRange(rest, Math.min(nul + 1, rest.length),
-            rest.length));
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      return signingInput + '.' + base64.encodeToString(
-          mac.doFinal(signingInput.getBytes(StandardCharsets.US_ASCII)));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** The service behind the interceptor: records the sender a call reached it as. */

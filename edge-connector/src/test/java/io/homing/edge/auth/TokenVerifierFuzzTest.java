@@ -15,14 +15,11 @@ import com.nimbusds.jose.jwk.RSAKey;
 import io.homing.api.Limits;
 import io.homing.api.v1.AuthError;
 import io.homing.runtime.auth.TokenSettings;
+import io.homing.testing.FuzzTokens;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.Optional;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 
 /**
@@ -73,7 +70,7 @@ class TokenVerifierFuzzTest {
     byte[] rest = Arrays.copyOfRange(input, 1, input.length);
     String token = switch (input[0] & 3) {
       case 0 -> new String(rest, StandardCharsets.UTF_8);
-      case 1 -> hs256(rest);
+      case 1 -> FuzzTokens.hs256(rest, TestTokens.SECRET);
       case 2 -> signed(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1").build(),
           RSA_SIGNER, rest);
       default -> signed(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("ec-1").build(),
@@ -90,27 +87,6 @@ class TokenVerifierFuzzTest {
       if (token.length() >= 24) {
         assertThat(refused.getMessage()).doesNotContain(token);
       }
-    }
-  }
-
-  /** Header and claims as they are, up to the first NUL and after it, MACed with the secret. */
-  private static String hs256(byte[] rest) {
-    int nul = 0;
-    while (nul < rest.length && rest[nul] != 0) {
-      nul++;
-    }
-    Base64.Encoder base64 = Base64.getUrlEncoder().withoutPadding();
-    String signingInput = base64.encodeToString(Arrays.copyOfRange(rest, 0, nul)) + '.'
-        + base64.encodeToString(Arrays.copyOfRange(rest, Math.min(nul + 1, rest.length),
-            rest.length));
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(TestTokens.SECRET.getBytes(StandardCharsets.UTF_8),
-          "HmacSHA256"));
-      return signingInput + '.' + base64.encodeToString(
-          mac.doFinal(signingInput.getBytes(StandardCharsets.US_ASCII)));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
     }
   }
 
