@@ -32,7 +32,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
-import java.nio.channels.ClosedChannelException;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -129,15 +129,17 @@ final class HttpFallbackHandler extends ChannelDuplexHandler {
   }
 
   /**
-   * A plain HTTP connection that closes under a request is not a failure: the client went away,
-   * or the connection closed after an answer while more requests were still being decoded. The
-   * aggregator reports it (a request cut short, or an answer of its own that could not be written
-   * any more), and nothing after this handler is left to take it. Anything else goes on.
+   * A plain HTTP connection that closes or breaks under a request is not a failure: the client
+   * went away (a reset is an {@code IOException}), or the connection closed after an answer while
+   * more requests were still being decoded. The aggregator reports the latter (a request cut
+   * short, or an answer of its own that could not be written any more), and nothing after this
+   * handler is left to take either: the connection closes, quietly. Anything else goes on.
    */
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (plainHttp && (cause instanceof PrematureChannelClosureException
-        || cause instanceof ClosedChannelException)) {
+        || cause instanceof IOException)) {
+      ctx.close();
       return;
     }
     ctx.fireExceptionCaught(cause);

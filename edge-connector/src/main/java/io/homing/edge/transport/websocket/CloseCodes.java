@@ -18,14 +18,14 @@ final class CloseCodes {
   private CloseCodes() {}
 
   /**
-   * Whether a peer may send {@code code} in a Close frame (RFC 6455 §7.4): the codes the RFC
-   * defines for use on the wire (1000–1003, 1007–1011) and those for libraries and applications
-   * (3000–4999). 1004 is reserved; 1005, 1006 and 1015 only report a close that carried no
-   * status, or none at all; everything else is unassigned. Netty's decoder lets more through
-   * (every code above 3000, and above 32767 as a negative short), so the transport checks.
+   * Whether a peer may send {@code code} in a Close frame (RFC 6455 §7.4 and the IANA registry it
+   * set up): the codes for use on the wire (1000–1003, 1007–1014) and those for libraries and
+   * applications (3000–4999). 1004 is reserved; 1005, 1006 and 1015 only report a close that
+   * carried no status, or none at all; everything else is unassigned. Netty's decoder lets more
+   * through (every code above 3000, and above 32767 as a negative short), so the transport checks.
    */
   static boolean isValidFromPeer(int code) {
-    return code >= 1000 && code <= 1003 || code >= 1007 && code <= 1011
+    return code >= 1000 && code <= 1003 || code >= 1007 && code <= 1014
         || code >= 3000 && code <= 4999;
   }
 

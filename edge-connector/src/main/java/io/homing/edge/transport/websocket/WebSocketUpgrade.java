@@ -66,20 +66,22 @@ final class WebSocketUpgrade extends ChannelInboundHandlerAdapter {
   }
 
   private void upgrade(ChannelHandlerContext ctx, FullHttpRequest request) {
-    WebSocketServerHandshaker handshaker = handshakers.newHandshaker(request);
-    if (handshaker == null) {
-      WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel())
-          .addListener(ChannelFutureListener.CLOSE);
-      return;
-    }
     // Nothing after an upgrade request is HTTP: the HTTP decoder leaves now, and the bytes it
     // holds (frames a client sent with its request, not waiting for the 101) wait in Leftovers
-    // until the transport is in place, which reads them after the 101.
+    // until the transport is in place, which reads them after the 101; or are released with
+    // whatever else arrives if the upgrade is refused.
     ChannelPipeline p = ctx.pipeline();
     ChannelHandlerContext http = p.context(HttpServerCodec.class);
     Leftovers leftovers = new Leftovers();
     p.addAfter(http.name(), LEFTOVERS, leftovers);
     ((HttpServerCodec) http.handler()).removeInboundHandler();
+    WebSocketServerHandshaker handshaker = handshakers.newHandshaker(request);
+    if (handshaker == null) {
+      leftovers.discard(); // the connection closes after the answer
+      WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel())
+          .addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
     try {
       handshaker.handshake(ctx, request).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     } catch (WebSocketHandshakeException e) {

@@ -13,6 +13,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,11 +23,11 @@ import org.junit.jupiter.api.Test;
 
 /** Plain HTTP on the WebSocket port: the codec, the aggregator and the fallback, as there. */
 class HttpFallbackHandlerTest {
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   private final SessionContext context = new SessionContext("edge-test", Duration.ofSeconds(5),
       Duration.ofSeconds(30), Duration.ofSeconds(90),
       new TokenVerifier(TokenSettings.hs256("fallback-test-0123456789abcdefghijklmnopqrstuvwxyz")),
-      new ConnectionRegistry(16), null, null, null, EdgeLimits.defaults(),
-      new SimpleMeterRegistry());
+      new ConnectionRegistry(16), null, null, null, EdgeLimits.defaults(), meters);
   private final EmbeddedChannel channel = new EmbeddedChannel(new HttpServerCodec(),
       new HttpObjectAggregator(8192),
       new HttpFallback(context, List.of()).newHandler("/ws"));
@@ -86,6 +87,20 @@ class HttpFallbackHandlerTest {
 
     assertThat(responses()).satisfiesExactly(
         notFound -> assertThat(notFound).startsWith("HTTP/1.1 404 "));
+    assertThat(channel.isOpen()).isFalse();
+    channel.checkException(); // nothing reached the end of the pipeline
+    // No session was made for the /sse request: none took its token to refuse it.
+    assertThat(meters.find("homing.edge.auth.refused").counters()).isEmpty();
+  }
+
+  @Test
+  void aConnectionResetUnderAPlainRequestClosesQuietly() {
+    channel.writeInbound(Unpooled.copiedBuffer("GET /x HTTP/1.1\r\nHost: e\r\n\r\n",
+        StandardCharsets.US_ASCII));
+    assertThat(responses()).hasSize(1);
+
+    channel.pipeline().fireExceptionCaught(new IOException("Connection reset by peer"));
+
     assertThat(channel.isOpen()).isFalse();
     channel.checkException(); // nothing reached the end of the pipeline
   }

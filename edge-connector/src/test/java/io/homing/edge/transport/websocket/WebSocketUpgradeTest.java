@@ -115,6 +115,25 @@ class WebSocketUpgradeTest {
     assertThat(channel.isOpen()).isFalse();
   }
 
+  @Test
+  void answersNothingAfterAnUnsupportedVersionButThe426() {
+    // What follows an upgrade request is not HTTP, also when the version is refused: a request
+    // pipelined after it is released with it, not answered by the plain HTTP fallback.
+    socket.slow = true; // the connection closes once the 426 is out
+    ByteBuf read = Unpooled.buffer()
+        .writeBytes((UPGRADE.replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 99")
+            + "GET /x HTTP/1.1\r\nHost: edge\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+
+    channel.writeInbound(read);
+    socket.flushTheSocket();
+
+    assertThat(response()).startsWith("HTTP/1.1 426 ");
+    ByteBuf more = channel.readOutbound();
+    assertThat(more).as("an answer to the pipelined request").isNull();
+    assertThat(read.refCnt()).isZero();
+    assertThat(channel.isOpen()).isFalse();
+  }
+
   /** The request and the frames after it, as they arrive in one read. */
   private static ByteBuf oneRead(String request, ByteBuf frames) {
     ByteBuf read = Unpooled.buffer().writeBytes(request.getBytes(StandardCharsets.US_ASCII))
