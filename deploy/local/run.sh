@@ -255,9 +255,11 @@ if [[ "$secure" == 1 ]]; then
   Secured           Kafka SASL_SSL, $redis_info, core <-> edges mutual TLS,
                     Send API TLS, metrics HTTPS (passwords in $secrets)"
   metrics="https://127.0.0.1:7401/metrics (core)   :7430, :7431 (edges); /health alike
-                    (/metrics: curl --cacert $tls/ca.pem --cert $tls/core.pem --key $tls/core.key)"
+                    (curl --cacert $tls/ca.pem --cert $tls/core.pem --key $tls/core.key https://127.0.0.1:7401/metrics)"
 fi
 
+# A REDIS_URL given with a password is printed without it.
+redis_shown=$(sed -E 's#(://[^:/@]*:)[^@]*@#\1***@#' <<< "$REDIS_URL")
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 cat <<INFO
 
@@ -267,7 +269,7 @@ Homing is up (started in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 
   TCP               $tcp://127.0.0.1:7412   $tcp://127.0.0.1:7413$trust
   Kafka             $kafka_info
   Metrics           $metrics
-  Redis             $REDIS_URL
+  Redis             $redis_shown
   Logs              $data/logs
 Try, in another terminal:
   $listen

@@ -31,18 +31,20 @@ public final class SendApiOptions {
           + "JDK's trust store (env HOMING_SEND_TLS_CA).")
   String ca;
 
-  @Option(names = "--tls-cert", defaultValue = "${env:HOMING_SEND_TLS_CERT:-}",
+  @Option(names = "--tls-cert", defaultValue = "${env:HOMING_SEND_CLIENT_CERT:-}",
       description = "PEM client certificate to authenticate the sender with (mutual TLS); "
-          + "with --tls-key (env HOMING_SEND_TLS_CERT).")
+          + "with --tls-key (env HOMING_SEND_CLIENT_CERT).")
   String certificate;
 
-  @Option(names = "--tls-key", defaultValue = "${env:HOMING_SEND_TLS_KEY:-}",
-      description = "PKCS#8 PEM private key of --tls-cert (env HOMING_SEND_TLS_KEY).")
+  @Option(names = "--tls-key", defaultValue = "${env:HOMING_SEND_CLIENT_KEY:-}",
+      description = "PKCS#8 PEM private key of --tls-cert (env HOMING_SEND_CLIENT_KEY).")
   String key;
 
   /** A channel to the Send API at {@code target}, with the TLS these options ask for. */
   public ManagedChannel channel(String target) {
-    Optional<SendApiChannel.Tls> channelTls = tls || !ca.isEmpty() || !certificate.isEmpty()
+    // A key alone also asks for TLS, so that Tls refuses it rather than it being ignored.
+    Optional<SendApiChannel.Tls> channelTls =
+        tls || !ca.isEmpty() || !certificate.isEmpty() || !key.isEmpty()
         ? Optional.of(new SendApiChannel.Tls(path(ca), path(certificate), path(key)))
         : Optional.empty();
     return SendApiChannel.open(target, channelTls);

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help.Visibility;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -96,6 +97,7 @@ public final class CoreMain implements Callable<Integer> {
   String sendApiKeys;
 
   @Option(names = "--send-jwt-secret", defaultValue = "${env:HOMING_SEND_JWT_SECRET:-}",
+      showDefaultValue = Visibility.NEVER,
       description = "Shared secret (>= 32 characters) of HS256 sender tokens, JWTs a caller may "
           + "send in place of an API key (docs/security.md); default none: HS256 sender tokens "
           + "are refused (env HOMING_SEND_JWT_SECRET).")
