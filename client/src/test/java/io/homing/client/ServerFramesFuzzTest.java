@@ -16,7 +16,6 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.util.ResourceLeakDetector;
 import java.net.URI;
 import java.util.Arrays;
 
@@ -31,10 +30,6 @@ import java.util.Arrays;
  */
 class ServerFramesFuzzTest {
   private static final int MAX_FRAME_BYTES = 4096;
-
-  static {
-    ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
-  }
 
   @FuzzTest
   void decodesServerFramesOrFailsClearly(byte[] input) throws InvalidProtocolBufferException {

@@ -12,7 +12,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.util.ResourceLeakDetector;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,10 +27,6 @@ import java.util.List;
  */
 class TcpTransportFuzzTest {
   private static final int MAX_FRAME_BYTES = 1024;
-
-  static {
-    ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
-  }
 
   @FuzzTest
   void decodesFramesOrAnswersWithOneError(byte[] input) throws IOException {

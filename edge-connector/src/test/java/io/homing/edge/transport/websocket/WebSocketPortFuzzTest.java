@@ -16,7 +16,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.util.ResourceLeakDetector;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,7 +43,6 @@ class WebSocketPortFuzzTest {
   private static final WebSocketChannelInitializer PORT;
 
   static {
-    ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
     TokenVerifier verifier = new TokenVerifier(TokenSettings.hs256(
         "fuzz-" + Long.toHexString(new java.security.SecureRandom().nextLong())
             + "-0123456789abcdefghijklmnopqrstuvwxyz"));

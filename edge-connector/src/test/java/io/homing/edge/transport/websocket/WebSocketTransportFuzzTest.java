@@ -21,7 +21,6 @@ import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.util.ResourceLeakDetector;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -52,10 +51,6 @@ class WebSocketTransportFuzzTest {
   private static final Set<Integer> CLOSE_CODES = Set.of(1000, 1002, 1007, 1009, 4001);
   /** What Netty reads as the status of a Close frame without one. */
   private static final int NO_STATUS = -1;
-
-  static {
-    ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
-  }
 
   @FuzzTest
   void decodesFramesOrClosesWithADocumentedStatus(byte[] input) throws IOException {
