@@ -56,8 +56,10 @@ if [[ -n "$secure" ]]; then
   [[ "$status" == 403 ]] || { echo "smoke: /metrics without a certificate: $status"; exit 1; }
   curl -sf --cacert "$tls/ca.pem" https://127.0.0.1:7430/health > /dev/null \
     || { echo "smoke: /health over HTTPS failed"; exit 1; }
+  # Into a file first: grep -q stops at its match, and with pipefail curl's broken pipe would fail.
   curl -sf --cacert "$tls/ca.pem" --cert "$tls/core.pem" --key "$tls/core.key" \
-    https://127.0.0.1:7401/metrics | grep -q homing_partitions_owned \
+    -o "$work/metrics.txt" https://127.0.0.1:7401/metrics \
+    && grep -q homing_partitions_owned "$work/metrics.txt" \
     || { echo "smoke: /metrics with a certificate failed"; exit 1; }
   passed=6
 fi
