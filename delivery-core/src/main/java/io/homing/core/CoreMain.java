@@ -120,7 +120,8 @@ public final class CoreMain implements Callable<Integer> {
 
   @Option(names = "--send-tls-cert", defaultValue = "${env:HOMING_SEND_TLS_CERT:-}",
       description = "PEM certificate chain of the Send API's TLS; with --send-tls-key, the Send "
-          + "API takes TLS only; read again every minute (env HOMING_SEND_TLS_CERT).")
+          + "API takes TLS only; read again every minute, once it and its key both changed "
+          + "(env HOMING_SEND_TLS_CERT).")
   String sendTlsCert;
 
   @Option(names = "--send-tls-key", defaultValue = "${env:HOMING_SEND_TLS_KEY:-}",

@@ -57,7 +57,8 @@ public final class ConnectionOptions {
 
   @Option(names = "--internal-tls-cert", defaultValue = "${env:HOMING_INTERNAL_TLS_CERT:-}",
       description = "PEM certificate chain of this process, for mutual TLS between core and "
-          + "edges; read again every minute (env HOMING_INTERNAL_TLS_CERT).")
+          + "edges; read again every minute, once it and its key both changed "
+          + "(env HOMING_INTERNAL_TLS_CERT).")
   String internalTlsCert;
 
   @Option(names = "--internal-tls-key", defaultValue = "${env:HOMING_INTERNAL_TLS_KEY:-}",

@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 public final class MetricsTlsOptions {
   @Option(names = "--metrics-tls-cert", defaultValue = "${env:HOMING_METRICS_TLS_CERT:-}",
       description = "PEM certificate chain: /metrics and /health are then served over HTTPS only; "
-          + "with --metrics-tls-key; read again every minute (env HOMING_METRICS_TLS_CERT).")
+          + "with --metrics-tls-key; read again every minute, once it and its key both changed "
+          + "(env HOMING_METRICS_TLS_CERT).")
   String certificate;
 
   @Option(names = "--metrics-tls-key", defaultValue = "${env:HOMING_METRICS_TLS_KEY:-}",

@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Key and trust managers over PEM files that one daemon thread reads again every {@link
- * #RELOAD_INTERVAL} until {@link #close}: certificates rotate by replacing the files.
+ * #RELOAD_INTERVAL} until {@link #close}: certificates rotate by replacing the files. A
+ * certificate chain and its key are taken once both files have changed (gRPC's reloader waits
+ * for both, so that it never pairs a new certificate with the old key).
  */
 final class PemReloads implements Closeable {
   /** How often the files are read again. */

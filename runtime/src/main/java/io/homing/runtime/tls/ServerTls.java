@@ -17,8 +17,8 @@ import javax.net.ssl.TrustManager;
  * the key PKCS#8, {@code
  * BEGIN PRIVATE KEY}) and, for mutual TLS, the CA certificates (PEM) that client certificates
  * must chain to. Each file is read again every {@link #RELOAD_INTERVAL}, so certificates are
- * rotated by replacing the files (docs/security.md): new handshakes use the new ones,
- * connections already open keep theirs.
+ * rotated by replacing the files (docs/security.md), the certificate chain together with its key:
+ * new handshakes use the new ones, connections already open keep theirs.
  *
  * @param certificateChain the server's certificate, then its intermediates
  * @param privateKey the certificate's key
