@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the local stack as the README says, checks that the Send API refuses an unknown key,
-# sends messages with the CLI, checks that a listening user received them, and stops the stack.
+# sends messages with the CLI, checks that a listening user received them and that a send waiting
+# for delivery saw its receipts, and stops the stack.
 # Uses the jars already built. With --secure, the stack runs with every hop secured
 # (HOMING_SECURE=1), and the smoke test also checks that each hop is.
 set -euo pipefail
@@ -11,11 +12,13 @@ cli=(java -jar "$root/client/target/homing-cli.jar")
 secure=""
 send_tls=()
 listen_url=(--url ws://127.0.0.1:7411/ws)
-passed=3
+receipts_kafka=()
+passed=4
 if [[ "${1:-}" == --secure ]]; then
   secure=1
   send_tls=(--tls-ca "$work/data/tls/ca.pem")
   listen_url=(--url wss://127.0.0.1:7411/ws --ca "$work/data/tls/ca.pem")
+  receipts_kafka=(--kafka-config "$work/data/secure/kafka-client.properties")
 fi
 
 HOMING_SECURE=$secure HOMING_SKIP_BUILD=1 HOMING_LOCAL_DATA="$work/data" "$here/run.sh" \
@@ -61,7 +64,7 @@ if [[ -n "$secure" ]]; then
     -o "$work/metrics.txt" https://127.0.0.1:7401/metrics \
     && grep -q homing_partitions_owned "$work/metrics.txt" \
     || { echo "smoke: /metrics with a certificate failed"; exit 1; }
-  passed=6
+  passed=7
 fi
 
 # The Send API asks for the development key: another key is refused, and sends nothing.
@@ -79,8 +82,13 @@ for _ in $(seq 1 60); do
   grep -q "seq=2 .*sent while online" "$work/listen.log" && break
   sleep 0.5
 done
+# Waiting for delivery: the CLI reads the message's receipts until the listener acked it.
+"${cli[@]}" send "${send_tls[@]}" "${receipts_kafka[@]}" --to smoke-user --text "with receipts" \
+  --wait-delivered=PT30S > "$work/receipts.log" 2>&1 \
+  && grep -q "smoke-user/.*: ACKED seq 3" "$work/receipts.log" \
+  || { cat "$work/receipts.log"; echo "smoke: no ACKED receipt for a listening user"; exit 1; }
 kill "$listener" 2>/dev/null || true
-cat "$work/listen.log"
+cat "$work/listen.log" "$work/receipts.log"
 grep -q "seq=1 .*sent while offline" "$work/listen.log" \
   && grep -q "seq=2 .*sent while online" "$work/listen.log" \
   || { echo "smoke: the listener did not receive both messages"; tail -n 20 "$work/data/logs/"*.log; exit 1; }

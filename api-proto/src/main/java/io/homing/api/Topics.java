@@ -3,7 +3,8 @@ package io.homing.api;
 import java.util.Objects;
 
 /**
- * The Kafka topics of a Homing deployment: {@code outbound}, {@code delivery-events} and {@code inbound}, behind an
+ * The Kafka topics of a Homing deployment: {@code outbound}, {@code delivery-events},
+ * {@code inbound} and {@code delivery-receipts}, behind an
  * optional prefix (e.g. {@code "staging."}) so several deployments — or tests — can share a
  * cluster. The two topics are co-partitioned: same partition count, records keyed by user id with
  * the default partitioner.
@@ -34,6 +35,16 @@ public record Topics(String prefix) {
    */
   public String inbound() {
     return prefix + "inbound";
+  }
+
+  /**
+   * Where each message that asked for receipts stands for its recipient, written by
+   * delivery-core in its changelog transactions; key = message id (or sender, by core's
+   * configuration), value = {@code homing.v1.DeliveryReceipt}. For producers; read it
+   * read-committed.
+   */
+  public String deliveryReceipts() {
+    return prefix + "delivery-receipts";
   }
 
   /**

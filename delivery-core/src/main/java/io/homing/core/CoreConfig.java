@@ -35,6 +35,7 @@ import java.util.Optional;
  * @param devices which devices of a user hold messages back
  * @param commits how many pipelines, and how often they commit
  * @param sendLimits how fast one sender may call the Send API
+ * @param receipts which messages get delivery receipts besides those asking, and their keys
  * @param internalTls mutual TLS to the edges, or empty for plaintext
  * @param metricsTls the HTTPS of {@code metricsAddress}, or empty for plain HTTP
  */
@@ -58,6 +59,7 @@ public record CoreConfig(
     DeviceLimits devices,
     CommitPolicy commits,
     SendLimits sendLimits,
+    ReceiptPolicy receipts,
     Optional<InternalTls> internalTls,
     Optional<ServerTls> metricsTls) {
 
@@ -94,6 +96,7 @@ public record CoreConfig(
     Objects.requireNonNull(commits, "commits");
     Objects.requireNonNull(sendCredentials, "sendCredentials");
     Objects.requireNonNull(sendLimits, "sendLimits");
+    Objects.requireNonNull(receipts, "receipts");
     Objects.requireNonNull(internalTls, "internalTls");
     Objects.requireNonNull(metricsTls, "metricsTls");
   }

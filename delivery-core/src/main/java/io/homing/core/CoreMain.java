@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -223,6 +224,18 @@ public final class CoreMain implements Callable<Integer> {
           + "--max-send-recipients-per-second, >= 1000 (env HOMING_SEND_RECIPIENT_BURST).")
   int sendRecipientBurst;
 
+  @Option(names = "--receipts-key", defaultValue = "${env:HOMING_RECEIPTS_KEY:-MESSAGE_ID}",
+      description = "The record key of delivery receipts in delivery-receipts: MESSAGE_ID, or "
+          + "SENDER (the message's sender; its id when it names none) "
+          + "(env HOMING_RECEIPTS_KEY; default: ${DEFAULT-VALUE}).")
+  ReceiptPolicy.Key receiptsKey;
+
+  @Option(names = "--receipts-senders", defaultValue = "${env:HOMING_RECEIPTS_SENDERS:-}",
+      split = ",", description = "Send API callers (by name, comma-separated; * for all) every "
+          + "message of which gets delivery receipts, as if it asked (env "
+          + "HOMING_RECEIPTS_SENDERS; default: none).")
+  List<String> receiptsSenders;
+
   CoreConfig config() {
     return new CoreConfig(
         instanceId,
@@ -245,6 +258,9 @@ public final class CoreMain implements Callable<Integer> {
         new CommitPolicy(pipelineThreads, commitInterval, commitMaxChanges),
         new SendLimits(sendCallsPerSecond, sendCallBurst, sendRecipientsPerSecond,
             sendRecipientBurst),
+        new ReceiptPolicy(receiptsKey,
+            receiptsSenders == null ? List.of() : receiptsSenders.stream()
+                .map(String::trim).filter(s -> !s.isEmpty()).toList()),
         connections.internalTls(optional(internalTlsServerName)),
         metricsTls.metricsTls());
   }

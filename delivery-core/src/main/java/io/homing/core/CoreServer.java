@@ -117,7 +117,7 @@ public final class CoreServer implements AutoCloseable {
               .maxInboundMessageSize(Math.max(4 << 20, config.maxPayloadBytes() + (1 << 20)))
               .addService(ServerInterceptors.intercept(
                   new SendService(producer, fullQueues, config.maxPayloadBytes(),
-                      config.sendLimits(), metrics.registry()),
+                      config.sendLimits(), config.receipts(), metrics.registry()),
                   new SendAuthentication(apiKeys, senderTokens,
                       credentials.tls().flatMap(ServerTls::clientCa).isPresent(),
                       metrics.registry())))
@@ -156,7 +156,8 @@ public final class CoreServer implements AutoCloseable {
     Deque<AutoCloseable> started = new ArrayDeque<>();
     try {
       Changelog changelog = opened(started, new Changelog(config.kafka(),
-          config.topics().storeChangelog(), config.groupId() + "." + name, metrics.registry()));
+          config.topics().storeChangelog(), config.topics().deliveryReceipts(), config.receipts(),
+          config.groupId() + "." + name, metrics.registry()));
       PartitionStores stores =
           opened(started, new PartitionStores(config.dataDir(), partitions, changelog));
       PresenceResolver presence =

@@ -27,6 +27,7 @@ import io.homing.core.CoreServer;
 import io.homing.core.DeliveryPolicy;
 import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
+import io.homing.core.ReceiptPolicy;
 import io.homing.core.SendLimits;
 import io.homing.core.send.SendCredentials;
 import io.homing.edge.EdgeConfig;
@@ -119,53 +120,55 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
    */
   record Options(DeliveryPolicy delivery, QueueLimits queues, DeviceLimits devices,
       CommitPolicy commits, boolean ownRedis, boolean tls, SendCredentials sendCredentials,
-      SendLimits sendLimits, EdgeLimits edgeLimits, Duration idleTimeout, boolean secure) {
+      SendLimits sendLimits, EdgeLimits edgeLimits, Duration idleTimeout, boolean secure,
+      ReceiptPolicy receipts) {
     static Options defaults() {
       return new Options(DeliveryPolicy.defaults(), QueueLimits.defaults(),
           DeviceLimits.defaults(), CommitPolicy.defaults(), false, false, SendCredentials.NONE,
-          SendLimits.defaults(), EdgeLimits.defaults(), Duration.ofSeconds(90), false);
+          SendLimits.defaults(), EdgeLimits.defaults(), Duration.ofSeconds(90), false,
+          ReceiptPolicy.defaults());
     }
 
     Options with(DeliveryPolicy delivery) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts);
     }
 
     Options with(QueueLimits queues) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts);
     }
 
     Options with(DeviceLimits devices) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts);
     }
 
     Options with(CommitPolicy commits) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts);
     }
 
     Options with(SendLimits sendLimits) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts);
     }
 
     Options with(EdgeLimits edgeLimits) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts);
     }
 
     /** Edges that close a silent connection after {@code idleTimeout} rather than 90 s. */
     Options withIdleTimeout(Duration idleTimeout) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts);
     }
 
     /** A Redis of the cluster's own, which a test may kill and restart. */
     Options withOwnRedis() {
       return new Options(delivery, queues, devices, commits, true, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts);
     }
 
     /**
@@ -174,7 +177,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
      */
     Options withTls() {
       return new Options(delivery, queues, devices, commits, ownRedis, true, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts);
     }
 
     /**
@@ -186,7 +189,13 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
      */
     Options withSecurity() {
       return new Options(delivery, queues, devices, commits, true, true, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, true);
+          sendLimits, edgeLimits, idleTimeout, true, receipts);
+    }
+
+    /** Receipts keyed and turned on for senders as {@code receipts} says. */
+    Options with(ReceiptPolicy receipts) {
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
+          sendLimits, edgeLimits, idleTimeout, secure, receipts);
     }
 
     /** A Send API that asks for the API keys of this key file (ApiKeys). */
@@ -197,7 +206,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     /** A Send API that asks for these credentials, and serves TLS if they say so. */
     Options with(SendCredentials sendCredentials) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts);
     }
   }
 
@@ -292,6 +301,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         options.devices(),
         options.commits(),
         options.sendLimits(),
+        options.receipts(),
         internalTls(coreIdentity),
         metricsTls());
   }

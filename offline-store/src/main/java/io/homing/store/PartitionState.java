@@ -1,5 +1,6 @@
 package io.homing.store;
 
+import io.homing.api.v1.DeliveryReceipt;
 import io.homing.api.v1.Message;
 import io.homing.store.v1.UserState;
 import java.nio.ByteBuffer;
@@ -168,8 +169,7 @@ public final class PartitionState implements AutoCloseable {
   }
 
   private static QueuedMessage queuedMessage(byte[] key, byte[] value) {
-    return new QueuedMessage(Keys.seqOf(key), value.length,
-        OfflineStore.expiresAt(OfflineStore.parseMessage(key, value)));
+    return QueuedMessage.of(Keys.seqOf(key), value.length, OfflineStore.parseMessage(key, value));
   }
 
   // ---- message ids ----
@@ -205,6 +205,16 @@ public final class PartitionState implements AutoCloseable {
       put(Column.ID_EXPIRY, entry.key(), null);
     }
     return index.size();
+  }
+
+  // ---- receipts ----
+
+  /**
+   * Publishes the receipt with the open transaction: it reaches {@code delivery-receipts} in the
+   * Kafka transaction that makes this transaction's changes durable, or not at all.
+   */
+  public void publish(DeliveryReceipt receipt) {
+    open.receipts.add(receipt);
   }
 
   // ---- offsets ----
@@ -357,6 +367,7 @@ public final class PartitionState implements AutoCloseable {
     private final EnumMap<Column, LinkedHashMap<ByteBuffer, Change>> changes =
         new EnumMap<>(Column.class);
     private final LinkedHashMap<String, UserState> users = new LinkedHashMap<>();
+    private final List<DeliveryReceipt> receipts = new ArrayList<>();
     private List<StoreChange> logged;
     private volatile boolean written;
 
@@ -376,9 +387,9 @@ public final class PartitionState implements AutoCloseable {
       return store.changelogPosition();
     }
 
-    /** How many keys it changes. */
+    /** How many keys it changes, and how many receipts it publishes. */
     public int size() {
-      int size = users.size();
+      int size = users.size() + receipts.size();
       for (LinkedHashMap<ByteBuffer, Change> c : changes.values()) {
         size += c.size();
       }
@@ -410,6 +421,11 @@ public final class PartitionState implements AutoCloseable {
         logged = List.copyOf(list);
       }
       return logged;
+    }
+
+    /** The receipts it publishes, in the order they were made. */
+    public List<DeliveryReceipt> receipts() {
+      return receipts;
     }
 
     /**

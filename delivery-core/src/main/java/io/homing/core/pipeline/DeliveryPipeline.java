@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * a member of the group with its partitions, its changelog producer and its {@link Committer}.
  *
  * <p>When partitions are assigned, their stores are restored from the changelog first; the
- * consumer then resumes after each store's applied offset. Per poll: apply, dispatch what that
+ * consumer then resumes after each store's applied offset. Per poll: publish the DELIVERED
+ * receipts of what edges wrote since the last one, apply, dispatch what that
  * made deliverable — at once, before any of it is durable — then resend what devices left
  * unacked too long (the poll returns at least every 100 ms); about once a second, delete messages
  * whose TTL ended. The {@link Committer} makes the state and the consumer offsets durable
@@ -161,6 +162,8 @@ public final class DeliveryPipeline implements AutoCloseable {
       while (running) {
         ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(
             Math.max(ROUND_CHECK_MS, Math.min(POLL_TIMEOUT_MS, committer.millisUntilDue()))));
+        // What edges wrote so far, before the acks this poll may hold: a device acks what it got.
+        dispatcher.publishWritten();
         if (!records.isEmpty()) {
           Outcome applied = applier.apply(records);
           if (!applied.full.isEmpty()) {

@@ -2,6 +2,7 @@ package io.homing.core.pipeline;
 
 import io.homing.api.v1.Delivery;
 import io.homing.api.v1.DeliveryBatch;
+import io.homing.api.v1.DeliveryReceipt;
 import io.homing.api.v1.Disconnect;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.StreamOpened;
@@ -10,6 +11,7 @@ import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
 import io.homing.core.routing.PresenceResolver.Route;
 import io.homing.store.PartitionState;
+import io.homing.store.QueuedMessage;
 import io.homing.store.StoredMessage;
 import io.homing.store.v1.UserState;
 import io.micrometer.core.instrument.Counter;
@@ -55,6 +57,10 @@ import org.slf4j.LoggerFactory;
  * batch's {@code opened} before its deliveries, so no push reaches a client before its AuthOk.
  * A stream is opened only on a node Redis shows live; for any other no stream and no
  * StreamOpened exist, and its device's next connect opens one.
+ *
+ * <p>A message that asked for receipts goes out without its {@code receipts} and {@code sender}
+ * (they are for its producer, not its recipient), and the edge's WRITTEN answer for it becomes a
+ * DELIVERED receipt, published with the partition's next commit ({@link #publishWritten}).
  *
  * <p>Deliveries are grouped into one batch per edge node. Streams on dead nodes are dropped: the
  * device's reconnect elsewhere opens a new one. Pipeline thread only.
@@ -302,14 +308,39 @@ final class Dispatcher {
     }
   }
 
+  /**
+   * Publishes the DELIVERED receipts of what edges wrote since the last call, each with its
+   * partition's open transaction; those of partitions given up since are dropped. Every loop turn.
+   */
+  void publishWritten() {
+    edges.takeWritten(receipt -> {
+      PartitionState state = stores.apply(receipt.getUserId());
+      if (state != null) {
+        state.publish(receipt);
+      }
+    });
+  }
+
   private void send(DeviceStreams.Stream stream, long seq, Message message, Outbox outbox) {
-    outbox.add(stream.nodeId, Delivery.newBuilder()
+    QueuedMessage.Receipts receipts = QueuedMessage.receiptsOf(message);
+    Message forRecipient = message.getReceipts() || !message.getSender().isEmpty()
+        ? message.toBuilder().clearReceipts().clearSender().build() : message;
+    Delivery delivery = Delivery.newBuilder()
         .setUserId(stream.userId)
         .setDeviceId(stream.deviceId)
         .setConnectionId(stream.connectionId)
         .setSeq(seq)
         .setPrevSeq(stream.sentThrough)
-        .setMessage(message)
+        .setMessage(forRecipient)
+        .build();
+    outbox.add(stream.nodeId, delivery, receipts == null ? null : DeliveryReceipt.newBuilder()
+        .setMessageId(receipts.messageId())
+        .setUserId(stream.userId)
+        .setDeviceId(stream.deviceId)
+        .setSeq(seq)
+        .setState(DeliveryReceipt.State.DELIVERED)
+        .setSender(receipts.sender())
+        .setNodeId(stream.nodeId)
         .build());
     stream.sentThrough = seq;
     armDeadline(stream);
@@ -331,6 +362,8 @@ final class Dispatcher {
   private final class Outbox {
     private final Map<String, String> addresses;
     private final Map<String, DeliveryBatch.Builder> perNode = new HashMap<>();
+    /** Per node, the deliveries of its batch whose WRITTEN answer makes a receipt. */
+    private final Map<String, List<EdgeClients.Watch>> watched = new HashMap<>();
 
     Outbox(Map<String, String> addresses) {
       this.addresses = addresses;
@@ -346,8 +379,13 @@ final class Dispatcher {
       sendIfFull(node, batch);
     }
 
-    void add(String node, Delivery delivery) {
+    /** Adds the delivery; {@code receipt}, if not null, is published if the edge writes it. */
+    void add(String node, Delivery delivery, DeliveryReceipt receipt) {
       DeliveryBatch.Builder batch = batch(node);
+      if (receipt != null) {
+        watched.computeIfAbsent(node, n -> new ArrayList<>())
+            .add(new EdgeClients.Watch(batch.getDeliveriesCount(), receipt));
+      }
       batch.addDeliveries(delivery);
       sendIfFull(node, batch);
     }
@@ -378,7 +416,9 @@ final class Dispatcher {
 
     private void send(String node, DeliveryBatch.Builder batch) {
       if (entries(batch) > 0) {
-        edges.send(node, addresses.get(node), batch.build());
+        List<EdgeClients.Watch> receipts = watched.remove(node);
+        edges.send(node, addresses.get(node), batch.build(),
+            receipts == null ? List.of() : receipts);
         batch.clear();
       }
     }

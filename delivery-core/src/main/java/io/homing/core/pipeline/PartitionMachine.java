@@ -1,6 +1,7 @@
 package io.homing.core.pipeline;
 
 import io.homing.api.v1.DeliveryEvent;
+import io.homing.api.v1.DeliveryReceipt;
 import io.homing.api.v1.Message;
 import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
@@ -43,6 +44,15 @@ import java.util.Map;
  * the state is durable is safe (decision 13). What may differ in a replay is only whether a
  * message is still queued (a cap or TTL removal that came earlier or later) — never which message
  * a seq names.
+ *
+ * <p><b>Receipts.</b> For a message that asked for them ({@code Message.receipts}, with an id), the
+ * machine publishes its fate with the state's open transaction ({@link PartitionState#publish}):
+ * ACCEPTED or REJECTED when it takes its seq, ACKED per device as that device's cursor passes it,
+ * EXPIRED or REMOVED when a TTL or a full queue deletes it first. They are stamped with the
+ * record's time (the sweep's for EXPIRED) and follow from the records like everything else, so a
+ * replay publishes the same ones — and only the committed life's reach a read-committed consumer.
+ * Each user counts the queued messages that asked ({@code receipt_messages}); while it is 0, an
+ * ack reads none of the messages it passes.
  *
  * <p>Pipeline thread only; the states are the partitions'.
  */
@@ -90,21 +100,46 @@ final class PartitionMachine {
     if (seq == 1) {
       user.setStreamEpoch(Math.max(1, clock)); // a record stamped 0 or before still names one
     }
+    QueuedMessage.Receipts receipts = QueuedMessage.receiptsOf(message);
     int size = message.getSerializedSize();
     if (!fits(user, size)) {
       if (limits.whenFull() == QueueLimits.WhenFull.DROP_OLDEST && size <= limits.maxBytes()) {
-        out.dropped += dropOldest(state, userId, user, size);
+        out.dropped += dropOldest(state, userId, user, size, recordMs);
       } else {
         state.putUser(userId, user.build());
         out.rejected(userId);
+        publish(state, receipts, userId, "", seq, DeliveryReceipt.State.REJECTED, recordMs);
         return;
       }
     }
     int stored = state.putMessage(userId, seq, message);
     user.setQueuedCount(user.getQueuedCount() + 1)
         .setQueuedBytes(user.getQueuedBytes() + stored);
+    if (receipts != null) {
+      user.setReceiptMessages(user.getReceiptMessages() + 1);
+      publish(state, receipts, userId, "", seq, DeliveryReceipt.State.ACCEPTED, recordMs);
+    }
     state.putUser(userId, user.build());
     out.queued(userId, seq, message);
+  }
+
+  /**
+   * Publishes a receipt of the message with the state's open transaction, if the message asked
+   * for receipts ({@code receipts} not null).
+   */
+  private static void publish(PartitionState state, QueuedMessage.Receipts receipts,
+      String userId, String deviceId, long seq, DeliveryReceipt.State kind, long atMs) {
+    if (receipts != null) {
+      state.publish(DeliveryReceipt.newBuilder()
+          .setMessageId(receipts.messageId())
+          .setUserId(userId)
+          .setDeviceId(deviceId)
+          .setSeq(seq)
+          .setState(kind)
+          .setAtMs(atMs)
+          .setSender(receipts.sender())
+          .build());
+    }
   }
 
   /** A device connected, acked or went away, as the edge that saw it says, at {@code recordMs}. */
@@ -161,9 +196,9 @@ final class PartitionMachine {
     for (ExpiredMessage expired : state.expired(nowMs, MAX_EXPIRED_PER_SWEEP)) {
       UserState.Builder user =
           touched.computeIfAbsent(expired.userId(), u -> state.user(u).toBuilder());
-      state.deleteMessage(expired.userId(), expired.message());
-      user.setQueuedCount(user.getQueuedCount() - 1)
-          .setQueuedBytes(user.getQueuedBytes() - expired.message().size());
+      remove(state, expired.userId(), user, expired.message());
+      publish(state, expired.message().receipts(), expired.userId(), "",
+          expired.message().seq(), DeliveryReceipt.State.EXPIRED, nowMs);
       out.expired++;
     }
     touched.forEach((userId, user) -> state.putUser(userId, user.build()));
@@ -184,7 +219,8 @@ final class PartitionMachine {
    * Deletes the user's oldest queued messages until one more of {@code size} bytes fits; returns
    * how many. Every device's cursor stays; what a device had not received is gone for it.
    */
-  private int dropOldest(PartitionState state, String userId, UserState.Builder user, int size) {
+  private int dropOldest(PartitionState state, String userId, UserState.Builder user, int size,
+      long atMs) {
     int dropped = 0;
     while (!fits(user, size)) {
       List<QueuedMessage> oldest =
@@ -197,6 +233,7 @@ final class PartitionMachine {
           break;
         }
         remove(state, userId, user, m);
+        publish(state, m.receipts(), userId, "", m.seq(), DeliveryReceipt.State.REMOVED, atMs);
         user.setPurgedThrough(m.seq());
         dropped++;
       }
@@ -207,7 +244,8 @@ final class PartitionMachine {
   /**
    * Records that the device holds every message up to {@code seq} — a uint64, clamped to the
    * user's last seq; a cursor never moves back — and was seen at {@code atMs}, then deletes what
-   * every known device acked. Returns the device's cursor.
+   * every known device acked. The messages the cursor passed that asked for receipts get an ACKED
+   * one for the device. Returns the device's cursor.
    */
   private static long ack(PartitionState state, String userId, UserState.Builder user,
       String device, long seq, long atMs) {
@@ -217,6 +255,12 @@ final class PartitionMachine {
     long cursor = Math.max(current, held);
     if (cursor != current || !user.containsDeviceAcked(device)) {
       user.putDeviceAcked(device, cursor);
+    }
+    if (cursor > current && user.getReceiptMessages() > 0) {
+      long from = Math.max(current, user.getPurgedThrough()) + 1;
+      for (QueuedMessage m : state.queued(userId, from, cursor, Integer.MAX_VALUE)) {
+        publish(state, m.receipts(), userId, device, m.seq(), DeliveryReceipt.State.ACKED, atMs);
+      }
     }
     if (atMs > user.getDeviceSeenMsOrDefault(device, Long.MIN_VALUE)) {
       user.putDeviceSeenMs(device, atMs);
@@ -280,5 +324,8 @@ final class PartitionMachine {
     state.deleteMessage(userId, m);
     user.setQueuedCount(user.getQueuedCount() - 1)
         .setQueuedBytes(user.getQueuedBytes() - m.size());
+    if (m.receipts() != null) {
+      user.setReceiptMessages(user.getReceiptMessages() - 1);
+    }
   }
 }

@@ -85,6 +85,11 @@ final class RecordDecoder {
       return new Skip("message id of " + messageId.length() + " characters (expected: empty, or "
           + Limits.ID_RULE + ")");
     }
+    String sender = outbound.getMessage().getSender();
+    if (!sender.isEmpty() && !Limits.isValidId(sender)) {
+      return new Skip("sender of " + sender.length() + " characters (expected: empty, or "
+          + Limits.ID_RULE + ")");
+    }
     Message.Builder message = outbound.getMessage().toBuilder();
     if (message.getCreatedAtMs() == 0) {
       message.setCreatedAtMs(record.timestamp());

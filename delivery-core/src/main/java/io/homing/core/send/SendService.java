@@ -3,13 +3,14 @@ package io.homing.core.send;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.homing.api.Limits;
-import io.homing.core.SendLimits;
 import io.homing.api.v1.Acceptance;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.OutboundMessage;
 import io.homing.api.v1.SendRequest;
 import io.homing.api.v1.SendResponse;
 import io.homing.api.v1.SendServiceGrpc;
+import io.homing.core.ReceiptPolicy;
+import io.homing.core.SendLimits;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -27,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * sender ({@link SendAuthentication}) may not send to one of the recipients and with
  * RESOURCE_EXHAUSTED when the sender is over its {@link SendLimits} or a recipient's queue is full
  * ({@link FullQueues}), else writes one {@code
- * outbound} record per distinct recipient and answers once Kafka acknowledged all of them.
+ * outbound} record per distinct recipient and answers once Kafka acknowledged all of them. Each
+ * copy names its sender, and asks for receipts when the request does or the {@link ReceiptPolicy}
+ * covers the sender.
  */
 public final class SendService extends SendServiceGrpc.SendServiceImplBase {
   static final int MAX_RECIPIENTS = SendLimits.MAX_RECIPIENTS;
@@ -44,9 +47,11 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
   private final int maxPayloadBytes;
   private final Counter denied;
   private final SendRateLimits rates;
+  private final ReceiptPolicy receipts;
 
   public SendService(OutboundProducer producer, FullQueues fullQueues, int maxPayloadBytes,
-      SendLimits limits, MeterRegistry meters) {
+      SendLimits limits, ReceiptPolicy receipts, MeterRegistry meters) {
+    this.receipts = receipts;
     this.producer = producer;
     this.rates = new SendRateLimits(limits, meters);
     this.fullQueues = fullQueues;
@@ -89,6 +94,8 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
             .putAllHeaders(request.getHeadersMap())
             .setCreatedAtMs(System.currentTimeMillis())
             .setTtlMs(request.hasTtl() ? ttlMillis(request) : 0)
+            .setReceipts(request.getReceipts() || receipts.coversSender(sender.name()))
+            .setSender(sender.name())
             .build();
     List<String> recipients = new ArrayList<>(new LinkedHashSet<>(request.getUserIdsList()));
     fullQueues.full(recipients).whenComplete((full, ignored) -> {

@@ -1,5 +1,7 @@
 package io.homing.core.state;
 
+import io.homing.api.v1.DeliveryReceipt;
+import io.homing.core.ReceiptPolicy;
 import io.homing.runtime.kafka.KafkaConnection;
 import io.homing.store.OfflineStore;
 import io.homing.store.PartitionState;
@@ -45,7 +47,9 @@ import org.slf4j.event.Level;
  * and an instance that lost its partitions without noticing (a zombie) is fenced by the group
  * coordinator before its changes count. The local stores are written only after the transaction
  * committed, so a local store is never ahead of its changelog; it may be behind (a crash between
- * the two), which the restore on the next assignment repairs.
+ * the two), which the restore on the next assignment repairs. The delivery receipts the
+ * transactions publish go to {@code delivery-receipts} in the same Kafka transaction: a receipt is
+ * visible to a read-committed consumer exactly when the change it reports is durable.
  *
  * <p>Threads: {@link #write} on the {@link Committer}'s thread, one round at a time; restoring on
  * the pipeline thread, while no round is in flight.
@@ -57,9 +61,12 @@ public final class Changelog implements AutoCloseable {
   private static final Duration RESTORE_POLL = Duration.ofMillis(200);
 
   private final String topic;
+  private final String receiptsTopic;
+  private final ReceiptPolicy receipts;
   private final KafkaProducer<byte[], byte[]> producer;
   private final KafkaConsumer<byte[], byte[]> restorer;
   private final Counter written;
+  private final Counter receiptsWritten;
   private final Counter restored;
   private final Timer transactionTimer;
   private volatile boolean closing;
@@ -68,9 +75,11 @@ public final class Changelog implements AutoCloseable {
    * @param transactionalId unique per core instance and stable across its restarts: a restarted
    *     instance aborts what its previous life left open
    */
-  public Changelog(KafkaConnection kafka, String topic, String transactionalId,
-      MeterRegistry meters) {
+  public Changelog(KafkaConnection kafka, String topic, String receiptsTopic,
+      ReceiptPolicy receipts, String transactionalId, MeterRegistry meters) {
     this.topic = topic;
+    this.receiptsTopic = receiptsTopic;
+    this.receipts = receipts;
     Map<String, Object> producerConfig = kafka.clientConfig();
     producerConfig.put(ProducerConfig.CLIENT_ID_CONFIG, transactionalId);
     producerConfig.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
@@ -89,6 +98,8 @@ public final class Changelog implements AutoCloseable {
         new ByteArrayDeserializer());
     this.written = Counter.builder("homing.changelog.records")
         .description("Store changes written to the changelog").register(meters);
+    this.receiptsWritten = Counter.builder("homing.receipts.published")
+        .description("Delivery receipts published to " + receiptsTopic).register(meters);
     this.transactionTimer = Timer.builder("homing.changelog.transactions")
         .description("Changelog transactions committed, and how long each took from begin")
         .register(meters);
@@ -102,8 +113,8 @@ public final class Changelog implements AutoCloseable {
   }
 
   /**
-   * Writes the transactions, one per store partition, and the consumer offsets in one Kafka
-   * transaction; once it committed, writes each to its local store with how far the changelog
+   * Writes the transactions, one per store partition, their receipts and the consumer offsets in
+   * one Kafka transaction; once it committed, writes each to its local store with how far the changelog
    * now holds the partition. A broker that is away is waited for. Called by the {@link Committer}
    * thread, one round at a time.
    *
@@ -124,12 +135,21 @@ public final class Changelog implements AutoCloseable {
           count++;
         }
       }
+      int published = 0;
+      for (PartitionState.Transaction transaction : transactions.values()) {
+        for (DeliveryReceipt receipt : transaction.receipts()) {
+          producer.send(new ProducerRecord<>(receiptsTopic, receipts.keyOf(receipt),
+              receipt.toByteArray()));
+          published++;
+        }
+      }
       if (!offsets.isEmpty()) {
         producer.sendOffsetsToTransaction(offsets, group);
       }
       commit();
       transactionTimer.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       written.increment(count);
+      receiptsWritten.increment(published);
       long now = System.currentTimeMillis();
       for (Map.Entry<Integer, PartitionState.Transaction> entry : transactions.entrySet()) {
         Future<RecordMetadata> logged = last.get(entry.getKey());

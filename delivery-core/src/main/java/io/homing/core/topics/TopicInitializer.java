@@ -25,8 +25,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates {@code outbound}, {@code delivery-events}, core's {@code store-changelog} (compacted)
- * and {@code inbound} (the edges' uplink, for the application) when missing, and refuses to
+ * Creates {@code outbound}, {@code delivery-events}, core's {@code store-changelog} (compacted),
+ * {@code inbound} (the edges' uplink, for the application) and {@code delivery-receipts} (for
+ * producers) when missing, and refuses to
  * start when the first three are not co-partitioned: with different partition counts a user's
  * events would be applied by another thread than the user's messages, and partition p's store
  * would not be logged in changelog partition p. Returns once every
@@ -89,9 +90,10 @@ public final class TopicInitializer {
 
   /**
    * Ensures the topics exist and {@code outbound}, {@code delivery-events} and
-   * {@code store-changelog} are co-partitioned; returns their partition count. {@code inbound},
-   * when missing, is created with that count too: nothing requires it to be co-partitioned (core
-   * never reads it), so one that exists with another count is left as it is.
+   * {@code store-changelog} are co-partitioned; returns their partition count. {@code inbound}
+   * and {@code delivery-receipts}, when missing, are created with that count too: nothing
+   * requires them to be co-partitioned (core never reads them), so one that exists with another
+   * count is left as it is.
    *
    * @param partitions partition count of co-partitioned topics created here
    */
@@ -117,10 +119,10 @@ public final class TopicInitializer {
             + counts + " (expected: equal)");
       }
       int count = counts.get(topics.outbound());
-      if (!existing.contains(topics.inbound())) {
-        create(admin, List.of(new NewTopic(topics.inbound(), count, replication)));
-      }
-      described.putAll(describe(admin, List.of(topics.inbound())));
+      List<String> others = List.of(topics.inbound(), topics.deliveryReceipts());
+      create(admin, others.stream().filter(name -> !existing.contains(name))
+          .map(name -> new NewTopic(name, count, replication)).toList());
+      described.putAll(describe(admin, others));
       awaitLeaders(admin, described);
       return count;
     } catch (InterruptedException e) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import io.homing.api.v1.DeliveryEvent;
+import io.homing.api.v1.DeliveryReceipt;
 import io.homing.api.v1.Message;
 import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
@@ -322,12 +323,74 @@ class PartitionMachineTest {
           }
         }
         assertThat(lastSeqs(messages)).isEqualTo(lastSeqs);
+        for (String user : lastSeqs.keySet()) {
+          assertThat(state.user(user).getReceiptMessages()).as("%s seed %d: %s's receipt "
+              + "messages", whenFull, seed, user).isEqualTo(state.readAfter(user, 0, 1_000)
+              .stream().filter(m -> m.message().getReceipts()).count());
+        }
         assertThat(streamEpochs(messages)).as("%s seed %d: replay", whenFull, seed)
             .isEqualTo(epochs);
         state.close();
         state = null;
       }
     }
+  }
+
+  @Test
+  void receiptsSayAcceptedThenAckedPerDeviceOnlyForMessagesThatAsked() {
+    PartitionMachine machine = machine(ROOMY);
+    Outcome out = new Outcome();
+    open();
+    connect(machine, "alice", "phone", "c1", 0, 1, out);
+    connect(machine, "alice", "tablet", "c2", 0, 2, out);
+    machine.message(state, "alice", withReceipts("m1"), 10, out);
+    machine.message(state, "alice", message("m2"), 11, out);
+    machine.message(state, "alice", withReceipts("m3"), 12, out);
+    machine.message(state, "alice", withReceipts(""), 13, out); // no id: no receipts
+    assertThat(state.user("alice").getReceiptMessages()).isEqualTo(2);
+    ack(machine, "alice", "phone", 3, 20, out);
+    ack(machine, "alice", "tablet", 1, 21, out);
+    ack(machine, "alice", "tablet", 1, 22, out); // again: nothing new
+    connect(machine, "alice", "tablet", "c3", 4, 23, out); // holds through 4
+    ack(machine, "alice", "phone", 4, 24, out);
+
+    assertThat(describe(state.cut().receipts())).containsExactly(
+        "m1 alice/ #1 ACCEPTED at 10 by billing",
+        "m3 alice/ #3 ACCEPTED at 12 by billing",
+        "m1 alice/phone #1 ACKED at 20 by billing",
+        "m3 alice/phone #3 ACKED at 20 by billing",
+        "m1 alice/tablet #1 ACKED at 21 by billing",
+        "m3 alice/tablet #3 ACKED at 23 by billing");
+    assertThat(state.user("alice").getReceiptMessages()).as("all acked, so deleted").isZero();
+    assertThat(state.user("alice").getQueuedCount()).isZero();
+  }
+
+  @Test
+  void receiptsSayRejectedRemovedAndExpiredWithTheTimeOfWhatDecidedIt() {
+    open();
+    Outcome out = new Outcome();
+    PartitionMachine rejecting = machine(new QueueLimits(1, Long.MAX_VALUE,
+        QueueLimits.WhenFull.REJECT));
+    rejecting.message(state, "alice", withReceipts("a1"), 10, out);
+    rejecting.message(state, "alice", withReceipts("a2"), 11, out);
+    PartitionMachine dropping = machine(new QueueLimits(1, Long.MAX_VALUE,
+        QueueLimits.WhenFull.DROP_OLDEST));
+    dropping.message(state, "bob", withReceipts("b1"), 12, out);
+    dropping.message(state, "bob", message("b2"), 13, out);
+    dropping.message(state, "carol", withReceipts("c1").toBuilder().setCreatedAtMs(1_000)
+        .setTtlMs(500).build(), 14, out);
+    dropping.expire(state, 1_500, 0, out);
+
+    assertThat(describe(state.cut().receipts())).containsExactly(
+        "a1 alice/ #1 ACCEPTED at 10 by billing",
+        "a2 alice/ #2 REJECTED at 11 by billing",
+        "b1 bob/ #1 ACCEPTED at 12 by billing",
+        "b1 bob/ #1 REMOVED at 13 by billing",
+        "c1 carol/ #1 ACCEPTED at 14 by billing",
+        "c1 carol/ #1 EXPIRED at 1500 by billing");
+    assertThat(state.user("alice").getReceiptMessages()).isEqualTo(1);
+    assertThat(state.user("bob").getReceiptMessages()).isZero();
+    assertThat(state.user("carol").getReceiptMessages()).isZero();
   }
 
   /** One input record: a message (user, id, time) or an event, with its offset in its topic. */
@@ -405,7 +468,8 @@ class PartitionMachineTest {
     if (input.message()) {
       Message m = Message.newBuilder().setMessageId(input.id())
           .setPayload(ByteString.copyFromUtf8(input.user() + "@" + input.offset()))
-          .setCreatedAtMs(input.atMs()).setTtlMs(1_000 + random.nextInt(20_000)).build();
+          .setCreatedAtMs(input.atMs()).setTtlMs(1_000 + random.nextInt(20_000))
+          .setReceipts(input.offset() % 2 == 0).build();
       machine.message(state, input.user(), m, input.atMs(), out);
     } else {
       machine.event(state, input.event(), input.atMs(), out);
@@ -466,6 +530,16 @@ class PartitionMachineTest {
   private static Message message(String id) {
     return Message.newBuilder().setMessageId(id)
         .setPayload(ByteString.copyFromUtf8("payload of " + id)).build();
+  }
+
+  private static Message withReceipts(String id) {
+    return message(id).toBuilder().setReceipts(true).setSender("billing").build();
+  }
+
+  private static List<String> describe(List<DeliveryReceipt> receipts) {
+    return receipts.stream().map(r -> r.getMessageId() + " " + r.getUserId() + "/"
+        + r.getDeviceId() + " #" + r.getSeq() + " " + r.getState() + " at " + r.getAtMs()
+        + " by " + r.getSender()).toList();
   }
 
   private static Message expiring(String id) {

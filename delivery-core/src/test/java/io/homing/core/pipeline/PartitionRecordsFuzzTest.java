@@ -115,10 +115,17 @@ class PartitionRecordsFuzzTest {
       }
     }
 
-    for (StoreChange change : state.cut().changes()) {
+    PartitionState.Transaction transaction = state.cut();
+    for (StoreChange change : transaction.changes()) {
       assertThat(StoreChange.fromChangelog(change.changelogKey(), change.value()))
           .isEqualTo(change);
     }
+    // Receipts only of messages that asked, with an id, for users whose records were applied.
+    assertThat(transaction.receipts()).allSatisfy(receipt -> {
+      assertThat(receipt.getMessageId()).matches(Limits::isValidId);
+      assertThat(users).contains(receipt.getUserId());
+      assertThat(receipt.getSeq()).isPositive();
+    });
   }
 
   private static void apply(PartitionMachine machine, QueueLimits limits, PartitionState state,
@@ -192,6 +199,8 @@ class PartitionRecordsFuzzTest {
     assertThat(u.getQueuedBytes()).as("queued bytes of %s", user)
         .isEqualTo(queued.stream().mapToLong(QueuedMessage::size).sum())
         .isLessThanOrEqualTo(limits.maxBytes());
+    assertThat(u.getReceiptMessages()).as("receipt messages of %s", user)
+        .isEqualTo(queued.stream().filter(m -> m.receipts() != null).count());
     assertThat(queued).allSatisfy(m -> assertThat(m.seq())
         .isGreaterThan(u.getPurgedThrough()).isLessThanOrEqualTo(u.getLastSeq()));
     assertThat(u.getPurgedThrough()).isBetween(0L, u.getLastSeq());

@@ -38,6 +38,29 @@ class RecordDecoderTest {
   }
 
   @Test
+  void skipsAMessageWhoseSenderIsNoValidIdButKeepsAValidOne() {
+    byte[] tooLong = outbound(Message.newBuilder().setSender("s".repeat(257))).toByteArray();
+    byte[] control = outbound(Message.newBuilder().setSender("bill\ning")).toByteArray();
+    byte[] valid = outbound(Message.newBuilder().setSender("billing").setReceipts(true))
+        .toByteArray();
+
+    assertThat(decoder.decode(record(OUTBOUND, 0, "alice", tooLong, 1))).isEqualTo(
+        new RecordDecoder.Skip("sender of 257 characters (expected: empty, or 1..256 "
+            + "characters, not blank, no control characters)"));
+    assertThat(decoder.decode(record(OUTBOUND, 0, "alice", control, 1)))
+        .isInstanceOf(RecordDecoder.Skip.class);
+    assertThat(decoder.decode(record(OUTBOUND, 0, "alice", valid, 1)))
+        .isInstanceOfSatisfying(RecordDecoder.Queue.class, queue -> {
+          assertThat(queue.message().getSender()).isEqualTo("billing");
+          assertThat(queue.message().getReceipts()).isTrue();
+        });
+  }
+
+  private static OutboundMessage outbound(Message.Builder message) {
+    return OutboundMessage.newBuilder().setMessage(message.setMessageId("m1")).build();
+  }
+
+  @Test
   void decodesAnEventOfItsKeysUser() {
     DeliveryEvent event = DeliveryEvent.newBuilder().setUserId("alice").setDeviceId("phone")
         .setAcked(DeliveryEvent.Acked.newBuilder().setSeq(3)).build();

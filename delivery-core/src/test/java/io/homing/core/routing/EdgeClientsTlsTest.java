@@ -47,7 +47,7 @@ class EdgeClientsTlsTest {
   void deliversToAnEdgeWhoseCertificateNamesTheHostDialled() throws Exception {
     Edge edge = edge(INTERNAL_CA.peerCertificate("edge")); // names 127.0.0.1
 
-    clients(Optional.empty()).send("edge-1", edge.address(), batch("named"));
+    clients(Optional.empty()).send("edge-1", edge.address(), batch("named"), List.of());
 
     assertThat(edge.received.get(10, TimeUnit.SECONDS).getDeliveries(0).getUserId())
         .isEqualTo("named");
@@ -57,7 +57,7 @@ class EdgeClientsTlsTest {
   void refusesAnEdgeWhoseCertificateNamesAnotherHost() throws Exception {
     Edge edge = edge(INTERNAL_CA.peerCertificate("elsewhere", "DNS:elsewhere.example"));
 
-    clients(Optional.empty()).send("edge-1", edge.address(), batch("misnamed"));
+    clients(Optional.empty()).send("edge-1", edge.address(), batch("misnamed"), List.of());
 
     awaitFailures(1);
     assertThat(edge.received).isNotDone();
@@ -67,7 +67,8 @@ class EdgeClientsTlsTest {
   void takesTheServerNameInPlaceOfTheHostDialled() throws Exception {
     Edge edge = edge(INTERNAL_CA.peerCertificate("edge-7", "DNS:homing-edge"));
 
-    clients(Optional.of("homing-edge")).send("edge-7", edge.address(), batch("by name"));
+    clients(Optional.of("homing-edge"))
+        .send("edge-7", edge.address(), batch("by name"), List.of());
 
     assertThat(edge.received.get(10, TimeUnit.SECONDS).getDeliveries(0).getUserId())
         .isEqualTo("by name");
@@ -77,7 +78,7 @@ class EdgeClientsTlsTest {
   void refusesAnEdgeWhoseCertificateIsOfAnotherCa() throws Exception {
     Edge edge = edge(DevCertificates.create().peerCertificate("edge"));
 
-    clients(Optional.empty()).send("edge-1", edge.address(), batch("impostor"));
+    clients(Optional.empty()).send("edge-1", edge.address(), batch("impostor"), List.of());
 
     awaitFailures(1);
     assertThat(edge.received).isNotDone();

@@ -6,6 +6,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.homing.api.Limits;
 import io.homing.api.v1.SendRequest;
+import io.homing.core.ReceiptPolicy;
 import io.homing.core.SendLimits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -21,7 +22,7 @@ class SendRequestFuzzTest {
   private static final int MAX_PAYLOAD_BYTES = 1024;
   private static final SendService SERVICE =
       new SendService(null, null, MAX_PAYLOAD_BYTES, SendLimits.defaults(),
-          new SimpleMeterRegistry());
+          ReceiptPolicy.defaults(), new SimpleMeterRegistry());
 
   @FuzzTest
   void validatesOrRefusesWithAReason(byte[] input) {

@@ -4,13 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Duration;
 import io.homing.api.v1.SendRequest;
+import io.homing.core.ReceiptPolicy;
 import io.homing.core.SendLimits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
 class SendServiceValidationTest {
   private final SendService service = new SendService(null, null, 1024,
-      SendLimits.defaults(), new SimpleMeterRegistry());
+      SendLimits.defaults(), ReceiptPolicy.defaults(), new SimpleMeterRegistry());
 
   @Test
   void refusesATtlWhoseMillisecondsDoNotFitALong() {
