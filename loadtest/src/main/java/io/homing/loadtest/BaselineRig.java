@@ -65,7 +65,7 @@ final class BaselineRig implements Bench.Rig {
             },
             "baseline-consumer");
     poller.start();
-    sink = new KafkaSink(target.kafkaConnection(), topic, true);
+    sink = new KafkaSink(target.kafkaConnection(), topic, true, false);
   }
 
   /**

@@ -23,9 +23,12 @@ final class KafkaSink implements Sink {
   private final KafkaProducer<String, byte[]> producer;
   private final String topic;
   private final boolean raw;
+  private final boolean receipts;
   private final LongAdder failures = new LongAdder();
 
-  KafkaSink(KafkaConnection kafka, String topic, boolean raw) {
+  /** @param receipts whether each message asks for delivery receipts (not for raw payloads) */
+  KafkaSink(KafkaConnection kafka, String topic, boolean raw, boolean receipts) {
+    this.receipts = receipts;
     this.producer = new KafkaProducer<>(producerConfig(kafka), new StringSerializer(),
         new ByteArraySerializer());
     this.topic = topic;
@@ -55,7 +58,8 @@ final class KafkaSink implements Sink {
                         .setMessageId(UUID.randomUUID().toString())
                         .setPayload(ByteString.copyFrom(payload))
                         .setContentType("application/octet-stream")
-                        .setCreatedAtMs(System.currentTimeMillis()))
+                        .setCreatedAtMs(System.currentTimeMillis())
+                        .setReceipts(receipts))
                 .build()
                 .toByteArray();
     producer.send(

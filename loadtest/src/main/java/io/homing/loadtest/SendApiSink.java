@@ -16,11 +16,13 @@ final class SendApiSink implements Sink {
   private static final int MAX_IN_FLIGHT = 2000;
 
   private final ManagedChannel channel;
+  private final boolean receipts;
   private final SendServiceGrpc.SendServiceStub stub;
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private final LongAdder failures = new LongAdder();
 
-  SendApiSink(String target, SendApiOptions options) {
+  SendApiSink(String target, SendApiOptions options, boolean receipts) {
+    this.receipts = receipts;
     this.channel = options.channel(target);
     SendServiceGrpc.SendServiceStub plain = SendServiceGrpc.newStub(channel);
     this.stub = options.callCredentials().map(plain::withInterceptors).orElse(plain);
@@ -34,6 +36,7 @@ final class SendApiSink implements Sink {
             .addUserIds(userId)
             .setPayload(ByteString.copyFrom(payload))
             .setContentType("application/octet-stream")
+            .setReceipts(receipts)
             .build(),
         new StreamObserver<SendResponse>() {
           @Override

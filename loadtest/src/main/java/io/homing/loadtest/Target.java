@@ -51,6 +51,10 @@ final class Target {
       description = "Publish through: kafka (a producer to outbound) or send-api.")
   String via;
 
+  @Option(names = "--receipts",
+      description = "Ask for delivery receipts on every message Homing is sent.")
+  boolean receipts;
+
   @Option(names = "--payload-bytes", defaultValue = "256",
       description = "Payload size in bytes; never below the 20-byte header.")
   int payloadBytes;
@@ -85,8 +89,9 @@ final class Target {
 
   Sink homingSink() {
     return switch (via) {
-      case "kafka" -> new KafkaSink(kafkaConnection(), topicPrefix + "outbound", false);
-      case "send-api" -> new SendApiSink(sendApi, sendApiOptions);
+      case "kafka" -> new KafkaSink(kafkaConnection(), topicPrefix + "outbound", false,
+          receipts);
+      case "send-api" -> new SendApiSink(sendApi, sendApiOptions, receipts);
       default -> throw new IllegalArgumentException("--via: " + via + " (expected: kafka, send-api)");
     };
   }
