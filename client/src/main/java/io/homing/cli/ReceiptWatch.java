@@ -5,7 +5,7 @@ import io.homing.api.v1.DeliveryReceipt;
 import io.homing.runtime.kafka.KafkaConnection;
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,15 +18,15 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Follows {@code delivery-receipts} for one message, from the end of the topic as it stood before
- * the message was sent, and prints each receipt of it as it comes, until every recipient's copy
- * reached an end: acked by a device, or rejected, removed or expired.
+ * the message was sent, and prints each receipt of it as it comes, until every recipient acked it
+ * on a device, or a recipient's copy was rejected, removed or expired.
  */
 final class ReceiptWatch implements AutoCloseable {
   /** How it ended. */
   enum Result {
     /** Every recipient acked the message on at least one device. */
     DELIVERED,
-    /** At least one recipient's copy was rejected, removed or expired. */
+    /** A recipient's copy was rejected, removed or expired (it stops at the first). */
     FAILED,
     /** The time ran out first. */
     TIMED_OUT
@@ -42,14 +42,19 @@ final class ReceiptWatch implements AutoCloseable {
     config.put(ConsumerConfig.CLIENT_ID_CONFIG, "homing-cli-receipts");
     this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
         new ByteArrayDeserializer());
-    List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30))
-        .stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-    if (partitions.isEmpty()) {
-      throw new IllegalStateException("topic " + topic + " not found: is core running?");
+    try {
+      List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30))
+          .stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+      if (partitions.isEmpty()) {
+        throw new IllegalStateException("topic " + topic + " not found: is core running?");
+      }
+      consumer.assign(partitions);
+      consumer.seekToEnd(partitions);
+      partitions.forEach(consumer::position); // fixes where it starts: before the send
+    } catch (RuntimeException e) {
+      close();
+      throw e;
     }
-    consumer.assign(partitions);
-    consumer.seekToEnd(partitions);
-    partitions.forEach(consumer::position); // fixes where it starts: before the send
   }
 
   /**
@@ -57,9 +62,9 @@ final class ReceiptWatch implements AutoCloseable {
    * ended or {@code timeout} passed.
    */
   Result await(String messageId, Set<String> recipients, Duration timeout, PrintStream out) {
-    Map<String, Boolean> ended = new LinkedHashMap<>(); // recipient -> acked (else failed)
+    Set<String> acked = new HashSet<>();
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (ended.size() < recipients.size()) {
+    while (acked.size() < recipients.size()) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         return Result.TIMED_OUT;
@@ -78,13 +83,15 @@ final class ReceiptWatch implements AutoCloseable {
         }
         out.println("  " + describe(receipt));
         switch (receipt.getState()) {
-          case ACKED -> ended.putIfAbsent(receipt.getUserId(), true);
-          case REJECTED, REMOVED, EXPIRED -> ended.putIfAbsent(receipt.getUserId(), false);
+          case ACKED -> acked.add(receipt.getUserId());
+          case REJECTED, REMOVED, EXPIRED -> {
+            return Result.FAILED;
+          }
           default -> { }
         }
       }
     }
-    return ended.containsValue(false) ? Result.FAILED : Result.DELIVERED;
+    return Result.DELIVERED;
   }
 
   static String describe(DeliveryReceipt receipt) {

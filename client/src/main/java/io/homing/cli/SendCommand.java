@@ -52,7 +52,8 @@ final class SendCommand implements Callable<Integer> {
       description = "Ask for delivery receipts and print them as they come, until every "
           + "recipient acked the message on a device (exit 0) or a copy was rejected, removed or "
           + "expired (exit 3); at most TIMEOUT, an ISO-8601 duration (default PT30S; exit 4 when "
-          + "it runs out). Reads the topic delivery-receipts from Kafka (--kafka).")
+          + "it runs out). Reads the topic delivery-receipts from Kafka (--kafka); exit 1 when "
+          + "the send or that fails.")
   Duration waitDelivered;
 
   @Option(names = "--topic-prefix", defaultValue = "${env:HOMING_TOPIC_PREFIX:-}",
@@ -116,8 +117,14 @@ final class SendCommand implements Callable<Integer> {
       }
       Set<String> recipients = new LinkedHashSet<>(to);
       System.out.println("receipts:");
-      return switch (watch.await(response.getMessageId(), recipients, waitDelivered,
-          System.out)) {
+      ReceiptWatch.Result result;
+      try {
+        result = watch.await(response.getMessageId(), recipients, waitDelivered, System.out);
+      } catch (RuntimeException e) {
+        System.err.println("sent, but cannot read its receipts: " + e);
+        return 1;
+      }
+      return switch (result) {
         case DELIVERED -> 0;
         case FAILED -> 3;
         case TIMED_OUT -> {

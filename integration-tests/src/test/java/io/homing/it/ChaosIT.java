@@ -3,7 +3,9 @@ package io.homing.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.homing.api.Topics;
+import io.homing.api.v1.DeliveryReceipt;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.OutboundMessage;
 import io.homing.client.HomingClient;
@@ -27,10 +29,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,7 +47,8 @@ import org.junit.jupiter.api.Test;
  * Kills things under a steady load and checks what the applications saw: every message once, in
  * order, none missing — and how long delivery took to catch up after the fault. Real processes
  * (two cores and two edges from their jars, SIGKILLed), a broker and a Redis of the cluster's own;
- * users are {@link HomingClient}s that reconnect by themselves.
+ * users are {@link HomingClient}s that reconnect by themselves. Every message asks for delivery
+ * receipts, and each must be ACCEPTED and ACKED exactly once in {@code delivery-receipts}.
  *
  * <p>Short by default (CI). The long form, a few thousand users for minutes:
  * {@code mvn -B verify -pl integration-tests -am -Dtest=ChaosIT -Dsurefire.failIfNoSpecifiedTests=false
@@ -196,7 +205,51 @@ class ChaosIT {
       assertThat(result.outOfOrder()).as("out of order").isZero();
       assertThat(result.seqConflicts()).as("seq conflicts").isZero();
       assertThat(result.received()).isEqualTo(result.sent()).isPositive();
+      assertEveryReceiptOnce(cluster, result.sent());
     }
+  }
+
+  /**
+   * Every message asked for receipts: through the fault, each was ACCEPTED once and ACKED once by
+   * its user's one device, as a read-committed consumer of delivery-receipts sees them.
+   */
+  private static void assertEveryReceiptOnce(ProcessCluster c, long sent) {
+    Map<String, Integer> accepted = new HashMap<>();
+    Map<String, Integer> acked = new HashMap<>();
+    String topic = new Topics(c.topicPrefix()).deliveryReceipts();
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, c.kafka.bootstrapServers(),
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+        new StringDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+          .map(p -> new TopicPartition(topic, p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      Map<TopicPartition, Long> end = Map.of();
+      // Until every message was acked (the last acks commit behind), then on to the end.
+      while (System.nanoTime() < deadline && (acked.size() < sent || end.entrySet().stream()
+          .anyMatch(e -> consumer.position(e.getKey()) < e.getValue()))) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          DeliveryReceipt receipt = DeliveryReceipt.parseFrom(record.value());
+          switch (receipt.getState()) {
+            case ACCEPTED -> accepted.merge(receipt.getMessageId(), 1, Integer::sum);
+            case ACKED -> acked.merge(receipt.getMessageId(), 1, Integer::sum);
+            default -> { }
+          }
+        }
+        if (acked.size() >= sent && end.isEmpty()) {
+          end = consumer.endOffsets(partitions);
+        }
+      }
+    } catch (InvalidProtocolBufferException e) {
+      throw new AssertionError("not a DeliveryReceipt in " + topic, e);
+    }
+    assertThat(accepted).as("messages ACCEPTED").hasSize((int) sent);
+    assertThat(acked).as("messages ACKED").hasSize((int) sent);
+    assertThat(accepted.values()).as("ACCEPTED per message").containsOnly(1);
+    assertThat(acked.values()).as("ACKED per message (one device each)").containsOnly(1);
   }
 
   private void awaitAllConnected() throws InterruptedException {
@@ -357,7 +410,8 @@ class ChaosIT {
             .setUserId(id)
             .setMessage(Message.newBuilder()
                 .setMessageId(UUID.randomUUID().toString())
-                .setPayload(ByteString.copyFromUtf8(u + ":" + counter)))
+                .setPayload(ByteString.copyFromUtf8(u + ":" + counter))
+                .setReceipts(true))
             .build()
             .toByteArray();
         producer.send(new ProducerRecord<>(topic, id, value), (metadata, error) -> {

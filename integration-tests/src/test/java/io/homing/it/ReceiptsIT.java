@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -47,10 +46,11 @@ class ReceiptsIT {
       String id = send(cluster, "rita", "with receipts", true, 0).getMessageId();
       Inbox.Received received = inbox.take(1).get(0);
       List<DeliveryReceipt> receipts = awaitReceipts(cluster, id,
-          r -> r.getState() == State.ACKED);
+          seen -> states(seen).containsAll(List.of(State.DELIVERED, State.ACKED)));
 
-      assertThat(receipts).extracting(DeliveryReceipt::getState)
-          .containsExactly(State.ACCEPTED, State.DELIVERED, State.ACKED);
+      // DELIVERED is best effort (it repeats on a resend); ACCEPTED is committed first.
+      assertThat(states(receipts)).startsWith(State.ACCEPTED).containsOnlyOnce(State.ACCEPTED,
+          State.ACKED).containsOnly(State.ACCEPTED, State.DELIVERED, State.ACKED);
       assertThat(receipts).allSatisfy(r -> {
         assertThat(r.getUserId()).isEqualTo("rita");
         assertThat(r.getSeq()).isEqualTo(received.seq());
@@ -58,9 +58,10 @@ class ReceiptsIT {
         assertThat(r.getAtMs()).isPositive();
       });
       assertThat(receipts.get(0).getDeviceId()).isEmpty();
-      assertThat(receipts.get(1).getDeviceId()).isEqualTo("phone");
-      assertThat(receipts.get(1).getNodeId()).isEqualTo("edge-0");
-      assertThat(receipts.get(2).getDeviceId()).isEqualTo("phone");
+      assertThat(receipts).filteredOn(r -> r.getState() != State.ACCEPTED).allSatisfy(r ->
+          assertThat(r.getDeviceId()).isEqualTo("phone"));
+      assertThat(receipts).filteredOn(r -> r.getState() == State.DELIVERED).allSatisfy(r ->
+          assertThat(r.getNodeId()).isEqualTo("edge-0"));
       assertThat(received.message().getReceipts()).as("for the producer, not the client")
           .isFalse();
       assertThat(received.message().getSender()).isEmpty();
@@ -71,7 +72,7 @@ class ReceiptsIT {
       String id = send(cluster, "sami", "nobody listens", true, 300).getMessageId();
 
       List<DeliveryReceipt> receipts = awaitReceipts(cluster, id,
-          r -> r.getState() == State.EXPIRED);
+          seen -> states(seen).contains(State.EXPIRED));
 
       assertThat(receipts).extracting(DeliveryReceipt::getState, DeliveryReceipt::getSeq)
           .containsExactly(org.assertj.core.groups.Tuple.tuple(State.ACCEPTED, 1L),
@@ -86,7 +87,7 @@ class ReceiptsIT {
       String asked = send(cluster, "tove", "receipts", true, 0).getMessageId();
       inbox.take(2);
 
-      awaitReceipts(cluster, asked, r -> r.getState() == State.ACKED);
+      awaitReceipts(cluster, asked, seen -> states(seen).contains(State.ACKED));
 
       // The two are acked together or in order; the silent one's receipts would be in by now.
       assertThat(allReceipts(cluster)).extracting(DeliveryReceipt::getMessageId)
@@ -152,26 +153,34 @@ class ReceiptsIT {
   }
 
   /**
-   * Reads the receipts of the message, in topic order, until one matches {@code last}; fails
-   * after 30 s.
+   * Reads the receipts of the message, in topic order, until those read so far satisfy
+   * {@code done}; fails after 30 s.
    */
   private static List<DeliveryReceipt> awaitReceipts(TestCluster cluster, String messageId,
-      Predicate<DeliveryReceipt> last) {
-    List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-    awaitRecords(cluster, records, r -> {
+      Predicate<List<DeliveryReceipt>> done) {
+    List<DeliveryReceipt> receipts = new ArrayList<>();
+    awaitRecords(cluster, new ArrayList<>(), r -> {
       DeliveryReceipt receipt = parse(r);
-      return receipt.getMessageId().equals(messageId) && last.test(receipt);
+      if (receipt.getMessageId().equals(messageId)) {
+        receipts.add(receipt);
+      }
+      return done.test(receipts);
     });
-    return records.stream().map(ReceiptsIT::parse)
-        .filter(r -> r.getMessageId().equals(messageId)).toList();
+    return receipts;
+  }
+
+  private static List<State> states(List<DeliveryReceipt> receipts) {
+    return receipts.stream().map(DeliveryReceipt::getState).toList();
   }
 
   /** Every receipt committed so far. */
   private static List<DeliveryReceipt> allReceipts(TestCluster cluster) {
     List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     try (KafkaConsumer<String, byte[]> consumer = consumer(cluster)) {
       Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
       while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
+        assertThat(System.nanoTime()).as("read to the end within 30 s").isLessThan(deadline);
         consumer.poll(Duration.ofMillis(200)).forEach(records::add);
       }
     }

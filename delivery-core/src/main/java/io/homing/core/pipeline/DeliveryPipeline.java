@@ -184,6 +184,7 @@ public final class DeliveryPipeline implements AutoCloseable {
     } finally {
       try {
         if (clean) {
+          dispatcher.publishWritten();
           committer.commitAll(stores.owned(), applier.takeOffsets(), consumer.groupMetadata());
         }
       } catch (RuntimeException e) {
@@ -258,6 +259,7 @@ public final class DeliveryPipeline implements AutoCloseable {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       if (committing && !partitions.isEmpty()) {
+        dispatcher.publishWritten();
         committer.commitAll(stores.owned(), applier.takeOffsets(), consumer.groupMetadata());
       }
       release(partitions);

@@ -108,10 +108,15 @@ final class Dispatcher {
     return streams.size();
   }
 
-  /** Forgets all streams, for a rebalance. */
+  /**
+   * Forgets all streams, for a rebalance, and the DELIVERED receipts not published yet: their
+   * partitions may be applied again from an earlier offset, and they must not precede their
+   * message's ACCEPTED.
+   */
   void reset() {
     streams.clear();
     deadlines.clear();
+    edges.takeWritten(receipt -> { });
   }
 
   void dispatch(Outcome applied) {

@@ -149,12 +149,16 @@ public final class EdgeClients implements AutoCloseable {
     public void onNext(DeliveryResults results) {
       long batch = answered++;
       Watched head = watched.peek();
+      while (head != null && head.batch() < batch) { // cannot happen: one answer per batch
+        watched.poll();
+        head = watched.peek();
+      }
       if (head != null && head.batch() == batch) {
         watched.poll();
         long now = System.currentTimeMillis();
         for (Watch w : head.deliveries()) {
           if (w.index() < results.getResultsCount()
-              && results.getResults(w.index()).getOutcome() == DeliveryResult.Outcome.WRITTEN) {
+              && isWritten(results.getResults(w.index()), w.receipt())) {
             written.add(w.receipt().toBuilder().setAtMs(now).build());
           }
         }
@@ -167,6 +171,13 @@ public final class EdgeClients implements AutoCloseable {
         log.debug("edge {}: {} delivered, {} not connected", nodeId,
             results.getResultsCount() - missed, missed);
       }
+    }
+
+    private static boolean isWritten(DeliveryResult result, DeliveryReceipt receipt) {
+      return result.getOutcome() == DeliveryResult.Outcome.WRITTEN
+          && result.getSeq() == receipt.getSeq()
+          && result.getDeviceId().equals(receipt.getDeviceId())
+          && result.getUserId().equals(receipt.getUserId());
     }
 
     @Override

@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * sender ({@link SendAuthentication}) may not send to one of the recipients and with
  * RESOURCE_EXHAUSTED when the sender is over its {@link SendLimits} or a recipient's queue is full
  * ({@link FullQueues}), else writes one {@code
- * outbound} record per distinct recipient and answers once Kafka acknowledged all of them. Each
- * copy names its sender, and asks for receipts when the request does or the {@link ReceiptPolicy}
+ * outbound} record per distinct recipient and answers once Kafka acknowledged all of them. A
+ * copy asks for receipts, naming its sender, when the request does or the {@link ReceiptPolicy}
  * covers the sender.
  */
 public final class SendService extends SendServiceGrpc.SendServiceImplBase {
@@ -86,17 +86,19 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
     }
     String messageId =
         request.getMessageId().isEmpty() ? UUID.randomUUID().toString() : request.getMessageId();
-    Message message =
+    Message.Builder built =
         Message.newBuilder()
             .setMessageId(messageId)
             .setPayload(request.getPayload())
             .setContentType(request.getContentType())
             .putAllHeaders(request.getHeadersMap())
             .setCreatedAtMs(System.currentTimeMillis())
-            .setTtlMs(request.hasTtl() ? ttlMillis(request) : 0)
-            .setReceipts(request.getReceipts() || receipts.coversSender(sender.name()))
-            .setSender(sender.name())
-            .build();
+            .setTtlMs(request.hasTtl() ? ttlMillis(request) : 0);
+    if (request.getReceipts() || receipts.coversSender(sender.name())) {
+      // The sender keys receipts; a name that is no valid id (a long token subject) is left out.
+      built.setReceipts(true).setSender(Limits.isValidId(sender.name()) ? sender.name() : "");
+    }
+    Message message = built.build();
     List<String> recipients = new ArrayList<>(new LinkedHashSet<>(request.getUserIdsList()));
     fullQueues.full(recipients).whenComplete((full, ignored) -> {
       if (full != null && !full.isEmpty()) {

@@ -11,6 +11,8 @@ import io.homing.api.PresenceKeys;
 import io.homing.api.v1.Delivery;
 import io.homing.api.v1.DeliveryBatch;
 import io.homing.api.v1.DeliveryEvent;
+import io.homing.api.v1.DeliveryReceipt;
+import io.homing.api.v1.DeliveryResult;
 import io.homing.api.v1.DeliveryResults;
 import io.homing.api.v1.EdgeServiceGrpc;
 import io.homing.api.v1.Message;
@@ -180,6 +182,43 @@ class DispatcherIT {
     }
   }
 
+  @Test
+  void writtenAnswersToMessagesThatAskedBecomeDeliveredReceipts() throws InterruptedException {
+    Outcome first = new Outcome();
+    machine.event(state, connected("erin", "phone", "c1", 0), CLOCK_MS, first);
+    machine.event(state, connected("erin", "watch", "gone-1", 0), CLOCK_MS, first);
+    machine.message(state, "erin", message("m1"), CLOCK_MS, first); // asks for nothing
+    dispatcher.dispatch(first);
+    Outcome second = new Outcome();
+    machine.message(state, "erin", asking("m2"), CLOCK_MS + 1, second);
+    machine.message(state, "erin", message("m3"), CLOCK_MS + 2, second);
+    machine.message(state, "erin", asking("m4"), CLOCK_MS + 3, second);
+    dispatcher.dispatch(second);
+
+    List<Delivery> deliveries = new ArrayList<>();
+    while (deliveries.size() < 8) { // 4 messages to each of 2 devices
+      deliveries.addAll(take().getDeliveriesList());
+    }
+    List<DeliveryReceipt> delivered = new ArrayList<>();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (delivered.size() < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+      dispatcher.publishWritten(); // the edge's answers arrive on gRPC's threads
+      state.cut().receipts().stream()
+          .filter(r -> r.getState() == DeliveryReceipt.State.DELIVERED).forEach(delivered::add);
+    }
+
+    assertThat(delivered).extracting(DeliveryReceipt::getMessageId, DeliveryReceipt::getDeviceId,
+        DeliveryReceipt::getSeq, DeliveryReceipt::getNodeId, DeliveryReceipt::getSender)
+        .containsExactly(tuple("m2", "phone", 2L, NODE, "billing"),
+            tuple("m4", "phone", 4L, NODE, "billing"));
+    assertThat(delivered).allSatisfy(r -> assertThat(r.getAtMs()).isPositive());
+    assertThat(deliveries).extracting(Delivery::getMessage).allSatisfy(m -> {
+      assertThat(m.getReceipts()).as("receipts are the producer's").isFalse();
+      assertThat(m.getSender()).isEmpty();
+    });
+  }
+
   private static int firstBatch(List<DeliveryBatch> batches, String connection, boolean opened) {
     for (int i = 0; i < batches.size(); i++) {
       DeliveryBatch b = batches.get(i);
@@ -215,12 +254,19 @@ class DispatcherIT {
         .setConnectionId(connection);
   }
 
+  private static Message asking(String id) {
+    return message(id).toBuilder().setReceipts(true).setSender("billing").build();
+  }
+
   private static Message message(String id) {
     return Message.newBuilder().setMessageId(id).setPayload(ByteString.copyFromUtf8(id))
         .setCreatedAtMs(CLOCK_MS).setTtlMs(60_000).build();
   }
 
-  /** An edge that records every batch and answers each with an empty result batch. */
+  /**
+   * An edge that records every batch and answers each delivery: WRITTEN, but NOT_CONNECTED for a
+   * connection whose id starts with "gone".
+   */
   private final class RecordingEdge extends EdgeServiceGrpc.EdgeServiceImplBase {
     @Override
     public StreamObserver<DeliveryBatch> deliver(StreamObserver<DeliveryResults> results) {
@@ -228,7 +274,14 @@ class DispatcherIT {
         @Override
         public void onNext(DeliveryBatch batch) {
           received.add(batch);
-          results.onNext(DeliveryResults.getDefaultInstance());
+          DeliveryResults.Builder answer = DeliveryResults.newBuilder();
+          for (Delivery d : batch.getDeliveriesList()) {
+            answer.addResults(DeliveryResult.newBuilder().setUserId(d.getUserId())
+                .setDeviceId(d.getDeviceId()).setSeq(d.getSeq())
+                .setOutcome(d.getConnectionId().startsWith("gone")
+                    ? DeliveryResult.Outcome.NOT_CONNECTED : DeliveryResult.Outcome.WRITTEN));
+          }
+          results.onNext(answer.build());
         }
 
         @Override
