@@ -327,6 +327,14 @@ export default {
                   "type": "int64",
                   "id": 6,
                   "protoName": "ttl_ms"
+                },
+                "receipts": {
+                  "type": "bool",
+                  "id": 7
+                },
+                "sender": {
+                  "type": "string",
+                  "id": 8
                 }
               }
             }
