@@ -10,6 +10,7 @@ import io.homing.api.v1.Message;
 import io.homing.api.v1.OutboundMessage;
 import io.homing.client.HomingClient;
 import io.homing.client.Tokens;
+import io.homing.runtime.kafka.KafkaConnection;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -29,16 +30,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -217,15 +215,8 @@ class ChaosIT {
     Map<String, Integer> accepted = new HashMap<>();
     Map<String, Integer> acked = new HashMap<>();
     String topic = new Topics(c.topicPrefix()).deliveryReceipts();
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, c.kafka.bootstrapServers(),
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-        new StringDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-          .map(p -> new TopicPartition(topic, p.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+    try (KafkaConsumer<String, byte[]> consumer = ReceiptsIT.fromTheStart(
+        KafkaConnection.plaintext(c.kafka.bootstrapServers()), topic)) {
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       Map<TopicPartition, Long> end = Map.of();
       // Until every message was acked (the last acks commit behind), then on to the end.
@@ -240,7 +231,7 @@ class ChaosIT {
           }
         }
         if (acked.size() >= sent && end.isEmpty()) {
-          end = consumer.endOffsets(partitions);
+          end = consumer.endOffsets(consumer.assignment());
         }
       }
     } catch (InvalidProtocolBufferException e) {

@@ -10,6 +10,7 @@ import io.homing.api.v1.DeliveryReceipt.State;
 import io.homing.api.v1.SendRequest;
 import io.homing.cli.HomingCli;
 import io.homing.core.ReceiptPolicy;
+import io.homing.runtime.kafka.KafkaConnection;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -206,12 +207,19 @@ class ReceiptsIT {
   }
 
   private static KafkaConsumer<String, byte[]> consumer(TestCluster cluster) {
-    Map<String, Object> config = cluster.kafkaConnection().clientConfig();
+    return fromTheStart(cluster.kafkaConnection(), cluster.topics.deliveryReceipts());
+  }
+
+  /**
+   * A read-committed consumer of every partition of {@code topic}, at its start, as a sender
+   * reads its receipts; also for the chaos suite.
+   */
+  static KafkaConsumer<String, byte[]> fromTheStart(KafkaConnection kafka, String topic) {
+    Map<String, Object> config = kafka.clientConfig();
     config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config,
         new StringDeserializer(), new ByteArrayDeserializer());
-    String topic = cluster.topics.deliveryReceipts();
     List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
         .map(p -> new TopicPartition(topic, p.partition())).toList();
     consumer.assign(partitions);

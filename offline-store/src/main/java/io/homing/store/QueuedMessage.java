@@ -1,5 +1,6 @@
 package io.homing.store;
 
+import io.homing.api.v1.DeliveryReceipt;
 import io.homing.api.v1.Message;
 
 /**
@@ -16,7 +17,22 @@ public record QueuedMessage(long seq, int size, long expiresAt, Receipts receipt
   }
 
   /** Where the receipts of a message go: its id, and its sender (empty if it named none). */
-  public record Receipts(String messageId, String sender) {}
+  public record Receipts(String messageId, String sender) {
+    /**
+     * A receipt of this message for the user's copy ({@code deviceId} empty) or one device; the
+     * caller sets the time, and the node for DELIVERED.
+     */
+    public DeliveryReceipt.Builder receipt(String userId, String deviceId, long seq,
+        DeliveryReceipt.State state) {
+      return DeliveryReceipt.newBuilder()
+          .setMessageId(messageId)
+          .setUserId(userId)
+          .setDeviceId(deviceId)
+          .setSeq(seq)
+          .setState(state)
+          .setSender(sender);
+    }
+  }
 
   /** The receipts a message asked for, or null when it asked for none (or has no id to name). */
   public static Receipts receiptsOf(Message message) {

@@ -338,15 +338,9 @@ final class Dispatcher {
         .setPrevSeq(stream.sentThrough)
         .setMessage(forRecipient)
         .build();
-    outbox.add(stream.nodeId, delivery, receipts == null ? null : DeliveryReceipt.newBuilder()
-        .setMessageId(receipts.messageId())
-        .setUserId(stream.userId)
-        .setDeviceId(stream.deviceId)
-        .setSeq(seq)
-        .setState(DeliveryReceipt.State.DELIVERED)
-        .setSender(receipts.sender())
-        .setNodeId(stream.nodeId)
-        .build());
+    outbox.add(stream.nodeId, delivery, receipts == null ? null
+        : receipts.receipt(stream.userId, stream.deviceId, seq, DeliveryReceipt.State.DELIVERED)
+            .setNodeId(stream.nodeId).build());
     stream.sentThrough = seq;
     armDeadline(stream);
   }

@@ -49,8 +49,10 @@ import java.util.Map;
  * machine publishes its fate with the state's open transaction ({@link PartitionState#publish}):
  * ACCEPTED or REJECTED when it takes its seq, ACKED per device as that device's cursor passes it,
  * EXPIRED or REMOVED when a TTL or a full queue deletes it first. They are stamped with the
- * record's time (the sweep's for EXPIRED) and follow from the records like everything else, so a
- * replay publishes the same ones — and only the committed life's reach a read-committed consumer.
+ * record's time (the sweep's for EXPIRED) and ride the transaction of the change they report, so
+ * only the committed life's reach a read-committed consumer. A replay gives every message the same
+ * seq, but like the removals above, which fate it reports may differ from what the dead life
+ * decided (an ACCEPTED there, a REJECTED here).
  * Each user counts the queued messages that asked ({@code receipt_messages}); while it is 0, an
  * ack reads none of the messages it passes.
  *
@@ -130,15 +132,7 @@ final class PartitionMachine {
   private static void publish(PartitionState state, QueuedMessage.Receipts receipts,
       String userId, String deviceId, long seq, DeliveryReceipt.State kind, long atMs) {
     if (receipts != null) {
-      state.publish(DeliveryReceipt.newBuilder()
-          .setMessageId(receipts.messageId())
-          .setUserId(userId)
-          .setDeviceId(deviceId)
-          .setSeq(seq)
-          .setState(kind)
-          .setAtMs(atMs)
-          .setSender(receipts.sender())
-          .build());
+      state.publish(receipts.receipt(userId, deviceId, seq, kind).setAtMs(atMs).build());
     }
   }
 
