@@ -7,7 +7,8 @@ export default {
         "v1": {
           "options": {
             "java_multiple_files": true,
-            "java_package": "io.homing.api.v1"
+            "java_package": "io.homing.api.v1",
+            "java_outer_classname": "PushProto"
           },
           "nested": {
             "ClientFrame": {
@@ -17,7 +18,8 @@ export default {
                     "auth",
                     "ack",
                     "ping",
-                    "publish"
+                    "publish",
+                    "setPushTarget"
                   ]
                 }
               },
@@ -37,6 +39,11 @@ export default {
                 "publish": {
                   "type": "Publish",
                   "id": 4
+                },
+                "setPushTarget": {
+                  "type": "SetPushTarget",
+                  "id": 5,
+                  "protoName": "set_push_target"
                 }
               }
             },
@@ -50,7 +57,9 @@ export default {
                     "pong",
                     "error",
                     "publishAck",
-                    "publishError"
+                    "publishError",
+                    "pushTargetSet",
+                    "pushTargetError"
                   ]
                 }
               },
@@ -86,6 +95,16 @@ export default {
                   "type": "PublishError",
                   "id": 8,
                   "protoName": "publish_error"
+                },
+                "pushTargetSet": {
+                  "type": "PushTargetSet",
+                  "id": 9,
+                  "protoName": "push_target_set"
+                },
+                "pushTargetError": {
+                  "type": "PushTargetError",
+                  "id": 10,
+                  "protoName": "push_target_error"
                 }
               }
             },
@@ -297,6 +316,55 @@ export default {
                 }
               }
             },
+            "SetPushTarget": {
+              "fields": {
+                "requestId": {
+                  "type": "string",
+                  "id": 1,
+                  "protoName": "request_id"
+                },
+                "target": {
+                  "type": "PushTarget",
+                  "id": 2
+                }
+              }
+            },
+            "PushTargetSet": {
+              "fields": {
+                "requestId": {
+                  "type": "string",
+                  "id": 1,
+                  "protoName": "request_id"
+                }
+              }
+            },
+            "PushTargetError": {
+              "fields": {
+                "requestId": {
+                  "type": "string",
+                  "id": 1,
+                  "protoName": "request_id"
+                },
+                "code": {
+                  "type": "Code",
+                  "id": 2
+                },
+                "message": {
+                  "type": "string",
+                  "id": 3
+                }
+              },
+              "nested": {
+                "Code": {
+                  "values": {
+                    "CODE_UNSPECIFIED": 0,
+                    "INVALID": 1,
+                    "NOT_ALLOWED": 2,
+                    "UNAVAILABLE": 3
+                  }
+                }
+              }
+            },
             "Message": {
               "fields": {
                 "messageId": {
@@ -335,6 +403,102 @@ export default {
                 "sender": {
                   "type": "string",
                   "id": 8
+                },
+                "notification": {
+                  "type": "Notification",
+                  "id": 9
+                }
+              }
+            },
+            "PushTarget": {
+              "oneofs": {
+                "kind": {
+                  "oneof": [
+                    "apns",
+                    "fcm",
+                    "webhook"
+                  ]
+                }
+              },
+              "fields": {
+                "apns": {
+                  "type": "Apns",
+                  "id": 1
+                },
+                "fcm": {
+                  "type": "Fcm",
+                  "id": 2
+                },
+                "webhook": {
+                  "type": "Webhook",
+                  "id": 3
+                }
+              },
+              "nested": {
+                "Apns": {
+                  "fields": {
+                    "deviceToken": {
+                      "type": "string",
+                      "id": 1,
+                      "protoName": "device_token"
+                    },
+                    "topic": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "sandbox": {
+                      "type": "bool",
+                      "id": 3
+                    }
+                  }
+                },
+                "Fcm": {
+                  "fields": {
+                    "registrationToken": {
+                      "type": "string",
+                      "id": 1,
+                      "protoName": "registration_token"
+                    }
+                  }
+                },
+                "Webhook": {
+                  "fields": {
+                    "url": {
+                      "type": "string",
+                      "id": 1
+                    }
+                  }
+                }
+              }
+            },
+            "Notification": {
+              "fields": {
+                "mode": {
+                  "type": "Mode",
+                  "id": 1
+                },
+                "title": {
+                  "type": "string",
+                  "id": 2
+                },
+                "body": {
+                  "type": "string",
+                  "id": 3
+                },
+                "data": {
+                  "keyType": "string",
+                  "type": "string",
+                  "id": 4
+                }
+              },
+              "nested": {
+                "Mode": {
+                  "values": {
+                    "MODE_DEFAULT": 0,
+                    "NONE": 1,
+                    "SILENT": 2,
+                    "ALERT": 3
+                  }
                 }
               }
             }

@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * The Kafka topics of a Homing deployment: {@code outbound}, {@code delivery-events},
- * {@code inbound} and {@code delivery-receipts}, behind an
+ * {@code inbound}, {@code delivery-receipts} and {@code notifications}, behind an
  * optional prefix (e.g. {@code "staging."}) so several deployments — or tests — can share a
  * cluster. The two topics are co-partitioned: same partition count, records keyed by user id with
  * the default partitioner.
@@ -45,6 +45,15 @@ public record Topics(String prefix) {
    */
   public String deliveryReceipts() {
     return prefix + "delivery-receipts";
+  }
+
+  /**
+   * Notifications delivery-core asks for, for users none of whose devices is connected, written
+   * in its changelog transactions; key = user id, value = {@code homing.v1.NotificationRequest}.
+   * Read by the notifier, read-committed.
+   */
+  public String notifications() {
+    return prefix + "notifications";
   }
 
   /**

@@ -1,6 +1,10 @@
 package io.homing.cli;
 
+import io.homing.api.PushTargets;
+import io.homing.api.v1.PushTarget;
 import io.homing.client.HomingClient;
+import io.homing.client.HomingConnection;
+import io.homing.client.PushTargetRefusedException;
 import io.homing.client.Tokens;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +14,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -47,6 +55,50 @@ final class ListenCommand implements Callable<Integer> {
       description = "Highest seq this device already holds.")
   long lastSeq;
 
+  @ArgGroup(exclusive = true)
+  PushOptions push;
+
+  @Option(names = "--apns-sandbox", description = "The --apns-token is of APNs' development "
+      + "environment.")
+  boolean apnsSandbox;
+
+  /** Where this device is notified while it is away, registered once connected. */
+  static final class PushOptions {
+    @Option(names = "--webhook", description = "Register this URL as the device's push target: "
+        + "while it is away, the notifier POSTs a signed notification to it (the edge must allow "
+        + "its prefix, --push-webhook-allow).")
+    URI webhook;
+
+    @Option(names = "--fcm-token", description = "Register this FCM registration token as the "
+        + "device's push target.")
+    String fcmToken;
+
+    @Option(names = "--apns-token", description = "Register this APNs device token (hex) as the "
+        + "device's push target (production; add --apns-sandbox for the development "
+        + "environment).")
+    String apnsToken;
+
+    @Option(names = "--no-push-target", description = "Remove the device's push target.")
+    boolean none;
+
+    /** The target to register; null to remove it. */
+    PushTarget target(boolean apnsSandbox) {
+      if (webhook != null) {
+        return PushTarget.newBuilder()
+            .setWebhook(PushTarget.Webhook.newBuilder().setUrl(webhook.toString())).build();
+      }
+      if (fcmToken != null) {
+        return PushTarget.newBuilder()
+            .setFcm(PushTarget.Fcm.newBuilder().setRegistrationToken(fcmToken)).build();
+      }
+      if (apnsToken != null) {
+        return PushTarget.newBuilder().setApns(PushTarget.Apns.newBuilder()
+            .setDeviceToken(apnsToken).setSandbox(apnsSandbox)).build();
+      }
+      return null;
+    }
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     Supplier<String> tokens =
@@ -73,10 +125,42 @@ final class ListenCommand implements Callable<Integer> {
             .start()) {
       System.out.printf("listening as %s/%s on %s (Ctrl-C to stop)%n", user, device, urls);
       System.out.flush();
+      if (push != null && !register(client, push.target(apnsSandbox))) {
+        return 1;
+      }
       Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
       stopped.await();
       System.err.printf("stopped after seq %d%n", client.lastDelivered());
       return 0;
     }
+  }
+
+  /**
+   * Registers the device's push target on the first connection that authenticates, within 30 s;
+   * false, having said why, when it could not.
+   */
+  private static boolean register(HomingClient client, PushTarget target)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      HomingConnection connection = client.connection();
+      try {
+        connection.authenticated().get(1, TimeUnit.SECONDS);
+        connection.setPushTarget(target).get(10, TimeUnit.SECONDS);
+        System.out.println(target == null ? "push target removed"
+            : "push target registered: " + PushTargets.describe(target));
+        return true;
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof PushTargetRefusedException refused) {
+          System.err.println("push target refused: " + refused.getMessage());
+          return false;
+        }
+        Thread.sleep(200); // this connection failed; the client is reconnecting
+      } catch (TimeoutException e) {
+        // not authenticated yet
+      }
+    }
+    System.err.println("push target not registered: no connection authenticated within 30 s");
+    return false;
   }
 }

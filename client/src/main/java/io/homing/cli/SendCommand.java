@@ -6,6 +6,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.homing.api.Topics;
 import io.homing.api.v1.Acceptance;
+import io.homing.api.v1.Notification;
 import io.homing.api.v1.SendRequest;
 import io.homing.api.v1.SendResponse;
 import io.homing.api.v1.SendServiceGrpc;
@@ -40,6 +41,17 @@ final class SendCommand implements Callable<Integer> {
       description = "How long the message may wait for its recipients, an ISO-8601 duration "
           + "such as PT1H (default: the server's).")
   Duration ttl;
+
+  @Option(names = "--notify", paramLabel = "MODE",
+      description = "What a push notification shows a recipient none of whose devices is "
+          + "connected: ALERT, SILENT or NONE (default: the notifier's).")
+  Notification.Mode notifyMode;
+
+  @Option(names = "--notify-title", description = "The notification's title.")
+  String notifyTitle;
+
+  @Option(names = "--notify-body", description = "The notification's body.")
+  String notifyBody;
 
   @Option(names = "--server", defaultValue = "${env:HOMING_SEND_API:-127.0.0.1:7400}",
       description = "Send API address (env HOMING_SEND_API).")
@@ -104,6 +116,19 @@ final class SendCommand implements Callable<Integer> {
           .setReceipts(watch != null);
       if (ttl != null) {
         request.setTtl(Durations.fromMillis(ttl.toMillis()));
+      }
+      if (notifyMode != null || notifyTitle != null || notifyBody != null) {
+        Notification.Builder notification = Notification.newBuilder();
+        if (notifyMode != null) {
+          notification.setMode(notifyMode);
+        }
+        if (notifyTitle != null) {
+          notification.setTitle(notifyTitle);
+        }
+        if (notifyBody != null) {
+          notification.setBody(notifyBody);
+        }
+        request.setNotification(notification);
       }
       SendResponse response = stub.withDeadlineAfter(30, TimeUnit.SECONDS).send(request.build());
       System.out.println("message " + response.getMessageId());

@@ -7,7 +7,9 @@ import io.homing.api.v1.ClientFrame;
 import io.homing.api.v1.Error;
 import io.homing.api.v1.Ping;
 import io.homing.api.v1.Push;
+import io.homing.api.v1.PushTarget;
 import io.homing.api.v1.ServerFrame;
+import io.homing.api.v1.SetPushTarget;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -26,11 +28,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One session with an edge, over any transport its URI names — {@code ws://host:port/ws} and
@@ -66,6 +71,9 @@ public final class HomingConnection implements AutoCloseable {
   /** Why the client ended the connection (a gap, a failed TLS handshake), or null. */
   private volatile String failure;
   private final AtomicBoolean closing = new AtomicBoolean();
+  private final AtomicLong pushRequests = new AtomicLong();
+  private final Map<String, CompletableFuture<Void>> pendingPushTargets =
+      new ConcurrentHashMap<>();
   private Channel channel;
 
   private HomingConnection(Builder builder) {
@@ -120,6 +128,30 @@ public final class HomingConnection implements AutoCloseable {
    */
   public void ack(long seq) {
     channel.writeAndFlush(ClientFrame.newBuilder().setAck(Ack.newBuilder().setSeq(seq)).build());
+  }
+
+  /**
+   * Registers where this device is notified while it is not connected ({@code null}: nowhere);
+   * completes once the server has it in Kafka, or exceptionally with a
+   * {@link PushTargetRefusedException} saying why it did not take it. Call after
+   * {@link #authenticated()} completed.
+   */
+  public CompletableFuture<Void> setPushTarget(PushTarget target) {
+    String requestId = "push-" + pushRequests.incrementAndGet();
+    CompletableFuture<Void> answer = new CompletableFuture<>();
+    pendingPushTargets.put(requestId, answer);
+    SetPushTarget.Builder set = SetPushTarget.newBuilder().setRequestId(requestId);
+    if (target != null) {
+      set.setTarget(target);
+    }
+    channel.writeAndFlush(ClientFrame.newBuilder().setSetPushTarget(set).build())
+        .addListener(written -> {
+          if (!written.isSuccess()) {
+            pendingPushTargets.remove(requestId);
+            answer.completeExceptionally(written.cause());
+          }
+        });
+    return answer;
   }
 
   /** Sends a Ping; the server answers Pong. */
@@ -224,6 +256,21 @@ public final class HomingConnection implements AutoCloseable {
             authenticated.completeExceptionally(new AuthRefusedException(frame.getAuthError()));
         case PUSH -> onPush(ctx, frame.getPush());
         case ERROR -> lastError = frame.getError();
+        case PUSH_TARGET_SET -> {
+          CompletableFuture<Void> answer =
+              pendingPushTargets.remove(frame.getPushTargetSet().getRequestId());
+          if (answer != null) {
+            answer.complete(null);
+          }
+        }
+        case PUSH_TARGET_ERROR -> {
+          CompletableFuture<Void> answer =
+              pendingPushTargets.remove(frame.getPushTargetError().getRequestId());
+          if (answer != null) {
+            answer.completeExceptionally(
+                new PushTargetRefusedException(frame.getPushTargetError()));
+          }
+        }
         default -> { }
       }
     }

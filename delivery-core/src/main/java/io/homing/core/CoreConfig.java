@@ -36,6 +36,7 @@ import java.util.Optional;
  * @param commits how many pipelines, and how often they commit
  * @param sendLimits how fast one sender may call the Send API
  * @param receipts which messages get delivery receipts besides those asking, and their keys
+ * @param notifications when core asks the notifier to notify users none of whose devices is connected
  * @param internalTls mutual TLS to the edges, or empty for plaintext
  * @param metricsTls the HTTPS of {@code metricsAddress}, or empty for plain HTTP
  */
@@ -60,6 +61,7 @@ public record CoreConfig(
     CommitPolicy commits,
     SendLimits sendLimits,
     ReceiptPolicy receipts,
+    NotifyPolicy notifications,
     Optional<InternalTls> internalTls,
     Optional<ServerTls> metricsTls) {
 
@@ -97,6 +99,7 @@ public record CoreConfig(
     Objects.requireNonNull(sendCredentials, "sendCredentials");
     Objects.requireNonNull(sendLimits, "sendLimits");
     Objects.requireNonNull(receipts, "receipts");
+    Objects.requireNonNull(notifications, "notifications");
     Objects.requireNonNull(internalTls, "internalTls");
     Objects.requireNonNull(metricsTls, "metricsTls");
   }

@@ -236,6 +236,19 @@ public final class CoreMain implements Callable<Integer> {
           + "HOMING_RECEIPTS_SENDERS; default: none).")
   List<String> receiptsSenders;
 
+  @Option(names = "--notify-delay", defaultValue = "${env:HOMING_NOTIFY_DELAY:-PT2S}",
+      description = "How long after a message is queued for a user none of whose devices is "
+          + "connected core waits before asking the notifier to notify the user's devices with a "
+          + "push target; PT0S turns notifications off (env HOMING_NOTIFY_DELAY; default: "
+          + "${DEFAULT-VALUE}).")
+  Duration notifyDelay;
+
+  @Option(names = "--notify-interval", defaultValue = "${env:HOMING_NOTIFY_INTERVAL:-PT30S}",
+      description = "The least time between two notifications of one user; messages queued "
+          + "sooner are collapsed into the next (env HOMING_NOTIFY_INTERVAL; default: "
+          + "${DEFAULT-VALUE}).")
+  Duration notifyInterval;
+
   CoreConfig config() {
     return new CoreConfig(
         instanceId,
@@ -261,6 +274,7 @@ public final class CoreMain implements Callable<Integer> {
         new ReceiptPolicy(receiptsKey,
             receiptsSenders == null ? List.of() : receiptsSenders.stream()
                 .map(String::trim).filter(s -> !s.isEmpty()).toList()),
+        new NotifyPolicy(notifyDelay, notifyInterval),
         connections.internalTls(optional(internalTlsServerName)),
         metricsTls.metricsTls());
   }

@@ -156,7 +156,7 @@ public final class CoreServer implements AutoCloseable {
     Deque<AutoCloseable> started = new ArrayDeque<>();
     try {
       Changelog changelog = opened(started, new Changelog(config.kafka(),
-          config.topics().storeChangelog(), config.topics().deliveryReceipts(), config.receipts(),
+          config.topics(), config.receipts(),
           config.groupId() + "." + name, metrics.registry()));
       PartitionStores stores =
           opened(started, new PartitionStores(config.dataDir(), partitions, changelog));
@@ -176,6 +176,8 @@ public final class CoreServer implements AutoCloseable {
               config.commits(),
               config.defaultTtl(),
               config.delivery(),
+              config.notifications(),
+              config.receipts(),
               config.queues(),
               config.devices(),
               presence,

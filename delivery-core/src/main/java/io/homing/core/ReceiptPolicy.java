@@ -43,8 +43,11 @@ public record ReceiptPolicy(Key key, List<String> senders) {
 
   /** The record key of the receipt, UTF-8. */
   public byte[] keyOf(DeliveryReceipt receipt) {
-    String value = key == Key.SENDER && !receipt.getSender().isEmpty()
-        ? receipt.getSender() : receipt.getMessageId();
-    return value.getBytes(StandardCharsets.UTF_8);
+    return keyOf(receipt.getMessageId(), receipt.getSender()).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The record key of a receipt of the message with this id and sender (empty: none). */
+  public String keyOf(String messageId, String sender) {
+    return key == Key.SENDER && !sender.isEmpty() ? sender : messageId;
   }
 }

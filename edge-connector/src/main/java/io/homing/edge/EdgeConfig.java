@@ -38,6 +38,8 @@ import java.util.regex.Pattern;
  * @param corsOrigins the web origins ({@code scheme://host[:port]}) browsers may call the HTTP
  *     fallback from, or the one entry {@code *} for any; empty for no CORS headers
  * @param limits how much one client, user or address may ask of this node
+ * @param webhookPrefixes what the URL of a webhook push target a client sets must start with;
+ *     empty: clients may not set webhook targets
  * @param internalTls mutual TLS on the port core delivers through, or empty for plaintext
  * @param metricsTls the HTTPS of {@code metricsAddress}, or empty for plain HTTP
  */
@@ -61,6 +63,7 @@ public record EdgeConfig(
     TlsFiles tls,
     List<String> corsOrigins,
     EdgeLimits limits,
+    List<String> webhookPrefixes,
     Optional<InternalTls> internalTls,
     Optional<ServerTls> metricsTls) {
   private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s]+");
@@ -97,6 +100,13 @@ public record EdgeConfig(
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(internalTls, "internalTls");
     Objects.requireNonNull(metricsTls, "metricsTls");
+    webhookPrefixes = List.copyOf(webhookPrefixes);
+    for (String prefix : webhookPrefixes) {
+      if (!prefix.startsWith("https://") && !prefix.startsWith("http://")) {
+        throw new IllegalArgumentException("webhookPrefixes: '" + prefix
+            + "' (expected: an http:// or https:// URL prefix)");
+      }
+    }
     corsOrigins = List.copyOf(corsOrigins);
     for (String origin : corsOrigins) {
       if (!(origin.equals("*") && corsOrigins.size() == 1) && !ORIGIN.matcher(origin).matches()) {

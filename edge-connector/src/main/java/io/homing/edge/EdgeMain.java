@@ -180,6 +180,12 @@ public final class EdgeMain implements Callable<Integer> {
           + "(env HOMING_MAX_UNAUTHENTICATED_PER_ADDRESS).")
   int unauthenticatedPerAddress;
 
+  @Option(names = "--push-webhook-allow", defaultValue = "${env:HOMING_PUSH_WEBHOOK_ALLOW:-}",
+      description = "URL prefixes (comma-separated) the webhook push target a client sets must "
+          + "start with, e.g. https://hooks.example.com/; end each with a '/' (env "
+          + "HOMING_PUSH_WEBHOOK_ALLOW; default: none, clients may not set webhook targets).")
+  String pushWebhookAllow;
+
   EdgeConfig config() {
     String advertised = advertisedGrpc.isBlank() ? host + ':' + grpcPort : advertisedGrpc;
     if (tlsCert.isBlank() != tlsKey.isBlank()) {
@@ -208,6 +214,8 @@ public final class EdgeMain implements Callable<Integer> {
             .toList(),
         new EdgeLimits(framesPerSecond, frameBurst, publishesPerSecond, publishBurst,
             connectionsPerUser, unauthenticated, unauthenticatedPerAddress),
+        Arrays.stream(pushWebhookAllow.split(",")).map(String::trim).filter(p -> !p.isEmpty())
+            .toList(),
         connections.internalTls(Optional.empty()),
         metricsTls.metricsTls());
   }

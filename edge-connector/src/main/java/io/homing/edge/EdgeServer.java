@@ -138,6 +138,7 @@ public final class EdgeServer implements AutoCloseable {
             events,
             events,
             config.limits(),
+            config.webhookPrefixes(),
             meters);
     // epoll where the native library loads (Linux), NIO elsewhere.
     boolean epoll = Epoll.isAvailable();

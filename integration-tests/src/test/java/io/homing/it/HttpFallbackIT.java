@@ -359,7 +359,7 @@ class HttpFallbackIT {
         cluster.name + ":",
         certificates == null ? null
             : new TlsFiles(certificates.serverCertificate(), certificates.serverKey()),
-        origins, EdgeLimits.defaults(), cluster.internalTls(cluster.edgeIdentity()),
+        origins, EdgeLimits.defaults(), List.of(), cluster.internalTls(cluster.edgeIdentity()),
         cluster.metricsTls());
   }
 

@@ -26,6 +26,7 @@ import io.homing.core.CoreConfig;
 import io.homing.core.CoreServer;
 import io.homing.core.DeliveryPolicy;
 import io.homing.core.DeviceLimits;
+import io.homing.core.NotifyPolicy;
 import io.homing.core.QueueLimits;
 import io.homing.core.ReceiptPolicy;
 import io.homing.core.SendLimits;
@@ -121,54 +122,54 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
   record Options(DeliveryPolicy delivery, QueueLimits queues, DeviceLimits devices,
       CommitPolicy commits, boolean ownRedis, boolean tls, SendCredentials sendCredentials,
       SendLimits sendLimits, EdgeLimits edgeLimits, Duration idleTimeout, boolean secure,
-      ReceiptPolicy receipts) {
+      ReceiptPolicy receipts, NotifyPolicy notifications) {
     static Options defaults() {
       return new Options(DeliveryPolicy.defaults(), QueueLimits.defaults(),
           DeviceLimits.defaults(), CommitPolicy.defaults(), false, false, SendCredentials.NONE,
           SendLimits.defaults(), EdgeLimits.defaults(), Duration.ofSeconds(90), false,
-          ReceiptPolicy.defaults());
+          ReceiptPolicy.defaults(), NotifyPolicy.defaults());
     }
 
     Options with(DeliveryPolicy delivery) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure, receipts);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts, notifications);
     }
 
     Options with(QueueLimits queues) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure, receipts);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts, notifications);
     }
 
     Options with(DeviceLimits devices) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure, receipts);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts, notifications);
     }
 
     Options with(CommitPolicy commits) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure, receipts);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts, notifications);
     }
 
     Options with(SendLimits sendLimits) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure, receipts);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts, notifications);
     }
 
     Options with(EdgeLimits edgeLimits) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure, receipts);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts, notifications);
     }
 
     /** Edges that close a silent connection after {@code idleTimeout} rather than 90 s. */
     Options withIdleTimeout(Duration idleTimeout) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure, receipts);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts, notifications);
     }
 
     /** A Redis of the cluster's own, which a test may kill and restart. */
     Options withOwnRedis() {
       return new Options(delivery, queues, devices, commits, true, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure, receipts);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts, notifications);
     }
 
     /**
@@ -177,7 +178,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
      */
     Options withTls() {
       return new Options(delivery, queues, devices, commits, ownRedis, true, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure, receipts);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts, notifications);
     }
 
     /**
@@ -189,13 +190,19 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
      */
     Options withSecurity() {
       return new Options(delivery, queues, devices, commits, true, true, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, true, receipts);
+          sendLimits, edgeLimits, idleTimeout, true, receipts, notifications);
     }
 
     /** Receipts keyed and turned on for senders as {@code receipts} says. */
     Options with(ReceiptPolicy receipts) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure, receipts);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts, notifications);
+    }
+
+    /** Notifications asked for as {@code notifications} says. */
+    Options with(NotifyPolicy notifications) {
+      return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
+          sendLimits, edgeLimits, idleTimeout, secure, receipts, notifications);
     }
 
     /** A Send API that asks for the API keys of this key file (ApiKeys). */
@@ -206,7 +213,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     /** A Send API that asks for these credentials, and serves TLS if they say so. */
     Options with(SendCredentials sendCredentials) {
       return new Options(delivery, queues, devices, commits, ownRedis, tls, sendCredentials,
-          sendLimits, edgeLimits, idleTimeout, secure, receipts);
+          sendLimits, edgeLimits, idleTimeout, secure, receipts, notifications);
     }
   }
 
@@ -302,6 +309,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         options.commits(),
         options.sendLimits(),
         options.receipts(),
+        options.notifications(),
         internalTls(coreIdentity),
         metricsTls());
   }
@@ -480,6 +488,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
             : new TlsFiles(certificates.serverCertificate(), certificates.serverKey()),
         List.of(),
         options.edgeLimits(),
+        List.of("http://127.0.0.1:"),
         internalTls,
         metricsTls());
   }

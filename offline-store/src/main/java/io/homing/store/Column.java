@@ -11,6 +11,7 @@ enum Column {
   USERS("users", Family.USERS),
   OFFSETS("offsets", Family.OFFSETS),
   IDS("ids", Family.IDS),
+  PUSH("push", Family.PUSH),
   ID_EXPIRY("id-expiry", null),
   EXPIRY("expiry", null);
 
@@ -30,6 +31,7 @@ enum Column {
       case USERS -> USERS;
       case OFFSETS -> OFFSETS;
       case IDS -> IDS;
+      case PUSH -> PUSH;
     };
   }
 }

@@ -16,6 +16,7 @@ import java.util.Arrays;
  * ids:      [u16 length of user id][user id][message id, UTF-8]            → u64 accepted at (ms)
  * id-expiry:[u64 accepted at (ms)][u16 length of user id][user id][message id] → (empty)
  * expiry:   [u64 expires at (ms)][messages key]                            → (empty)
+ * push:     [u16 length of user id][user id][device id, UTF-8]             → homing.store.v1.PushRegistration
  * </pre>
  *
  * <p>Big-endian seq makes RocksDB's byte order the seq order, so a user's queue is one contiguous,
@@ -58,6 +59,24 @@ final class Keys {
         .put(user)
         .put(id)
         .array();
+  }
+
+  static byte[] push(String userId, String deviceId) {
+    return id(userId, deviceId); // the same layout: the user's, then a string of its own
+  }
+
+  /** The first key after every push key of the user: no UTF-8 byte is 0xFF. */
+  static byte[] pushUpperBound(String userId) {
+    byte[] prefix = push(userId, "");
+    byte[] bound = Arrays.copyOf(prefix, prefix.length + 1);
+    bound[prefix.length] = (byte) 0xFF;
+    return bound;
+  }
+
+  /** The device id of a push key. */
+  static String deviceOfPush(byte[] pushKey) {
+    int length = ((pushKey[0] & 0xFF) << 8) | (pushKey[1] & 0xFF);
+    return new String(pushKey, 2 + length, pushKey.length - 2 - length, StandardCharsets.UTF_8);
   }
 
   static byte[] idExpiry(long atMs, byte[] idKey) {

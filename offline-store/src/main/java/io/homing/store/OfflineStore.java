@@ -2,6 +2,7 @@ package io.homing.store;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.homing.api.v1.Message;
+import io.homing.store.v1.PushRegistration;
 import io.homing.store.v1.UserState;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +32,8 @@ import org.rocksdb.WriteOptions;
  * The committed queues of one partition, on RocksDB: each user's messages under dense, increasing
  * seqs, the user's per-device ack cursors, the Kafka offset up to which each partition's records
  * are applied, the message ids accepted recently (idempotency keys, with an index by time to
- * expire them), and an index of messages by the time their TTL ends. Key layout: {@link Keys}.
+ * expire them), the devices' push targets, and an index of messages by the time their TTL ends.
+ * Key layout: {@link Keys}.
  *
  * <p>Changes reach it only through a {@link PartitionState} transaction, written in one atomic
  * {@code WriteBatch} once the store's changelog holds it, or through {@link #restore} from that
@@ -304,6 +306,14 @@ public final class OfflineStore implements AutoCloseable {
       return Message.parseFrom(value);
     } catch (InvalidProtocolBufferException e) {
       throw new StoreException("corrupt message of " + Keys.describeMessage(key), e);
+    }
+  }
+
+  static PushRegistration parsePush(byte[] key, byte[] value) {
+    try {
+      return PushRegistration.parseFrom(value);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StoreException("corrupt push target of " + Arrays.toString(key), e);
     }
   }
 

@@ -2,6 +2,8 @@ package io.homing.store;
 
 import io.homing.api.v1.DeliveryReceipt;
 import io.homing.api.v1.Message;
+import io.homing.api.v1.NotificationRequest;
+import io.homing.store.v1.PushRegistration;
 import io.homing.store.v1.UserState;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -207,7 +209,35 @@ public final class PartitionState implements AutoCloseable {
     return index.size();
   }
 
-  // ---- receipts ----
+  // ---- push targets ----
+
+  /** The user's devices with a push target, and their targets, in device id order. */
+  public Map<String, PushRegistration> pushTargets(String userId) {
+    Map<String, PushRegistration> result = new LinkedHashMap<>();
+    for (OfflineStore.Entry e : scan(Column.PUSH, Keys.push(userId, ""),
+        Keys.pushUpperBound(userId), Integer.MAX_VALUE)) {
+      result.put(Keys.deviceOfPush(e.key()), OfflineStore.parsePush(e.key(), e.value()));
+    }
+    return result;
+  }
+
+  /** The device's push target; null when it has none. */
+  public PushRegistration pushTarget(String userId, String deviceId) {
+    byte[] key = Keys.push(userId, deviceId);
+    byte[] value = get(Column.PUSH, key);
+    return value == null ? null : OfflineStore.parsePush(key, value);
+  }
+
+  /** Sets the device's push target, replacing the one it had. */
+  public void putPushTarget(String userId, String deviceId, PushRegistration registration) {
+    put(Column.PUSH, Keys.push(userId, deviceId), registration.toByteArray());
+  }
+
+  public void deletePushTarget(String userId, String deviceId) {
+    put(Column.PUSH, Keys.push(userId, deviceId), null);
+  }
+
+  // ---- receipts and notifications ----
 
   /**
    * Publishes the receipt with the open transaction: it reaches {@code delivery-receipts} in the
@@ -215,6 +245,15 @@ public final class PartitionState implements AutoCloseable {
    */
   public void publish(DeliveryReceipt receipt) {
     open.receipts.add(receipt);
+  }
+
+  /**
+   * Asks the notifier for the notification with the open transaction: it reaches
+   * {@code notifications} in the Kafka transaction that makes this transaction durable, or not at
+   * all.
+   */
+  public void requestNotification(NotificationRequest request) {
+    open.notifications.add(request);
   }
 
   // ---- offsets ----
@@ -368,6 +407,7 @@ public final class PartitionState implements AutoCloseable {
         new EnumMap<>(Column.class);
     private final LinkedHashMap<String, UserState> users = new LinkedHashMap<>();
     private final List<DeliveryReceipt> receipts = new ArrayList<>();
+    private final List<NotificationRequest> notifications = new ArrayList<>();
     private List<StoreChange> logged;
     private volatile boolean written;
 
@@ -387,9 +427,9 @@ public final class PartitionState implements AutoCloseable {
       return store.changelogPosition();
     }
 
-    /** How many keys it changes, and how many receipts it publishes. */
+    /** How many keys it changes, and how many receipts and notification requests it publishes. */
     public int size() {
-      int size = users.size() + receipts.size();
+      int size = users.size() + receipts.size() + notifications.size();
       for (LinkedHashMap<ByteBuffer, Change> c : changes.values()) {
         size += c.size();
       }
@@ -426,6 +466,11 @@ public final class PartitionState implements AutoCloseable {
     /** The receipts it publishes, in the order they were made. */
     public List<DeliveryReceipt> receipts() {
       return receipts;
+    }
+
+    /** The notification requests it publishes, in the order they were made. */
+    public List<NotificationRequest> notifications() {
+      return notifications;
     }
 
     /**

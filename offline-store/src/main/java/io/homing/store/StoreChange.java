@@ -23,7 +23,8 @@ public record StoreChange(Family family, byte[] key, byte[] value) {
     MESSAGES(1),
     USERS(2),
     IDS(3),
-    OFFSETS(4);
+    OFFSETS(4),
+    PUSH(5);
 
     private final byte code;
 

@@ -4,7 +4,9 @@ import io.homing.api.Topics;
 import io.homing.core.CommitPolicy;
 import io.homing.core.DeliveryPolicy;
 import io.homing.core.DeviceLimits;
+import io.homing.core.NotifyPolicy;
 import io.homing.core.QueueLimits;
+import io.homing.core.ReceiptPolicy;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
 import io.homing.core.send.FullQueues;
@@ -47,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * consumer then resumes after each store's applied offset. Per poll: publish the DELIVERED
  * receipts of what edges wrote since the last one, apply, dispatch what that
  * made deliverable — at once, before any of it is durable — then resend what devices left
- * unacked too long (the poll returns at least every 100 ms); about once a second, delete messages
+ * unacked too long and ask for the notifications that are due (the poll returns at least every
+ * 100 ms); about once a second, delete messages
  * whose TTL ended. The {@link Committer} makes the state and the consumer offsets durable
  * behind, in one changelog transaction per commit interval. Records are never applied twice,
  * by this pipeline or the next owner of their partition; a record applied but not yet committed
@@ -94,6 +97,8 @@ public final class DeliveryPipeline implements AutoCloseable {
       CommitPolicy commits,
       Duration defaultTtl,
       DeliveryPolicy policy,
+      NotifyPolicy notify,
+      ReceiptPolicy receipts,
       QueueLimits limits,
       DeviceLimits devices,
       PresenceResolver presence,
@@ -123,7 +128,8 @@ public final class DeliveryPipeline implements AutoCloseable {
         devices, meters);
     this.fullQueues = fullQueues;
     this.dispatcher =
-        new Dispatcher(stores::forUser, presence, edges, policy, System::nanoTime, meters);
+        new Dispatcher(stores::forUser, presence, edges, policy, notify, receipts,
+            System::nanoTime, meters);
     this.thread = new Thread(this::run, clientId);
   }
 
@@ -172,6 +178,7 @@ public final class DeliveryPipeline implements AutoCloseable {
           dispatcher.dispatch(applied);
         }
         dispatcher.resendOverdue();
+        dispatcher.notifyDue();
         expireIfDue();
         committer.poll(stores.owned(), applier::takeOffsets, consumer.groupMetadata());
       }

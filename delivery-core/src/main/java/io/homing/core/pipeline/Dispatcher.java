@@ -5,8 +5,12 @@ import io.homing.api.v1.DeliveryBatch;
 import io.homing.api.v1.DeliveryReceipt;
 import io.homing.api.v1.Disconnect;
 import io.homing.api.v1.Message;
+import io.homing.api.v1.Notification;
+import io.homing.api.v1.NotificationRequest;
 import io.homing.api.v1.StreamOpened;
 import io.homing.core.DeliveryPolicy;
+import io.homing.core.NotifyPolicy;
+import io.homing.core.ReceiptPolicy;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
 import io.homing.core.routing.PresenceResolver.Route;
@@ -20,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -62,6 +67,15 @@ import org.slf4j.LoggerFactory;
  * (they are for its producer, not its recipient), and the edge's WRITTEN answer for it becomes a
  * DELIVERED receipt, published with the partition's next commit ({@link #publishWritten}).
  *
+ * <p>A user none of whose devices has a stream when a message is queued for it, and who has
+ * devices with push targets, is considered for a notification {@link NotifyPolicy#delay()} later
+ * ({@link #notifyDue}): if still nobody's stream is open and Redis shows no connection, the
+ * {@link NotificationPlanner}'s requests are published with the partition's open transaction, for
+ * the notifier. Messages that come in until then, or within {@link NotifyPolicy#interval()} after
+ * a user's last notification, are collapsed into the next one. When Redis does not answer, the
+ * due notifications are dropped rather than sent to users who may be online; the next message
+ * considers its user again.
+ *
  * <p>Deliveries are grouped into one batch per edge node. Streams on dead nodes are dropped: the
  * device's reconnect elsewhere opens a new one. Pipeline thread only.
  */
@@ -74,6 +88,9 @@ final class Dispatcher {
   /** A stream's ack deadline, queued; stale once the stream moved its deadline or was replaced. */
   private record Deadline(long at, DeviceStreams.Stream stream) {}
 
+  /** When a user's notification is due; stale once the user's pending time is another. */
+  private record NotifyDeadline(long at, String userId) {}
+
   private final Function<String, PartitionState> stores;
   private final PresenceResolver presence;
   private final EdgeClients edges;
@@ -82,19 +99,35 @@ final class Dispatcher {
   private final DeviceStreams streams = new DeviceStreams();
   private final PriorityQueue<Deadline> deadlines =
       new PriorityQueue<>(Comparator.comparingLong(Deadline::at));
+  private final NotifyPolicy notify;
+  private final NotificationPlanner planner;
+  private final PriorityQueue<NotifyDeadline> notifyDeadlines =
+      new PriorityQueue<>(Comparator.comparingLong(NotifyDeadline::at));
+  /** Users considered for a notification, and when (nano clock). */
+  private final Map<String, Long> notifyPending = new HashMap<>();
+  /** When each user was last notified (nano clock), oldest first; kept for the interval. */
+  private final LinkedHashMap<String, Long> lastNotified = new LinkedHashMap<>();
   private final Counter redelivered;
   private final Counter disconnected;
+  private final Counter notifyUnknown;
 
   /**
    * @param stores the state holding a user's queue (a user of an owned partition)
    */
   Dispatcher(Function<String, PartitionState> stores, PresenceResolver presence, EdgeClients edges,
-      DeliveryPolicy policy, LongSupplier nanoClock, MeterRegistry meters) {
+      DeliveryPolicy policy, NotifyPolicy notify, ReceiptPolicy receipts, LongSupplier nanoClock,
+      MeterRegistry meters) {
     this.stores = stores;
     this.presence = presence;
     this.edges = edges;
     this.policy = policy;
+    this.notify = notify;
+    this.planner = new NotificationPlanner(receipts);
     this.nanoClock = nanoClock;
+    this.notifyUnknown = Counter.builder("homing.notifications.skipped")
+        .tag("reason", "presence_unknown")
+        .description("Due notifications dropped because Redis did not say who is connected")
+        .register(meters);
     this.redelivered = Counter.builder("homing.messages.redelivered")
         .description("Messages sent again because their ack did not come in time")
         .register(meters);
@@ -109,13 +142,16 @@ final class Dispatcher {
   }
 
   /**
-   * Forgets all streams, for a rebalance, and the DELIVERED receipts not published yet: their
+   * Forgets all streams, for a rebalance, the notifications not due yet (the next message of
+   * their users considers them again), and the DELIVERED receipts not published yet: their
    * partitions may be applied again from an earlier offset, and they must not precede their
    * message's ACCEPTED.
    */
   void reset() {
     streams.clear();
     deadlines.clear();
+    notifyDeadlines.clear();
+    notifyPending.clear();
     edges.takeWritten(receipt -> { });
   }
 
@@ -167,6 +203,9 @@ final class Dispatcher {
                     }
                   });
           sendLive(user, messages, outbox);
+          if (streams.of(user).isEmpty()) {
+            considerNotifying(user, messages);
+          }
         });
     outbox.flush();
   }
@@ -208,6 +247,70 @@ final class Dispatcher {
       drain(stream, outbox);
     }
     outbox.flush();
+  }
+
+  /**
+   * Schedules the user's notification, unless one is pending, every message asks for none, or
+   * the user has no push target.
+   */
+  private void considerNotifying(String user, List<Outcome.Queued> messages) {
+    if (!notify.enabled() || notifyPending.containsKey(user) || messages.stream().allMatch(
+        q -> q.message().getNotification().getMode() == Notification.Mode.NONE)) {
+      return;
+    }
+    if (stores.apply(user).user(user).getPushTargets() == 0) {
+      return;
+    }
+    long at = nanoClock.getAsLong() + notify.delay().toNanos();
+    Long last = lastNotified.get(user);
+    if (last != null) {
+      at = Math.max(at, last + notify.interval().toNanos());
+    }
+    notifyPending.put(user, at);
+    notifyDeadlines.add(new NotifyDeadline(at, user));
+  }
+
+  /**
+   * Publishes the notification requests that are due, for users still without a stream whom
+   * Redis shows nowhere connected. Cheap when nothing is due: call it every loop turn.
+   */
+  void notifyDue() {
+    long now = nanoClock.getAsLong();
+    long interval = notify.interval().toNanos();
+    for (var it = lastNotified.values().iterator(); it.hasNext(); ) {
+      if (now - it.next() < interval) {
+        break;
+      }
+      it.remove();
+    }
+    List<String> due = new ArrayList<>();
+    while (!notifyDeadlines.isEmpty() && notifyDeadlines.peek().at() <= now) {
+      NotifyDeadline d = notifyDeadlines.poll();
+      if (notifyPending.remove(d.userId(), d.at()) && streams.of(d.userId()).isEmpty()) {
+        due.add(d.userId());
+      }
+    }
+    if (due.isEmpty()) {
+      return;
+    }
+    Set<String> connected = presence.connected(due);
+    if (connected == null) {
+      notifyUnknown.increment(due.size());
+      return;
+    }
+    long nowMs = System.currentTimeMillis();
+    for (String user : due) {
+      PartitionState state = stores.apply(user);
+      if (connected.contains(user) || state == null) {
+        continue; // a device connected elsewhere; or the partition went away
+      }
+      List<NotificationRequest> requests = planner.plan(state, user, nowMs);
+      requests.forEach(state::requestNotification);
+      if (!requests.isEmpty()) {
+        lastNotified.remove(user);
+        lastNotified.put(user, now);
+      }
+    }
   }
 
   private void giveUp(DeviceStreams.Stream stream, Outbox outbox) {

@@ -36,6 +36,7 @@ final class Outcome {
   int dropped;
   int expired;
   int devicesForgotten;
+  int pushTargetsInvalidated;
 
   void queued(String userId, long seq, Message message) {
     queued.computeIfAbsent(userId, u -> new ArrayList<>()).add(new Queued(seq, message));

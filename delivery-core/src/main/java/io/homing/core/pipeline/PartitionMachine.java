@@ -8,6 +8,7 @@ import io.homing.core.QueueLimits;
 import io.homing.store.ExpiredMessage;
 import io.homing.store.PartitionState;
 import io.homing.store.QueuedMessage;
+import io.homing.store.v1.PushRegistration;
 import io.homing.store.v1.UserState;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -136,11 +137,26 @@ final class PartitionMachine {
     }
   }
 
-  /** A device connected, acked or went away, as the edge that saw it says, at {@code recordMs}. */
+  /**
+   * A device connected, acked or went away, as the edge that saw it says, or its push target
+   * changed, at {@code recordMs}.
+   */
   void event(PartitionState state, DeliveryEvent event, long recordMs, Outcome out) {
     String userId = event.getUserId();
     String device = event.getDeviceId();
     UserState.Builder user = state.user(userId).toBuilder();
+    switch (event.getKindCase()) {
+      case PUSH_TARGET_CHANGED -> {
+        pushTargetChanged(state, userId, user, device, event.getPushTargetChanged(), recordMs);
+        return;
+      }
+      case PUSH_TARGET_INVALID -> {
+        pushTargetInvalid(state, userId, user, device, event.getPushTargetInvalid());
+        out.pushTargetsInvalidated++;
+        return;
+      }
+      default -> { }
+    }
     Outcome.Kind kind;
     long cursor = 0;
     switch (event.getKindCase()) {
@@ -166,6 +182,52 @@ final class PartitionMachine {
     }
     state.putUser(userId, user.build());
     out.changed(kind, userId, device, event.getNodeId(), event.getConnectionId(), cursor);
+  }
+
+  /**
+   * Sets or removes the device's push target. Setting one counts as hearing of the device, so a
+   * device that registers and goes away is kept for the device retention. A device the user's
+   * state does not know (forgotten since it connected) sets none: its edge published its
+   * Connected first, so it is known unless it was forgotten since, and then it is gone.
+   */
+  private static void pushTargetChanged(PartitionState state, String userId,
+      UserState.Builder user, String device, DeliveryEvent.PushTargetChanged changed,
+      long recordMs) {
+    boolean had = state.pushTarget(userId, device) != null;
+    if (changed.hasTarget()) {
+      if (!user.containsDeviceAcked(device)) {
+        return;
+      }
+      state.putPushTarget(userId, device, PushRegistration.newBuilder()
+          .setTarget(changed.getTarget()).setSetAtMs(recordMs).build());
+      if (!had) {
+        user.setPushTargets(user.getPushTargets() + 1);
+      }
+      if (recordMs > user.getDeviceSeenMsOrDefault(device, Long.MIN_VALUE)) {
+        user.putDeviceSeenMs(device, recordMs);
+      }
+    } else if (had) {
+      state.deletePushTarget(userId, device);
+      user.setPushTargets(user.getPushTargets() - 1);
+    } else {
+      return;
+    }
+    state.putUser(userId, user.build());
+  }
+
+  /**
+   * Removes the device's push target the notifier found invalid — if it is still that target,
+   * set no later than the provider's invalidation time (a device may have set it again since).
+   */
+  private static void pushTargetInvalid(PartitionState state, String userId,
+      UserState.Builder user, String device, DeliveryEvent.PushTargetInvalid invalid) {
+    PushRegistration current = state.pushTarget(userId, device);
+    if (current != null && current.getTarget().equals(invalid.getTarget())
+        && current.getSetAtMs() <= invalid.getInvalidSinceMs()) {
+      state.deletePushTarget(userId, device);
+      user.setPushTargets(user.getPushTargets() - 1);
+      state.putUser(userId, user.build());
+    }
   }
 
   /**
@@ -266,7 +328,8 @@ final class PartitionMachine {
   /**
    * Forgets the user's devices last seen before the retention, then the least recently seen ones
    * without an open connection while more than the cap remain (connected devices may exceed it;
-   * they are never cut off mid-stream). Forgotten devices no longer hold messages back. A device
+   * they are never cut off mid-stream). Forgotten devices no longer hold messages back, and
+   * their push targets go. A device
    * with no time recorded counts as seen now. Returns how many it forgot.
    */
   private int retainDevices(PartitionState state, String userId, UserState.Builder user,
@@ -289,6 +352,10 @@ final class PartitionMachine {
         user.removeDeviceAcked(device.getKey());
         user.removeDeviceSeenMs(device.getKey());
         user.removeDeviceConnection(device.getKey());
+        if (user.getPushTargets() > 0 && state.pushTarget(userId, device.getKey()) != null) {
+          state.deletePushTarget(userId, device.getKey());
+          user.setPushTargets(user.getPushTargets() - 1);
+        }
         forgotten++;
         remaining--;
       }

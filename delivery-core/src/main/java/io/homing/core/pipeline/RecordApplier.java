@@ -50,6 +50,7 @@ final class RecordApplier {
   private final Counter droppedFull;
   private final Counter expired;
   private final Counter devicesForgotten;
+  private final Counter pushTargetsInvalidated;
   private final MeterRegistry meters;
 
   RecordApplier(PartitionStores stores, Topics topics, Duration defaultTtl, Duration dedupWindow,
@@ -60,6 +61,9 @@ final class RecordApplier {
     this.meters = meters;
     this.devicesForgotten = Counter.builder("homing.devices.forgotten")
         .description("Devices that stopped holding messages back: away too long, or over the cap")
+        .register(meters);
+    this.pushTargetsInvalidated = Counter.builder("homing.push.targets.invalidated")
+        .description("Push targets the notifier reported invalid (unregistered, gone)")
         .register(meters);
     this.rejectedFull = Counter.builder("homing.messages.rejected").tag("reason", "queue_full")
         .description("Messages refused because their user's queue was full").register(meters);
@@ -167,6 +171,7 @@ final class RecordApplier {
     droppedFull.increment(out.dropped);
     expired.increment(out.expired);
     devicesForgotten.increment(out.devicesForgotten);
+    pushTargetsInvalidated.increment(out.pushTargetsInvalidated);
   }
 
   private void skip(ConsumerRecord<String, byte[]> record, String why) {

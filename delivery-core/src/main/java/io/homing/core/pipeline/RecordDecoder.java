@@ -2,9 +2,11 @@ package io.homing.core.pipeline;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.homing.api.Limits;
+import io.homing.api.PushTargets;
 import io.homing.api.v1.DeliveryEvent;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.OutboundMessage;
+import io.homing.api.v1.PushTarget;
 import java.util.function.ToIntFunction;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -15,8 +17,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * without a broker or a store.
  *
  * <p>A record is skipped when it is keyed for another partition than it is in, does not decode,
- * names another user than its key or an invalid id, or is an event of a kind this version does
- * not know. Stateless and thread-safe.
+ * names another user than its key or an invalid id, is an event of a kind this version does
+ * not know, or sets a malformed push target. Stateless and thread-safe.
  */
 final class RecordDecoder {
   /** How much of a key or id a skip's reason shows. */
@@ -114,8 +116,18 @@ final class RecordDecoder {
     }
     return switch (event.getKindCase()) {
       case CONNECTED, ACKED, DISCONNECTED -> new Event(event);
+      case PUSH_TARGET_CHANGED -> pushTarget(event, event.getPushTargetChanged().hasTarget(),
+          event.getPushTargetChanged().getTarget());
+      case PUSH_TARGET_INVALID -> pushTarget(event, true,
+          event.getPushTargetInvalid().getTarget());
       default -> new Skip("unknown event kind");
     };
+  }
+
+  /** The event, if the target it names (when it names one) is well formed. */
+  private static Decoded pushTarget(DeliveryEvent event, boolean named, PushTarget target) {
+    String invalid = named ? PushTargets.invalid(target) : null;
+    return invalid == null ? new Event(event) : new Skip("push target: " + invalid);
   }
 
   /**

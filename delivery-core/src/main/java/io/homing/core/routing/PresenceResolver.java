@@ -9,8 +9,10 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +69,45 @@ public final class PresenceResolver implements AutoCloseable {
                   new Route(PresenceKeys.nodeOf(route), PresenceKeys.connectionOf(route))));
       result.put(e.getKey(), byDevice);
     }
+    return result;
+  }
+
+  /**
+   * Which of the users have a device connected on a live node, as Redis shows now; null when
+   * Redis did not answer, so that nobody's presence is known. What decides on notifications asks
+   * this, because {@link #devices} reads a failure as "offline": a Redis outage must not notify
+   * every user whose message came in meanwhile.
+   */
+  public Set<String> connected(Collection<String> users) {
+    Map<String, RedisFuture<Map<String, String>>> pending = new LinkedHashMap<>();
+    for (String user : users) {
+      pending.put(user, redis.hgetall(keys.presence(user)));
+    }
+    Map<String, Set<String>> nodesOf = new HashMap<>();
+    for (Map.Entry<String, RedisFuture<Map<String, String>>> e : pending.entrySet()) {
+      Map<String, String> routes;
+      try {
+        routes = e.getValue().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        return null;
+      } catch (Exception ex) {
+        log.warn("presence look-up failed, presence unknown: {}", ex.toString());
+        return null;
+      }
+      Set<String> nodes = new HashSet<>();
+      routes.values().forEach(route -> nodes.add(PresenceKeys.nodeOf(route)));
+      nodesOf.put(e.getKey(), nodes);
+    }
+    Set<String> allNodes = new HashSet<>();
+    nodesOf.values().forEach(allNodes::addAll);
+    Map<String, String> live = liveNodes(allNodes);
+    Set<String> result = new HashSet<>();
+    nodesOf.forEach((user, nodes) -> {
+      if (nodes.stream().anyMatch(live::containsKey)) {
+        result.add(user);
+      }
+    });
     return result;
   }
 

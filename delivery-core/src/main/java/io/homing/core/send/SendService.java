@@ -3,6 +3,7 @@ package io.homing.core.send;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.homing.api.Limits;
+import io.homing.api.PushTargets;
 import io.homing.api.v1.Acceptance;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.OutboundMessage;
@@ -94,6 +95,9 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
             .putAllHeaders(request.getHeadersMap())
             .setCreatedAtMs(System.currentTimeMillis())
             .setTtlMs(request.hasTtl() ? ttlMillis(request) : 0);
+    if (request.hasNotification()) {
+      built.setNotification(request.getNotification());
+    }
     if (request.getReceipts() || receipts.coversSender(sender.name())) {
       // The sender keys receipts; a name that is no valid id (a long token subject) is left out.
       built.setReceipts(true).setSender(Limits.isValidId(sender.name()) ? sender.name() : "");
@@ -173,6 +177,12 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
         || request.getTtl().getSeconds() > MAX_TTL_SECONDS || ttlMillis(request) == 0)) {
       return "ttl: " + request.getTtl().getSeconds() + "s " + request.getTtl().getNanos()
           + "ns (expected: 1 ms.." + MAX_TTL_SECONDS + " s)";
+    }
+    if (request.hasNotification()) {
+      String notification = PushTargets.invalid(request.getNotification());
+      if (notification != null) {
+        return notification;
+      }
     }
     return null;
   }

@@ -1,6 +1,8 @@
 package io.homing.core.state;
 
+import io.homing.api.Topics;
 import io.homing.api.v1.DeliveryReceipt;
+import io.homing.api.v1.NotificationRequest;
 import io.homing.core.ReceiptPolicy;
 import io.homing.runtime.kafka.KafkaConnection;
 import io.homing.store.OfflineStore;
@@ -9,6 +11,7 @@ import io.homing.store.StoreChange;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,8 +51,10 @@ import org.slf4j.event.Level;
  * coordinator before its changes count. The local stores are written only after the transaction
  * committed, so a local store is never ahead of its changelog; it may be behind (a crash between
  * the two), which the restore on the next assignment repairs. The delivery receipts the
- * transactions publish go to {@code delivery-receipts} in the same Kafka transaction: a receipt is
- * visible to a read-committed consumer exactly when the change it reports is durable.
+ * transactions publish go to {@code delivery-receipts}, and the notification requests to
+ * {@code notifications}, in the same Kafka transaction: a receipt is visible to a read-committed
+ * consumer exactly when the change it reports is durable, a request when the state it was
+ * decided on is.
  *
  * <p>Threads: {@link #write} on the {@link Committer}'s thread, one round at a time; restoring on
  * the pipeline thread, while no round is in flight.
@@ -62,11 +67,13 @@ public final class Changelog implements AutoCloseable {
 
   private final String topic;
   private final String receiptsTopic;
+  private final String notificationsTopic;
   private final ReceiptPolicy receipts;
   private final KafkaProducer<byte[], byte[]> producer;
   private final KafkaConsumer<byte[], byte[]> restorer;
   private final Counter written;
   private final Counter receiptsWritten;
+  private final Counter notificationsWritten;
   private final Counter restored;
   private final Timer transactionTimer;
   private volatile boolean closing;
@@ -75,10 +82,11 @@ public final class Changelog implements AutoCloseable {
    * @param transactionalId unique per core instance and stable across its restarts: a restarted
    *     instance aborts what its previous life left open
    */
-  public Changelog(KafkaConnection kafka, String topic, String receiptsTopic,
-      ReceiptPolicy receipts, String transactionalId, MeterRegistry meters) {
-    this.topic = topic;
-    this.receiptsTopic = receiptsTopic;
+  public Changelog(KafkaConnection kafka, Topics topics, ReceiptPolicy receipts,
+      String transactionalId, MeterRegistry meters) {
+    this.topic = topics.storeChangelog();
+    this.receiptsTopic = topics.deliveryReceipts();
+    this.notificationsTopic = topics.notifications();
     this.receipts = receipts;
     Map<String, Object> producerConfig = kafka.clientConfig();
     producerConfig.put(ProducerConfig.CLIENT_ID_CONFIG, transactionalId);
@@ -100,6 +108,9 @@ public final class Changelog implements AutoCloseable {
         .description("Store changes written to the changelog").register(meters);
     this.receiptsWritten = Counter.builder("homing.receipts.published")
         .description("Delivery receipts published to " + receiptsTopic).register(meters);
+    this.notificationsWritten = Counter.builder("homing.notifications.requested")
+        .description("Notification requests published to " + notificationsTopic)
+        .register(meters);
     this.transactionTimer = Timer.builder("homing.changelog.transactions")
         .description("Changelog transactions committed, and how long each took from begin")
         .register(meters);
@@ -143,6 +154,14 @@ public final class Changelog implements AutoCloseable {
           published++;
         }
       }
+      int requested = 0;
+      for (PartitionState.Transaction transaction : transactions.values()) {
+        for (NotificationRequest request : transaction.notifications()) {
+          producer.send(new ProducerRecord<>(notificationsTopic,
+              request.getUserId().getBytes(StandardCharsets.UTF_8), request.toByteArray()));
+          requested++;
+        }
+      }
       if (!offsets.isEmpty()) {
         producer.sendOffsetsToTransaction(offsets, group);
       }
@@ -150,6 +169,7 @@ public final class Changelog implements AutoCloseable {
       transactionTimer.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       written.increment(count);
       receiptsWritten.increment(published);
+      notificationsWritten.increment(requested);
       long now = System.currentTimeMillis();
       for (Map.Entry<Integer, PartitionState.Transaction> entry : transactions.entrySet()) {
         Future<RecordMetadata> logged = last.get(entry.getKey());

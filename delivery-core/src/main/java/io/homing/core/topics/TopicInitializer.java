@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Creates {@code outbound}, {@code delivery-events}, core's {@code store-changelog} (compacted),
- * {@code inbound} (the edges' uplink, for the application) and {@code delivery-receipts} (for
- * producers) when missing, and refuses to
+ * {@code inbound} (the edges' uplink, for the application), {@code delivery-receipts} (for
+ * producers) and {@code notifications} (for the notifier) when missing, and refuses to
  * start when the first three are not co-partitioned: with different partition counts a user's
  * events would be applied by another thread than the user's messages, and partition p's store
  * would not be logged in changelog partition p. Returns once every
@@ -90,8 +90,8 @@ public final class TopicInitializer {
 
   /**
    * Ensures the topics exist and {@code outbound}, {@code delivery-events} and
-   * {@code store-changelog} are co-partitioned; returns their partition count. {@code inbound}
-   * and {@code delivery-receipts}, when missing, are created with that count too: nothing
+   * {@code store-changelog} are co-partitioned; returns their partition count. {@code inbound},
+   * {@code delivery-receipts} and {@code notifications}, when missing, are created with that count too: nothing
    * requires them to be co-partitioned (core never reads them), so one that exists with another
    * count is left as it is.
    *
@@ -119,7 +119,8 @@ public final class TopicInitializer {
             + counts + " (expected: equal)");
       }
       int count = counts.get(topics.outbound());
-      List<String> others = List.of(topics.inbound(), topics.deliveryReceipts());
+      List<String> others = List.of(topics.inbound(), topics.deliveryReceipts(),
+          topics.notifications());
       create(admin, others.stream().filter(name -> !existing.contains(name))
           .map(name -> new NewTopic(name, count, replication)).toList());
       described.putAll(describe(admin, others));

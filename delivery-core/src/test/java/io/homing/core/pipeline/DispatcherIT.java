@@ -19,7 +19,9 @@ import io.homing.api.v1.Message;
 import io.homing.api.v1.StreamOpened;
 import io.homing.core.DeliveryPolicy;
 import io.homing.core.DeviceLimits;
+import io.homing.core.NotifyPolicy;
 import io.homing.core.QueueLimits;
+import io.homing.core.ReceiptPolicy;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
 import io.homing.runtime.redis.RedisConnection;
@@ -80,7 +82,8 @@ class DispatcherIT {
     presence = new PresenceResolver(RedisConnection.of(RedisServer.shared().uri()), prefix);
     edges = new EdgeClients(null, Optional.empty(), new SimpleMeterRegistry());
     dispatcher = new Dispatcher(user -> state, presence, edges,
-        new DeliveryPolicy(Duration.ofSeconds(10), 5, 1_000, Duration.ZERO), System::nanoTime,
+        new DeliveryPolicy(Duration.ofSeconds(10), 5, 1_000, Duration.ZERO),
+        NotifyPolicy.defaults(), ReceiptPolicy.defaults(), System::nanoTime,
         new SimpleMeterRegistry());
   }
 

@@ -6,6 +6,7 @@ import com.google.protobuf.ByteString;
 import io.homing.api.v1.DeliveryEvent;
 import io.homing.api.v1.DeliveryReceipt;
 import io.homing.api.v1.Message;
+import io.homing.api.v1.PushTarget;
 import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
 import io.homing.store.OfflineStore;
@@ -261,6 +262,71 @@ class PartitionMachineTest {
     assertThat(state.user("alice").getDeviceAckedMap()).containsOnlyKeys("laptop");
     assertThat(out.devicesForgotten).isEqualTo(1);
     assertThat(state.readAfter("alice", 0, 10)).as("acked by every device left").isEmpty();
+  }
+
+  @Test
+  void aPushTargetIsSetReplacedRemovedAndCountedPerDevice() {
+    PartitionMachine machine = machine(ROOMY);
+    Outcome out = new Outcome();
+    open();
+    connect(machine, "alice", "phone", "c1", 0, 900, out);
+    connect(machine, "alice", "laptop", "c2", 0, 900, out);
+    setPushTarget(machine, "alice", "stranger", fcm("token-0"), 950, out);
+    assertThat(state.pushTargets("alice")).as("a device never connected sets none").isEmpty();
+    setPushTarget(machine, "alice", "phone", fcm("token-1"), 1_000, out);
+    setPushTarget(machine, "alice", "laptop", webhook("http://127.0.0.1/h"), 1_100, out);
+    setPushTarget(machine, "alice", "phone", fcm("token-2"), 1_200, out);
+
+    assertThat(state.user("alice").getPushTargets()).isEqualTo(2);
+    assertThat(state.pushTargets("alice")).containsOnlyKeys("laptop", "phone");
+    assertThat(state.pushTarget("alice", "phone").getTarget()).isEqualTo(fcm("token-2"));
+    assertThat(state.pushTarget("alice", "phone").getSetAtMs()).isEqualTo(1_200);
+    assertThat(state.user("alice").getDeviceSeenMsMap()).containsEntry("phone", 1_200L);
+
+    setPushTarget(machine, "alice", "laptop", null, 1_300, out);
+    setPushTarget(machine, "alice", "tablet", null, 1_300, out); // had none: nothing to remove
+    assertThat(state.user("alice").getPushTargets()).isEqualTo(1);
+    assertThat(state.pushTargets("alice")).containsOnlyKeys("phone");
+    assertThat(state.pushTargets("bob")).isEmpty();
+  }
+
+  @Test
+  void anInvalidatedTargetGoesOnlyIfStillTheSameAndSetBeforeTheProviderSaidSo() {
+    PartitionMachine machine = machine(ROOMY);
+    Outcome out = new Outcome();
+    open();
+    connect(machine, "alice", "phone", "c1", 0, 900, out);
+    setPushTarget(machine, "alice", "phone", fcm("old"), 1_000, out);
+    invalidate(machine, "alice", "phone", fcm("other"), 5_000, out);
+    assertThat(state.pushTargets("alice")).as("another target").containsOnlyKeys("phone");
+    invalidate(machine, "alice", "phone", fcm("old"), 900, out);
+    assertThat(state.pushTargets("alice")).as("invalid since before it was set")
+        .containsOnlyKeys("phone");
+
+    invalidate(machine, "alice", "phone", fcm("old"), 1_000, out);
+    assertThat(state.pushTargets("alice")).isEmpty();
+    assertThat(state.user("alice").getPushTargets()).isZero();
+    assertThat(out.pushTargetsInvalidated).isEqualTo(3);
+    invalidate(machine, "alice", "phone", fcm("old"), 2_000, out);
+    assertThat(state.user("alice").getPushTargets()).as("never below zero").isZero();
+  }
+
+  @Test
+  void aForgottenDeviceLosesItsPushTarget() {
+    PartitionMachine machine = new PartitionMachine(WINDOW_MS, ROOMY,
+        new DeviceLimits(10, Duration.ofMillis(2_000)));
+    Outcome out = new Outcome();
+    open();
+    connect(machine, "alice", "phone", "c1", 0, 1_000, out);
+    setPushTarget(machine, "alice", "phone", fcm("t"), 1_000, out);
+    connect(machine, "alice", "laptop", "c2", 0, 1_500, out);
+    setPushTarget(machine, "alice", "laptop", fcm("u"), 1_500, out);
+    disconnect(machine, "alice", "phone", "c1", 1_600, out);
+
+    ack(machine, "alice", "laptop", 0, 3_100, out); // phone unseen since 1,000: past retention
+
+    assertThat(state.pushTargets("alice")).containsOnlyKeys("laptop");
+    assertThat(state.user("alice").getPushTargets()).isEqualTo(1);
   }
 
   /**
@@ -521,6 +587,34 @@ class PartitionMachineTest {
     machine.event(state, DeliveryEvent.newBuilder().setUserId(user).setDeviceId(device)
         .setNodeId("edge").setConnectionId(connection)
         .setDisconnected(DeliveryEvent.Disconnected.getDefaultInstance()).build(), atMs, out);
+  }
+
+  private void setPushTarget(PartitionMachine machine, String user, String device,
+      PushTarget target, long atMs, Outcome out) {
+    DeliveryEvent.PushTargetChanged.Builder changed = DeliveryEvent.PushTargetChanged.newBuilder();
+    if (target != null) {
+      changed.setTarget(target);
+    }
+    machine.event(state, DeliveryEvent.newBuilder().setUserId(user).setDeviceId(device)
+        .setNodeId("edge").setConnectionId("c").setPushTargetChanged(changed).build(), atMs, out);
+  }
+
+  private void invalidate(PartitionMachine machine, String user, String device,
+      PushTarget target, long sinceMs, Outcome out) {
+    machine.event(state, DeliveryEvent.newBuilder().setUserId(user).setDeviceId(device)
+        .setNodeId("notifier").setPushTargetInvalid(DeliveryEvent.PushTargetInvalid.newBuilder()
+            .setTarget(target).setInvalidSinceMs(sinceMs).setReason("UNREGISTERED"))
+        .build(), sinceMs + 10, out);
+  }
+
+  static PushTarget fcm(String token) {
+    return PushTarget.newBuilder()
+        .setFcm(PushTarget.Fcm.newBuilder().setRegistrationToken(token)).build();
+  }
+
+  static PushTarget webhook(String url) {
+    return PushTarget.newBuilder().setWebhook(PushTarget.Webhook.newBuilder().setUrl(url))
+        .build();
   }
 
   private static List<Long> seqs(Outcome out, String user) {

@@ -172,7 +172,9 @@ class PartitionRecordsFuzzTest {
       UserState after = state.user(user);
       assertThat(after.getLastSeq()).isEqualTo(before.getLastSeq());
       assertThat(state.messageClock()).isEqualTo(clockBefore);
-      assertThat(out.sessionChanges).hasSize(1);
+      boolean push = event.getKindCase() == DeliveryEvent.KindCase.PUSH_TARGET_CHANGED
+          || event.getKindCase() == DeliveryEvent.KindCase.PUSH_TARGET_INVALID;
+      assertThat(out.sessionChanges).hasSize(push ? 0 : 1);
       if (event.getKindCase() == DeliveryEvent.KindCase.ACKED) {
         // The cursor is the ack (a uint64) clamped to the last seq, and never moves back.
         long seq = event.getAcked().getSeq();
@@ -181,7 +183,7 @@ class PartitionRecordsFuzzTest {
         assertThat(out.sessionChanges.get(0).cursor()).isEqualTo(Math.max(clamped,
             before.getDeviceAckedOrDefault(event.getDeviceId(), 0)));
       }
-      if (event.getKindCase() != DeliveryEvent.KindCase.DISCONNECTED) {
+      if (!push && event.getKindCase() != DeliveryEvent.KindCase.DISCONNECTED) {
         // Connected devices may stay over the cap; the others are forgotten first.
         assertThat(after.getDeviceAckedCount()).isLessThanOrEqualTo(
             Math.max(DEVICES.maxDevices(), after.getDeviceConnectionCount()));
@@ -209,5 +211,9 @@ class PartitionRecordsFuzzTest {
     assertThat(u.getDeviceSeenMsMap().keySet()).isEqualTo(u.getDeviceAckedMap().keySet());
     assertThat(u.getDeviceAckedMap().keySet())
         .containsAll(u.getDeviceConnectionMap().keySet());
+    // Push targets only of known devices, and counted.
+    assertThat(u.getDeviceAckedMap().keySet()).containsAll(state.pushTargets(user).keySet());
+    assertThat(u.getPushTargets()).as("push targets of %s", user)
+        .isEqualTo(state.pushTargets(user).size());
   }
 }

@@ -3,6 +3,7 @@ package io.homing.edge.events;
 import io.homing.api.v1.DeliveryEvent;
 import io.homing.api.v1.InboundMessage;
 import io.homing.api.v1.Publish;
+import io.homing.api.v1.PushTarget;
 import io.homing.edge.session.Uplink;
 import io.homing.runtime.kafka.KafkaConnection;
 import java.time.Duration;
@@ -18,7 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes what this node observes — connects, disconnects, acks — to {@code delivery-events},
+ * Publishes what this node observes — connects, disconnects, acks, push targets set — to
+ * {@code delivery-events},
  * keyed by user id so that delivery-core applies them on the thread that owns the user; and what
  * clients publish to {@code inbound}, keyed by the sender's user id.
  *
@@ -115,6 +117,23 @@ public final class DeliveryEventPublisher implements Uplink, AutoCloseable {
     try {
       producer.send(
           new ProducerRecord<>(inboundTopic, userId, message.toByteArray()),
+          (metadata, error) -> done.accept(error));
+    } catch (KafkaException e) {
+      done.accept(e);
+    }
+  }
+
+  @Override
+  public void pushTarget(String userId, String deviceId, String connectionId, PushTarget target,
+      Consumer<Exception> done) {
+    DeliveryEvent.PushTargetChanged.Builder changed = DeliveryEvent.PushTargetChanged.newBuilder();
+    if (target != null) {
+      changed.setTarget(target);
+    }
+    DeliveryEvent event = event(userId, deviceId, connectionId).setPushTargetChanged(changed)
+        .build();
+    try {
+      producer.send(new ProducerRecord<>(topic, userId, event.toByteArray()),
           (metadata, error) -> done.accept(error));
     } catch (KafkaException e) {
       done.accept(e);

@@ -4,6 +4,8 @@ import io.homing.api.v1.AuthError;
 import io.homing.api.v1.Error;
 import io.homing.api.v1.PublishAck;
 import io.homing.api.v1.PublishError;
+import io.homing.api.v1.PushTargetError;
+import io.homing.api.v1.PushTargetSet;
 import io.homing.api.v1.ServerFrame;
 
 /** The server frames that end a session, built in one place for every handler that sends them. */
@@ -27,6 +29,20 @@ public final class Frames {
   static ServerFrame publishAck(String messageId) {
     return ServerFrame.newBuilder()
         .setPublishAck(PublishAck.newBuilder().setMessageId(messageId))
+        .build();
+  }
+
+  static ServerFrame pushTargetSet(String requestId) {
+    return ServerFrame.newBuilder()
+        .setPushTargetSet(PushTargetSet.newBuilder().setRequestId(requestId))
+        .build();
+  }
+
+  static ServerFrame pushTargetError(String requestId, PushTargetError.Code code,
+      String message) {
+    return ServerFrame.newBuilder()
+        .setPushTargetError(PushTargetError.newBuilder().setRequestId(requestId).setCode(code)
+            .setMessage(message))
         .build();
   }
 

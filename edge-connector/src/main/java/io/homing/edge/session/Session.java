@@ -1,6 +1,7 @@
 package io.homing.edge.session;
 
 import io.homing.api.Limits;
+import io.homing.api.PushTargets;
 import io.homing.api.v1.Auth;
 import io.homing.api.v1.AuthError;
 import io.homing.api.v1.AuthOk;
@@ -11,7 +12,10 @@ import io.homing.api.v1.Pong;
 import io.homing.api.v1.Publish;
 import io.homing.api.v1.PublishError;
 import io.homing.api.v1.Push;
+import io.homing.api.v1.PushTarget;
+import io.homing.api.v1.PushTargetError;
 import io.homing.api.v1.ServerFrame;
+import io.homing.api.v1.SetPushTarget;
 import io.homing.api.v1.StreamOpened;
 import io.homing.edge.auth.AuthenticationException;
 import io.homing.edge.auth.VerifiedToken;
@@ -34,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * registered here and in presence and core learns of it through a Connected event; the client gets
  * AuthOk when core answers with the stream's state ({@link #opened}), so that AuthOk can say where
  * the user's stream stands. Acks become Ack events; pings are answered; Publish frames go to the
- * topic {@code inbound}. The node's {@link SessionSweeper} closes a connection silent past the idle
+ * topic {@code inbound}; a SetPushTarget becomes a PushTargetChanged event. The node's {@link SessionSweeper} closes a connection silent past the idle
  * timeout and one whose token expired. On close, presence and the registry forget this connection
  * (only if still current) and a Disconnected event is published.
  *
@@ -196,6 +200,7 @@ public final class Session implements Connection {
                   .setPong(Pong.newBuilder().setNonce(frame.getPing().getNonce()))
                   .build());
       case PUBLISH -> onPublish(frame.getPublish());
+      case SET_PUSH_TARGET -> onSetPushTarget(frame.getSetPushTarget());
       default -> closeWith(Error.Code.MALFORMED_FRAME, "empty or unknown frame");
     }
   }
@@ -393,6 +398,44 @@ public final class Session implements Connection {
           : Frames.publishError(id, PublishError.Code.UNAVAILABLE,
               "not written to Kafka: " + error.getMessage()));
     }));
+  }
+
+  /**
+   * Checks the device's new push target and writes it to Kafka, answering once Kafka has it. A
+   * webhook URL must start with a prefix the node allows: the notifier calls it, so a client
+   * could otherwise aim the notifier at any address.
+   */
+  private void onSetPushTarget(SetPushTarget set) {
+    if (state != OPEN) {
+      closeWith(Error.Code.UNEXPECTED_FRAME, "SetPushTarget before AuthOk");
+      return;
+    }
+    String id = set.getRequestId();
+    if (!Limits.isValidId(id)) {
+      channel.writeAndFlush(Frames.pushTargetError(id, PushTargetError.Code.INVALID,
+          "request_id must be " + Limits.ID_RULE));
+      return;
+    }
+    PushTarget target = set.hasTarget() ? set.getTarget() : null;
+    if (target != null) {
+      String invalid = PushTargets.invalid(target);
+      if (invalid != null) {
+        channel.writeAndFlush(Frames.pushTargetError(id, PushTargetError.Code.INVALID, invalid));
+        return;
+      }
+      if (target.hasWebhook()
+          && !PushTargets.allowed(target.getWebhook().getUrl(), context.webhookPrefixes())) {
+        channel.writeAndFlush(Frames.pushTargetError(id, PushTargetError.Code.NOT_ALLOWED,
+            context.webhookPrefixes().isEmpty() ? "this node takes no webhook targets"
+                : "a webhook URL must start with one of " + context.webhookPrefixes()));
+        return;
+      }
+    }
+    context.uplink().pushTarget(userId, deviceId, connectionId(), target,
+        error -> channel.eventLoop().execute(() -> channel.writeAndFlush(error == null
+            ? Frames.pushTargetSet(id)
+            : Frames.pushTargetError(id, PushTargetError.Code.UNAVAILABLE,
+                "not written to Kafka: " + error.getMessage()))));
   }
 
   /**

@@ -7,6 +7,7 @@ import io.homing.edge.presence.Presence;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** What every connection's {@link Session} shares. Thread-safe. */
@@ -24,6 +25,7 @@ public final class SessionContext {
   private final EdgeLimits limits;
   private final Admission admission;
   private final PublishLimits publishLimits;
+  private final List<String> webhookPrefixes;
   /** The time between two frames of a connection at its sustained rate. */
   private final long frameIntervalNanos;
   /** How far ahead of now a connection's frames may run: its burst. */
@@ -43,7 +45,9 @@ public final class SessionContext {
       DeliveryEventPublisher events,
       Uplink uplink,
       EdgeLimits limits,
+      List<String> webhookPrefixes,
       MeterRegistry meters) {
+    this.webhookPrefixes = List.copyOf(webhookPrefixes);
     this.nodeId = nodeId;
     this.authTimeout = authTimeout;
     this.heartbeat = heartbeat;
@@ -90,6 +94,11 @@ public final class SessionContext {
 
   PublishLimits publishLimits() {
     return publishLimits;
+  }
+
+  /** What a webhook push target's URL must start with; empty: no webhook targets. */
+  List<String> webhookPrefixes() {
+    return webhookPrefixes;
   }
 
   long frameIntervalNanos() {

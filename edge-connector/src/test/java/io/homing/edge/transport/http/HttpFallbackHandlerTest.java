@@ -27,7 +27,7 @@ class HttpFallbackHandlerTest {
   private final SessionContext context = new SessionContext("edge-test", Duration.ofSeconds(5),
       Duration.ofSeconds(30), Duration.ofSeconds(90),
       new TokenVerifier(TokenSettings.hs256("fallback-test-0123456789abcdefghijklmnopqrstuvwxyz")),
-      new ConnectionRegistry(16), null, null, null, EdgeLimits.defaults(), meters);
+      new ConnectionRegistry(16), null, null, null, EdgeLimits.defaults(), List.of(), meters);
   private final EmbeddedChannel channel = new EmbeddedChannel(new HttpServerCodec(),
       new HttpObjectAggregator(8192),
       new HttpFallback(context, List.of()).newHandler("/ws"));

@@ -49,7 +49,7 @@ class WebSocketPortFuzzTest {
     // No token verifies, so presence, events and uplink are never reached.
     SessionContext context = new SessionContext("edge-fuzz", Duration.ofSeconds(5),
         Duration.ofSeconds(30), Duration.ofSeconds(90), verifier, new ConnectionRegistry(16),
-        null, null, null, EdgeLimits.defaults(), new SimpleMeterRegistry());
+        null, null, null, EdgeLimits.defaults(), List.of(), new SimpleMeterRegistry());
     CONTEXT = context;
     PORT = new WebSocketChannelInitializer(context, 1024, null, List.of("https://app.example"));
   }

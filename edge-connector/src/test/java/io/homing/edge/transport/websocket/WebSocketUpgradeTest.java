@@ -42,7 +42,7 @@ class WebSocketUpgradeTest {
       Duration.ofSeconds(30), Duration.ofSeconds(90),
       new TokenVerifier(TokenSettings.hs256("upgrade-test-0123456789abcdefghijklmnopqrstuvwxyz")),
       new ConnectionRegistry(16), null, null, null, EdgeLimits.defaults(),
-      new SimpleMeterRegistry());
+      List.of(), new SimpleMeterRegistry());
   private final WebSocketChannelInitializer port =
       new WebSocketChannelInitializer(context, 1024, null, List.of());
   /** Writes that reach the socket, held until {@link #flushTheSocket} when the socket is slow. */
