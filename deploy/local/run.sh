@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts Homing locally: a real Kafka broker (KRaft), Redis, one delivery-core and two edges.
+# Starts Homing locally: a real Kafka broker (KRaft), Redis, one delivery-core, two edges and the
+# notifier (webhooks to 127.0.0.1 and localhost, signed with a development secret).
 # Ctrl-C stops everything. Data lives in deploy/local/.data (delete it to start from scratch).
 #
 #   REDIS_URL=redis://host:port   use this Redis instead of starting redis-server
@@ -23,6 +24,10 @@ export HOMING_JWT_SECRET=${HOMING_JWT_SECRET:-homing-dev-secret-do-not-use-in-pr
 # The Send API asks for this key (docs/security.md); the CLI, the load generator and the demo send
 # it by default.
 export HOMING_API_KEY=${HOMING_API_KEY:-homing-dev-api-key-do-not-use-in-production}
+# Push notifications (docs/push.md): the edges take webhook targets under these prefixes, and the
+# notifier signs its requests to them with this secret.
+export HOMING_PUSH_WEBHOOK_ALLOW=${HOMING_PUSH_WEBHOOK_ALLOW:-http://127.0.0.1:,http://localhost:}
+export HOMING_WEBHOOK_SECRETS=${HOMING_WEBHOOK_SECRETS:-whsec_aG9taW5nLWRldi13ZWJob29rLXNlY3JldC1kby1ub3QtdXNl}
 mkdir -p "$data/logs"
 secure=${HOMING_SECURE:-}
 if [[ "$secure" == 1 ]]; then
@@ -38,7 +43,7 @@ stop() {
   trap - INT TERM EXIT
   echo
   echo "stopping..."
-  # Reverse start order: edges, core, then Redis and Kafka.
+  # Reverse start order: the notifier, edges, core, then Redis and Kafka.
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     kill -TERM "${pids[i]}" 2>/dev/null || true
     wait "${pids[i]}" 2>/dev/null || true
@@ -71,7 +76,7 @@ require_free() { # port, what
   fi
 }
 
-for p in 9092 9093 7400 7401 7410 7411 7412 7413 7420 7421 7430 7431; do require_free "$p" "Homing local stack"; done
+for p in 9092 9093 7400 7401 7402 7410 7411 7412 7413 7420 7421 7430 7431; do require_free "$p" "Homing local stack"; done
 
 if [[ -z "${HOMING_SKIP_BUILD:-}" ]]; then
   echo "building (mvn package, tests skipped)..."
@@ -80,6 +85,7 @@ fi
 started=$(date +%s%N)
 core_jar="$root/delivery-core/target/homing-core.jar"
 edge_jar="$root/edge-connector/target/homing-edge.jar"
+notifier_jar="$root/notifier/target/homing-notifier.jar"
 
 # Kafka: resolve the broker's jars from Maven Central once, format storage once, start.
 classpath_file="$data/kafka.classpath"
@@ -236,12 +242,18 @@ for i in 1 2; do
   await_port $((7409 + i)) "edge-$i" "${edge_pids[i - 1]}"
   await_port $((7411 + i)) "edge-$i" "${edge_pids[i - 1]}"
 done
+# The notifier: webhooks only here; APNs and FCM need credentials (docs/push.md).
+HOMING_INSTANCE_ID=notifier-1 HOMING_METRICS_PORT=7402 \
+  java -jar "$notifier_jar" > "$data/logs/notifier.log" 2>&1 &
+pids+=($!)
+await_port 7402 notifier $!
+
 urls="$ws://127.0.0.1:7410/ws,$ws://127.0.0.1:7411/ws"
 listen="java -jar client/target/homing-cli.jar listen --user alice"
 send="java -jar client/target/homing-cli.jar send --to alice --text \"hello\""
 trust=""
-kafka_info="127.0.0.1:9092   (topics outbound, delivery-events)"
-metrics="http://127.0.0.1:7401/metrics (core)   :7430, :7431 (edges); /health alike"
+kafka_info="127.0.0.1:9092   (topics outbound, delivery-events, delivery-receipts, notifications)"
+metrics="http://127.0.0.1:7401/metrics (core)   :7430, :7431 (edges)   :7402 (notifier); /health alike"
 if [[ "${HOMING_TLS:-}" == 1 ]]; then
   listen="$listen --url $urls --ca $tls/ca.pem"
   trust="
@@ -254,7 +266,7 @@ if [[ "$secure" == 1 ]]; then
   kafka_info="127.0.0.1:9092   SASL_SSL, user homing: --command-config $HOMING_KAFKA_CONFIG
   Secured           Kafka SASL_SSL, $redis_info, core <-> edges mutual TLS,
                     Send API TLS, metrics HTTPS (passwords in $secrets)"
-  metrics="https://127.0.0.1:7401/metrics (core)   :7430, :7431 (edges); /health alike
+  metrics="https://127.0.0.1:7401/metrics (core)   :7430, :7431 (edges)   :7402 (notifier); /health alike
                     (curl --cacert $tls/ca.pem --cert $tls/core.pem --key $tls/core.key https://127.0.0.1:7401/metrics)"
 fi
 
@@ -270,6 +282,7 @@ Homing is up (started in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 
   Kafka             $kafka_info
   Metrics           $metrics
   Redis             $redis_shown
+  Push              notifier: webhooks under $HOMING_PUSH_WEBHOOK_ALLOW (docs/push.md)
   Logs              $data/logs
 Try, in another terminal:
   $listen

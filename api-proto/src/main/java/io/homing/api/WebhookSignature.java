@@ -1,4 +1,4 @@
-package io.homing.notifier.push;
+package io.homing.api;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -11,8 +11,8 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * The Standard Webhooks signature (https://www.standardwebhooks.com) that {@link WebhookProvider}
- * puts on every request, and how a receiver checks it.
+ * The Standard Webhooks signature (https://www.standardwebhooks.com) that the notifier's webhook
+ * provider puts on every request, and how a receiver checks it (docs/push.md).
  *
  * <p>A request carries three headers: {@code webhook-id} (the same on every retry, so a receiver
  * can drop duplicates), {@code webhook-timestamp} (Unix seconds) and {@code webhook-signature}:

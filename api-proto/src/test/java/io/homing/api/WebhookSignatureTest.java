@@ -1,4 +1,4 @@
-package io.homing.notifier.push;
+package io.homing.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -3,6 +3,7 @@ package io.homing.notifier.push;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.homing.api.WebhookSignature;
 import io.homing.api.v1.PushTarget;
 import java.net.URI;
 import java.net.URISyntaxException;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.homing.api.WebhookSignature;
 import io.homing.api.v1.PushTarget;
 import io.homing.notifier.push.PushResult.Status;
 import io.homing.testing.Ports;
