@@ -76,7 +76,7 @@ require_free() { # port, what
   fi
 }
 
-for p in 9092 9093 7400 7401 7402 7410 7411 7412 7413 7420 7421 7430 7431; do require_free "$p" "Homing local stack"; done
+for p in 9092 9093 7400 7401 7402 7403 7410 7411 7412 7413 7420 7421 7430 7431; do require_free "$p" "Homing local stack"; done
 
 if [[ -z "${HOMING_SKIP_BUILD:-}" ]]; then
   echo "building (mvn package, tests skipped)..."

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the local stack as the README says, checks that the Send API refuses an unknown key,
-# sends messages with the CLI, checks that a listening user received them and that a send waiting
-# for delivery saw its receipts, and stops the stack.
+# sends messages with the CLI, checks that a listening user received them, that a send waiting
+# for delivery saw its receipts and that a user who went away was notified through her webhook,
+# and stops the stack.
 # Uses the jars already built. With --secure, the stack runs with every hop secured
 # (HOMING_SECURE=1), and the smoke test also checks that each hop is.
 set -euo pipefail
@@ -13,7 +14,7 @@ secure=""
 send_tls=()
 listen_url=(--url ws://127.0.0.1:7411/ws)
 receipts_kafka=()
-passed=4
+passed=5
 if [[ "${1:-}" == --secure ]]; then
   secure=1
   send_tls=(--tls-ca "$work/data/tls/ca.pem")
@@ -64,7 +65,7 @@ if [[ -n "$secure" ]]; then
     -o "$work/metrics.txt" https://127.0.0.1:7401/metrics \
     && grep -q homing_partitions_owned "$work/metrics.txt" \
     || { echo "smoke: /metrics with a certificate failed"; exit 1; }
-  passed=7
+  passed=8
 fi
 
 # The Send API asks for the development key: another key is refused, and sends nothing.
@@ -89,6 +90,25 @@ done
   || { cat "$work/receipts.log"; echo "smoke: no ACKED receipt for a listening user"; exit 1; }
 kill "$listener" 2>/dev/null || true
 cat "$work/listen.log" "$work/receipts.log"
+
+# Push: a device registers a webhook target and goes away; a message for the user makes the
+# notifier call the webhook, signed with the local stack's development secret.
+"${cli[@]}" webhooks --port 7499 > "$work/webhooks.log" 2>&1 &
+receiver=$!
+for _ in $(seq 1 40); do grep -q "receiving webhooks" "$work/webhooks.log" && break; sleep 0.25; done
+"${cli[@]}" listen --user smoke-push "${listen_url[@]}" --webhook http://127.0.0.1:7499/hook \
+  > "$work/push-listen.log" 2>&1 &
+push_listener=$!
+for _ in $(seq 1 60); do grep -q "push target registered" "$work/push-listen.log" && break; sleep 0.5; done
+kill "$push_listener" 2>/dev/null || true
+wait "$push_listener" 2>/dev/null || true
+sleep 1 # the edge publishes the disconnect; core applies it
+"${cli[@]}" send "${send_tls[@]}" --to smoke-push --text "while away" > /dev/null
+for _ in $(seq 1 60); do grep -q '"user_id":"smoke-push"' "$work/webhooks.log" && break; sleep 0.5; done
+kill "$receiver" 2>/dev/null || true
+cat "$work/push-listen.log" "$work/webhooks.log"
+grep -q -- '-> 200' "$work/webhooks.log" && grep -q '"waiting":1' "$work/webhooks.log" \
+  || { echo "smoke: no signed webhook notification for a user who went away"; tail -n 20 "$work/data/logs/notifier.log" "$work/data/logs/core.log"; exit 1; }
 grep -q "seq=1 .*sent while offline" "$work/listen.log" \
   && grep -q "seq=2 .*sent while online" "$work/listen.log" \
   || { echo "smoke: the listener did not receive both messages"; tail -n 20 "$work/data/logs/"*.log; exit 1; }

@@ -360,7 +360,8 @@ export default {
                     "CODE_UNSPECIFIED": 0,
                     "INVALID": 1,
                     "NOT_ALLOWED": 2,
-                    "UNAVAILABLE": 3
+                    "UNAVAILABLE": 3,
+                    "RATE_LIMITED": 4
                   }
                 }
               }

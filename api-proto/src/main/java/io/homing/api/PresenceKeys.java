@@ -13,6 +13,9 @@ package io.homing.api;
  *                                  node is dead means the device is offline.
  * {prefix}full:{user}      string  set by delivery-core with a short TTL while the user's queue
  *                                  is full and refuses messages; the Send API refuses at once.
+ * {prefix}owner:{p}       string  the core instance that owns partition p and its internal
+ *                                  address, "{instance}|host:port"; PX 15 s, refreshed every 3 s
+ *                                  by the owner. For forwarding GetStatus.
  * {prefix}replaced:{node}  channel pub/sub: the node's connections that a device's newer
  *                                  connection on another node replaced, one message each; the
  *                                  node closes the connection named if it is still the device's.
@@ -38,6 +41,10 @@ public final class PresenceKeys {
 
   public String fullQueue(String userId) {
     return prefix + "full:" + userId;
+  }
+
+  public String partitionOwner(int partition) {
+    return prefix + "owner:" + partition;
   }
 
   /** The pub/sub channel on which {@code nodeId} hears of its connections replaced elsewhere. */

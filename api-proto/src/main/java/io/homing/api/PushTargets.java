@@ -7,6 +7,7 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * What a valid push target and notification are (docs/push.md), checked the same way by the edge
@@ -23,6 +24,8 @@ public final class PushTargets {
   public static final int MAX_TITLE = 256;
   public static final int MAX_BODY = 1024;
   public static final int MAX_DATA_BYTES = 2048;
+
+  private static final Pattern PREFIX = Pattern.compile("https?://[^/?#@\\s]+(/\\S*|:)");
 
   private PushTargets() {}
 
@@ -55,17 +58,9 @@ public final class PushTargets {
         if (url.isEmpty() || url.length() > MAX_URL || hasControl(url)) {
           return "a webhook URL is 1.." + MAX_URL + " characters";
         }
-        try {
-          URI uri = new URI(url);
-          String scheme = uri.getScheme();
-          if (!("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))
-              || uri.getHost() == null || uri.getRawUserInfo() != null) {
-            return "a webhook URL is http:// or https://, with a host and no user info";
-          }
-        } catch (URISyntaxException e) {
-          return "a webhook URL must parse: " + e.getMessage();
-        }
-        return null;
+        return webhookUri(url) == null
+            ? "a webhook URL is http:// or https://, with a host, no user info, and no '.' or "
+                + "'..' segments or '//' in its path" : null;
       }
       default -> {
         return "no target kind (apns, fcm or webhook)";
@@ -74,12 +69,40 @@ public final class PushTargets {
   }
 
   /**
-   * Whether a webhook URL starts with one of the allowed prefixes. Prefixes should end with a
-   * '/' (or name a whole origin with it), so that {@code https://hooks.example.com} cannot be
-   * extended into {@code https://hooks.example.com.evil.org}.
+   * Whether a webhook URL may be called: well formed ({@link #invalid}) and starting with one of
+   * the allowed prefixes ({@link #invalidPrefix} says which prefixes are).
    */
-  public static boolean allowed(String url, List<String> prefixes) {
-    return prefixes.stream().anyMatch(url::startsWith);
+  public static boolean webhookAllowed(String url, List<String> prefixes) {
+    return webhookUri(url) != null && prefixes.stream().anyMatch(url::startsWith);
+  }
+
+  /**
+   * Why a webhook URL prefix cannot be allowed, or null when it can: {@code http://} or
+   * {@code https://}, a host, and then either a path ({@code https://hooks.example.com/}) or a
+   * ':' for any port of the host ({@code http://127.0.0.1:}). A prefix that stops inside the
+   * host ({@code https://hooks.example.com}) would also allow
+   * {@code https://hooks.example.com.evil.org/}.
+   */
+  public static String invalidPrefix(String prefix) {
+    return PREFIX.matcher(prefix).matches() ? null : "webhook URL prefix '" + prefix
+        + "' (expected: http(s)://host/path... or http(s)://host: for any port of the host)";
+  }
+
+  /**
+   * The URL when a notifier may call it: http or https, a host, no user info, and already normal
+   * (no '.' or '..' segments, no '//'), so that a prefix check on its text holds for where it
+   * leads; else null.
+   */
+  private static URI webhookUri(String url) {
+    try {
+      URI uri = new URI(url);
+      String scheme = uri.getScheme();
+      boolean web = "http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme);
+      return web && uri.getHost() != null && uri.getRawUserInfo() == null
+          && uri.normalize().toString().equals(url) ? uri : null;
+    } catch (URISyntaxException e) {
+      return null;
+    }
   }
 
   /** Why the notification is over its limits, or null when it is within them. */

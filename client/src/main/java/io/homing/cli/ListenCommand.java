@@ -2,6 +2,7 @@ package io.homing.cli;
 
 import io.homing.api.PushTargets;
 import io.homing.api.v1.PushTarget;
+import io.homing.api.v1.PushTargetError;
 import io.homing.client.HomingClient;
 import io.homing.client.HomingConnection;
 import io.homing.client.PushTargetRefusedException;
@@ -20,7 +21,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 @Command(name = "listen", mixinStandardHelpOptions = true,
     description = "Connect as a user, print every message that arrives and ack it; "
@@ -54,6 +58,8 @@ final class ListenCommand implements Callable<Integer> {
   @Option(names = "--last-seq", defaultValue = "0",
       description = "Highest seq this device already holds.")
   long lastSeq;
+
+  @Spec CommandSpec spec;
 
   @ArgGroup(exclusive = true)
   PushOptions push;
@@ -101,6 +107,9 @@ final class ListenCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    if (apnsSandbox && (push == null || push.apnsToken == null)) {
+      throw new ParameterException(spec.commandLine(), "--apns-sandbox goes with --apns-token");
+    }
     Supplier<String> tokens =
         () -> token != null ? token : Tokens.mint(secret, user, device, Duration.ofHours(24));
     CountDownLatch stopped = new CountDownLatch(1);
@@ -136,31 +145,45 @@ final class ListenCommand implements Callable<Integer> {
   }
 
   /**
-   * Registers the device's push target on the first connection that authenticates, within 30 s;
-   * false, having said why, when it could not.
+   * Registers the device's push target on a connection that authenticated, trying again (on the
+   * next connection, or after a back-off) for 30 s; false, having said why, when it could not.
    */
   private static boolean register(HomingClient client, PushTarget target)
       throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    String last = "no connection authenticated";
     while (System.nanoTime() < deadline) {
       HomingConnection connection = client.connection();
       try {
         connection.authenticated().get(1, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        continue; // not authenticated yet
+      } catch (ExecutionException e) {
+        last = "connecting failed: " + e.getCause().getMessage();
+        Thread.sleep(200); // the client is reconnecting
+        continue;
+      }
+      try {
         connection.setPushTarget(target).get(10, TimeUnit.SECONDS);
         System.out.println(target == null ? "push target removed"
             : "push target registered: " + PushTargets.describe(target));
         return true;
+      } catch (TimeoutException e) {
+        last = "no answer within 10 s";
       } catch (ExecutionException e) {
         if (e.getCause() instanceof PushTargetRefusedException refused) {
-          System.err.println("push target refused: " + refused.getMessage());
-          return false;
+          PushTargetError.Code code = refused.error().getCode();
+          if (code != PushTargetError.Code.UNAVAILABLE
+              && code != PushTargetError.Code.RATE_LIMITED) {
+            System.err.println("push target refused: " + refused.getMessage());
+            return false;
+          }
         }
-        Thread.sleep(200); // this connection failed; the client is reconnecting
-      } catch (TimeoutException e) {
-        // not authenticated yet
+        last = e.getCause().getMessage();
+        Thread.sleep(1_000);
       }
     }
-    System.err.println("push target not registered: no connection authenticated within 30 s");
+    System.err.println("push target not registered within 30 s: " + last);
     return false;
   }
 }

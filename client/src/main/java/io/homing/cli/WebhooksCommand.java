@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help.Visibility;
 import picocli.CommandLine.Option;
 
 @Command(name = "webhooks", mixinStandardHelpOptions = true,
@@ -28,7 +29,7 @@ final class WebhooksCommand implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "8099", description = "Port to listen on.")
   int port;
 
-  @Option(names = "--secret", split = ",",
+  @Option(names = "--secret", split = ",", showDefaultValue = Visibility.NEVER,
       defaultValue = "${env:HOMING_WEBHOOK_SECRETS:-" + DEV_WEBHOOK_SECRET + "}",
       description = "The notifier's signing secrets, whsec_<base64>; a call signed by any of them "
           + "is genuine (env HOMING_WEBHOOK_SECRETS).")

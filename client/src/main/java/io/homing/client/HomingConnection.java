@@ -133,8 +133,9 @@ public final class HomingConnection implements AutoCloseable {
   /**
    * Registers where this device is notified while it is not connected ({@code null}: nowhere);
    * completes once the server has it in Kafka, or exceptionally with a
-   * {@link PushTargetRefusedException} saying why it did not take it. Call after
-   * {@link #authenticated()} completed.
+   * {@link PushTargetRefusedException} saying why it did not take it (send it again after an
+   * {@code UNAVAILABLE} or {@code RATE_LIMITED}), or with an {@link IllegalStateException} when
+   * the connection closed first. Call after {@link #authenticated()} completed.
    */
   public CompletableFuture<Void> setPushTarget(PushTarget target) {
     String requestId = "push-" + pushRequests.incrementAndGet();
@@ -348,6 +349,9 @@ public final class HomingConnection implements AutoCloseable {
           : lastError != null ? lastError.getCode() + ": " + lastError.getMessage()
           : "connection closed";
       authenticated.completeExceptionally(new IllegalStateException(reason));
+      pendingPushTargets.values().forEach(answer -> answer.completeExceptionally(
+          new IllegalStateException("connection closed before the answer: " + reason)));
+      pendingPushTargets.clear();
       closed.complete(reason);
       super.channelInactive(ctx);
     }

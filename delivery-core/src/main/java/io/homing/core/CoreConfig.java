@@ -18,6 +18,10 @@ import java.util.Optional;
  * @param instanceId this instance's id, for logs and Kafka client ids
  * @param sendAddress where the public Send API listens
  * @param metricsAddress where {@code /metrics} (Prometheus) and {@code /health} are served
+ * @param internalAddress where other cores call this one (GetStatus forwarding), under the same
+ *     mutual TLS as the edges' internal API when {@code internalTls} is set
+ * @param advertisedInternal the {@code host:port} other cores dial to reach
+ *     {@code internalAddress}; empty for its host and bound port
  * @param kafka how to reach Kafka: bootstrap servers and the clients' security properties
  * @param topics the deployment's Kafka topics
  * @param groupId the consumer group all core instances of a deployment share
@@ -44,6 +48,8 @@ public record CoreConfig(
     String instanceId,
     InetSocketAddress sendAddress,
     InetSocketAddress metricsAddress,
+    InetSocketAddress internalAddress,
+    String advertisedInternal,
     KafkaConnection kafka,
     Topics topics,
     String groupId,
@@ -72,6 +78,8 @@ public record CoreConfig(
     requireText("instanceId", instanceId);
     Objects.requireNonNull(sendAddress, "sendAddress");
     Objects.requireNonNull(metricsAddress, "metricsAddress");
+    Objects.requireNonNull(internalAddress, "internalAddress");
+    Objects.requireNonNull(advertisedInternal, "advertisedInternal");
     Objects.requireNonNull(kafka, "kafka");
     Objects.requireNonNull(topics, "topics");
     requireText("groupId", groupId);

@@ -236,6 +236,17 @@ public final class CoreMain implements Callable<Integer> {
           + "HOMING_RECEIPTS_SENDERS; default: none).")
   List<String> receiptsSenders;
 
+  @Option(names = "--internal-port", defaultValue = "${env:HOMING_INTERNAL_PORT:-7403}",
+      description = "Port other cores call this one on, to forward a GetStatus to the owner of "
+          + "the user's partition; mutual TLS with the --internal-tls-* options "
+          + "(env HOMING_INTERNAL_PORT).")
+  int internalPort;
+
+  @Option(names = "--advertised-internal", defaultValue = "${env:HOMING_ADVERTISED_INTERNAL:-}",
+      description = "host:port other cores dial to reach --internal-port; default "
+          + "host:internal-port (env HOMING_ADVERTISED_INTERNAL).")
+  String advertisedInternal;
+
   @Option(names = "--notify-delay", defaultValue = "${env:HOMING_NOTIFY_DELAY:-PT2S}",
       description = "How long after a message is queued for a user none of whose devices is "
           + "connected core waits before asking the notifier to notify the user's devices with a "
@@ -254,6 +265,8 @@ public final class CoreMain implements Callable<Integer> {
         instanceId,
         new InetSocketAddress(host, sendPort),
         new InetSocketAddress(host, metricsPort),
+        new InetSocketAddress(host, internalPort),
+        advertisedInternal,
         connections.kafka(),
         new Topics(topicPrefix),
         groupId,

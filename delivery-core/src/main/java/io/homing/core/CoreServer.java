@@ -17,6 +17,9 @@ import io.homing.core.send.SendService;
 import io.homing.core.send.SenderTokens;
 import io.homing.core.state.Changelog;
 import io.homing.core.state.PartitionStores;
+import io.homing.core.status.CoreInternalService;
+import io.homing.core.status.PartitionOwners;
+import io.homing.core.status.StatusLookup;
 import io.homing.core.topics.TopicInitializer;
 import io.homing.runtime.Lifecycle;
 import io.homing.runtime.MetricsEndpoint;
@@ -30,7 +33,9 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -49,9 +54,14 @@ public final class CoreServer implements AutoCloseable {
   private FullQueues fullQueues;
   private OutboundProducer producer;
   private Server sendServer;
+  private Server internalServer;
+  private PartitionOwners owners;
+  private StatusLookup statuses;
   private ApiKeyFile apiKeys;
   private SenderTokens senderTokens;
   private Reloading<ServerCredentials> sendTls;
+  /** Credentials of the internal port other cores call; null for plaintext. */
+  private Reloading<ServerCredentials> coreTls;
   /** Credentials of the delivery streams to the edges; null for plaintext. */
   private Reloading<ChannelCredentials> edgeTls;
   private MetricsEndpoint metrics;
@@ -109,6 +119,7 @@ public final class CoreServer implements AutoCloseable {
     producer =
         new OutboundProducer(
             config.kafka(), config.topics().outbound(), "homing-send-" + config.instanceId());
+    startStatusLookup(partitions);
     try {
       sendServer =
           (sendTls == null
@@ -117,7 +128,7 @@ public final class CoreServer implements AutoCloseable {
               .maxInboundMessageSize(Math.max(4 << 20, config.maxPayloadBytes() + (1 << 20)))
               .addService(ServerInterceptors.intercept(
                   new SendService(producer, fullQueues, config.maxPayloadBytes(),
-                      config.sendLimits(), config.receipts(), metrics.registry()),
+                      config.sendLimits(), config.receipts(), statuses, metrics.registry()),
                   new SendAuthentication(apiKeys, senderTokens,
                       credentials.tls().flatMap(ServerTls::clientCa).isPresent(),
                       metrics.registry())))
@@ -127,8 +138,8 @@ public final class CoreServer implements AutoCloseable {
       throw new UncheckedIOException("cannot listen on " + config.sendAddress(), e);
     }
     log.info(
-        "core {} up: Send API on {}:{} ({}, {}), store {}, {} pipeline(s), Kafka {}, Redis {}, "
-            + "edges {}",
+        "core {} up: Send API on {}:{} ({}, {}), internal port {}, store {}, {} pipeline(s), "
+            + "Kafka {}, Redis {}, edges {}",
         config.instanceId(),
         config.sendAddress().getHostString(),
         sendServer.getPort(),
@@ -136,11 +147,44 @@ public final class CoreServer implements AutoCloseable {
         credentials.anyoneMayCall() ? "no credentials asked"
             : (apiKeys == null ? "no" : apiKeys.keys().size()) + " key file credential(s), "
                 + (senderTokens == null ? "no sender tokens" : "sender tokens"),
+        internalServer.getPort(),
         config.dataDir(),
         pipelines.size(),
         config.kafka(),
         config.redis(),
         edgeTls == null ? "in plaintext" : "over mutual TLS");
+  }
+
+  /**
+   * GetStatus: the registry of partition owners in Redis, the lookup over this instance's
+   * pipelines and the owners', and the internal port other cores forward to.
+   */
+  private void startStatusLookup(int partitions) {
+    owners = new PartitionOwners(config.redis(), config.keyPrefix(), config.instanceId(), () -> {
+      Set<Integer> owned = new HashSet<>();
+      pipelines.forEach(p -> owned.addAll(p.loop().ownedPartitionNumbers()));
+      return owned;
+    });
+    PartitionStores placement = pipelines.get(0).stores();
+    statuses = new StatusLookup(() -> pipelines.stream().map(Pipeline::loop).toList(), owners,
+        user -> placement.partitionOf(user), config.instanceId(),
+        edgeTls == null ? null : edgeTls.credentials());
+    Reloading<ServerCredentials> internalTls =
+        config.internalTls().map(InternalTls::serverCredentials).orElse(null);
+    coreTls = internalTls;
+    try {
+      internalServer = (internalTls == null
+          ? NettyServerBuilder.forAddress(config.internalAddress())
+          : NettyServerBuilder.forAddress(config.internalAddress(), internalTls.credentials()))
+          .addService(new CoreInternalService(statuses, config.instanceId()))
+          .build()
+          .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot listen on " + config.internalAddress(), e);
+    }
+    owners.start(config.advertisedInternal().isBlank()
+        ? config.internalAddress().getHostString() + ':' + internalServer.getPort()
+        : config.advertisedInternal());
   }
 
   /**
@@ -241,6 +285,18 @@ public final class CoreServer implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       sendServer.shutdownNow();
+    }
+    if (internalServer != null) {
+      internalServer.shutdownNow();
+    }
+    if (owners != null) {
+      owners.close();
+    }
+    if (statuses != null) {
+      statuses.close();
+    }
+    if (coreTls != null) {
+      coreTls.close();
     }
     if (apiKeys != null) {
       apiKeys.close();

@@ -1,5 +1,6 @@
 package io.homing.edge;
 
+import io.homing.api.PushTargets;
 import io.homing.api.Topics;
 import io.homing.edge.session.EdgeLimits;
 import io.homing.edge.transport.TlsFiles;
@@ -102,9 +103,9 @@ public record EdgeConfig(
     Objects.requireNonNull(metricsTls, "metricsTls");
     webhookPrefixes = List.copyOf(webhookPrefixes);
     for (String prefix : webhookPrefixes) {
-      if (!prefix.startsWith("https://") && !prefix.startsWith("http://")) {
-        throw new IllegalArgumentException("webhookPrefixes: '" + prefix
-            + "' (expected: an http:// or https:// URL prefix)");
+      String invalid = PushTargets.invalidPrefix(prefix);
+      if (invalid != null) {
+        throw new IllegalArgumentException("webhookPrefixes: " + invalid);
       }
     }
     corsOrigins = List.copyOf(corsOrigins);

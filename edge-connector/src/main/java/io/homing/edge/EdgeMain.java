@@ -151,13 +151,13 @@ public final class EdgeMain implements Callable<Integer> {
 
   @Option(names = "--max-publishes-per-second",
       defaultValue = "${env:HOMING_MAX_PUBLISHES_PER_SECOND:-100}",
-      description = "Publish frames one user may send per second through this node, all her "
-          + "connections together; above it and its burst a publish gets PublishError "
+      description = "Publish and SetPushTarget frames one user may send per second through "
+          + "this node, all her connections together; above it and its burst the frame gets "
           + "RATE_LIMITED (env HOMING_MAX_PUBLISHES_PER_SECOND).")
   int publishesPerSecond;
 
   @Option(names = "--publish-burst", defaultValue = "${env:HOMING_PUBLISH_BURST:-200}",
-      description = "Publish frames one user may send at once above --max-publishes-per-second "
+      description = "Publish and SetPushTarget frames one user may send at once above --max-publishes-per-second "
           + "(env HOMING_PUBLISH_BURST).")
   int publishBurst;
 

@@ -49,7 +49,7 @@ class PushNotificationsIT {
 
   @RegisterExtension
   static final TestCluster cluster = TestCluster.perClass(1, TestCluster.Options.defaults()
-      .with(new NotifyPolicy(Duration.ofMillis(300), Duration.ofSeconds(1))));
+      .with(new NotifyPolicy(Duration.ofMillis(500), Duration.ofSeconds(1))));
 
   private static FakeApns apns;
   private static FakeFcm fcm;
@@ -246,14 +246,16 @@ class PushNotificationsIT {
     throw new AssertionError("the edge took " + target);
   }
 
-  /** Connects the device, registers its target, and goes away; returns once core knows. */
+  /**
+   * Connects the device, registers its target, and goes away. (Should core apply the disconnect
+   * after the messages that follow, it notifies when the stream closes with them unacked.)
+   */
   private static void register(String user, String device, PushTarget target) throws Exception {
     HomingConnection c = cluster.connected(0, user, device, new Inbox());
     c.setPushTarget(target).get(10, TimeUnit.SECONDS);
     c.close();
     await().atMost(Duration.ofSeconds(10))
         .until(() -> cluster.presenceRoute(user, device) == null);
-    Thread.sleep(500); // core applies the Disconnected the edge published on close
   }
 
   private static PushTarget apns(String token) {

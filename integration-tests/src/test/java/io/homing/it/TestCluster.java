@@ -292,6 +292,8 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         "core-" + index,
         new InetSocketAddress("127.0.0.1", index == 0 ? sendPort : 0),
         new InetSocketAddress("127.0.0.1", 0),
+        new InetSocketAddress("127.0.0.1", 0),
+        "",
         kafka,
         topics,
         name,
@@ -705,12 +707,17 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
 
   /** Publishes straight to {@code outbound}, as a producer application would. */
   void produce(String user, String text) throws Exception {
+    produce(user, text, UUID.randomUUID().toString());
+  }
+
+  /** Publishes straight to {@code outbound}, with this message id. */
+  void produce(String user, String text, String messageId) throws Exception {
     OutboundMessage message =
         OutboundMessage.newBuilder()
             .setUserId(user)
             .setMessage(
                 Message.newBuilder()
-                    .setMessageId(UUID.randomUUID().toString())
+                    .setMessageId(messageId)
                     .setPayload(ByteString.copyFromUtf8(text)))
             .build();
     producer()

@@ -42,7 +42,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -73,6 +72,8 @@ import org.slf4j.LoggerFactory;
 public final class Notifier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Notifier.class);
   private static final Duration POLL = Duration.ofMillis(100);
+  /** The longest one send may take before it counts as "not now". */
+  static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(30);
 
   private final Topics topics;
   private final String instanceId;
@@ -196,9 +197,7 @@ public final class Notifier implements AutoCloseable {
         commit(false);
         throttle();
       }
-    } catch (WakeupException e) {
-      // close() asked us to stop
-    } catch (RuntimeException e) {
+    } catch (Throwable e) { // an Error too: the process must exit and be restarted
       log.error("notifier stopped", e);
       failed.complete(e);
     } finally {
@@ -206,12 +205,13 @@ public final class Notifier implements AutoCloseable {
         if (!failed.isDone()) {
           commit(true);
         }
+        consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
       } catch (RuntimeException e) {
         log.warn("could not commit at close; the next notifier sends those again: {}",
             e.toString());
+      } finally {
+        stopped.countDown();
       }
-      consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
-      stopped.countDown();
     }
   }
 
@@ -265,7 +265,12 @@ public final class Notifier implements AutoCloseable {
     }
     CompletableFuture<PushResult> sent;
     try {
-      sent = provider.send(job.request.getTarget(), job.content);
+      // A provider that never answers (a webhook that sends headers, then stalls) must not hold
+      // the request, and its partition's commits, forever.
+      sent = provider.send(job.request.getTarget(), job.content).completeOnTimeout(
+          PushResult.retry(PushTargets.describe(job.request.getTarget()) + ": no answer within "
+              + ATTEMPT_TIMEOUT.toSeconds() + " s", null),
+          ATTEMPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (RuntimeException e) {
       sent = CompletableFuture.completedFuture(PushResult.failed(e.toString()));
     }
@@ -298,7 +303,8 @@ public final class Notifier implements AutoCloseable {
                 .setTarget(job.request.getTarget())
                 .setInvalidSinceMs(result.invalidSinceMs() > 0 ? result.invalidSinceMs()
                     : System.currentTimeMillis())
-                .setReason(result.detail()))
+                .setReason(result.detail())
+                .setTargetSetAtMs(job.request.getTargetSetAtMs()))
             .build();
         finish(job, result.detail(), null, new ProducerRecord<>(topics.deliveryEvents(),
             utf8(job.request.getUserId()), invalid.toByteArray()));
@@ -328,8 +334,8 @@ public final class Notifier implements AutoCloseable {
   /** The wait before the next attempt: the provider's word, or the backoff with jitter. */
   private long backoff(int attempts, Duration retryAfter) {
     long max = policy.maxBackoff().toMillis();
-    if (retryAfter != null && !retryAfter.isNegative()) {
-      return Math.min(retryAfter.toMillis(), max);
+    if (retryAfter != null) {
+      return Math.max(policy.minBackoff().toMillis(), Math.min(retryAfter.toMillis(), max));
     }
     long base = policy.minBackoff().toMillis() << Math.min(attempts - 1, 20);
     long capped = Math.min(base, max);
@@ -425,8 +431,14 @@ public final class Notifier implements AutoCloseable {
       consumer.commitSync(offsets);
     } else {
       consumer.commitAsync(offsets, (committed, error) -> {
-        if (error != null) {
-          log.warn("offset commit failed, the next commit covers it: {}", error.toString());
+        if (error != null) { // called on this thread, in a poll: the next turn commits again
+          log.warn("offset commit failed, trying again: {}", error.toString());
+          offsets.forEach((tp, offset) -> {
+            Pending p = pending.get(tp);
+            if (p != null && p.committed == offset.offset()) {
+              p.committed = -1;
+            }
+          });
         }
       });
     }
@@ -434,10 +446,9 @@ public final class Notifier implements AutoCloseable {
 
   /** Pauses reading while too many requests are unfinished; resumes below. */
   private void throttle() {
-    boolean full = inFlight.get() >= policy.maxInFlight();
-    if (full && consumer.paused().isEmpty()) {
-      consumer.pause(consumer.assignment());
-    } else if (!full && !consumer.paused().isEmpty()) {
+    if (inFlight.get() >= policy.maxInFlight()) {
+      consumer.pause(consumer.assignment()); // also partitions assigned since the last pause
+    } else if (!consumer.paused().isEmpty()) {
       consumer.resume(consumer.paused());
     }
   }
@@ -477,8 +488,7 @@ public final class Notifier implements AutoCloseable {
   /** Stops the loop, commits what is finished, closes Kafka clients and the providers. */
   @Override
   public void close() {
-    running = false;
-    consumer.wakeup();
+    running = false; // the loop sees it within a poll (100 ms), then commits what is finished
     if (thread.isAlive()) {
       try {
         if (!stopped.await(15, TimeUnit.SECONDS)) {

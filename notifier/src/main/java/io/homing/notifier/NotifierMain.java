@@ -21,6 +21,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help.Visibility;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -68,7 +69,7 @@ public final class NotifierMain implements Callable<Integer> {
 
   // ---- webhooks ----
 
-  @Option(names = "--webhook-secret", split = ",",
+  @Option(names = "--webhook-secret", split = ",", showDefaultValue = Visibility.NEVER,
       defaultValue = "${env:HOMING_WEBHOOK_SECRETS:-}",
       description = "Secrets (whsec_<base64>, comma-separated) webhook requests are signed with, "
           + "each of them: a receiver moves to a new one while the old still works. Turns "
@@ -123,7 +124,8 @@ public final class NotifierMain implements Callable<Integer> {
           + "(env HOMING_APNS_CERT).")
   String apnsCert;
 
-  @Option(names = "--apns-cert-password", defaultValue = "${env:HOMING_APNS_CERT_PASSWORD:-}",
+  @Option(names = "--apns-cert-password", showDefaultValue = Visibility.NEVER,
+      defaultValue = "${env:HOMING_APNS_CERT_PASSWORD:-}",
       description = "The password of --apns-cert (env HOMING_APNS_CERT_PASSWORD).")
   String apnsCertPassword;
 

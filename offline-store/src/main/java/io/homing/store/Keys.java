@@ -13,7 +13,9 @@ import java.util.Arrays;
  * offsets:  [topic, UTF-8]['/'][partition, decimal]                        → u64 offset, big-endian
  *           "#changelog" (no topic name has a '#')  → u64 next changelog offset to restore, u64 as of (ms)
  *           "#message-clock"                        → u64 newest message record time applied (ms)
- * ids:      [u16 length of user id][user id][message id, UTF-8]            → u64 accepted at (ms)
+ * ids:      [u16 length of user id][user id][message id, UTF-8]            → u64 accepted at (ms),
+ *           u64 seq, u64 expires at (ms), u8 fate ({@link AcceptedId}); older stores wrote the
+ *           first u64 alone
  * id-expiry:[u64 accepted at (ms)][u16 length of user id][user id][message id] → (empty)
  * expiry:   [u64 expires at (ms)][messages key]                            → (empty)
  * push:     [u16 length of user id][user id][device id, UTF-8]             → homing.store.v1.PushRegistration
@@ -117,6 +119,22 @@ final class Keys {
 
   static byte[] longValue(long value) {
     return ByteBuffer.allocate(8).putLong(value).array();
+  }
+
+  static byte[] acceptedId(AcceptedId id) {
+    return ByteBuffer.allocate(25).putLong(id.acceptedAtMs()).putLong(id.seq())
+        .putLong(id.expiresAtMs()).put(id.fate().code).array();
+  }
+
+  /** An ids value: all of it, or the time alone as older stores wrote it. */
+  static AcceptedId acceptedId(byte[] value) {
+    long at = longOf(value);
+    if (value.length < 25) {
+      return new AcceptedId(at, 0, 0, AcceptedId.Fate.NONE);
+    }
+    ByteBuffer b = ByteBuffer.wrap(value);
+    return new AcceptedId(b.getLong(0), b.getLong(8), b.getLong(16),
+        AcceptedId.Fate.of(b.get(24)));
   }
 
   static byte[] changelogPosition(long nextOffset, long atMs) {

@@ -297,7 +297,7 @@ public final class OfflineStore implements AutoCloseable {
   }
 
   /** When the message's TTL ends, in ms since the epoch; 0 when it has none. */
-  static long expiresAt(Message message) {
+  public static long expiresAt(Message message) {
     return message.getTtlMs() > 0 ? message.getCreatedAtMs() + message.getTtlMs() : 0;
   }
 

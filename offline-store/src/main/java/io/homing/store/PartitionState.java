@@ -182,11 +182,38 @@ public final class PartitionState implements AutoCloseable {
     return value == null ? -1 : Keys.longOf(value);
   }
 
-  /** Remembers the user's message id as accepted at {@code atMs}, until {@link #forgetIds}. */
+  /** What is remembered of the user's message id; null when it is not remembered. */
+  public AcceptedId acceptedId(String userId, String messageId) {
+    byte[] value = get(Column.IDS, Keys.id(userId, messageId));
+    return value == null ? null : Keys.acceptedId(value);
+  }
+
+  /** Remembers the user's message id as accepted at {@code atMs}, naming nothing else. */
   public void putId(String userId, String messageId, long atMs) {
+    putId(userId, messageId, new AcceptedId(atMs, 0, 0, AcceptedId.Fate.NONE));
+  }
+
+  /** Remembers the user's message id as accepted, until {@link #forgetIds}. */
+  public void putId(String userId, String messageId, AcceptedId id) {
     byte[] key = Keys.id(userId, messageId);
-    put(Column.IDS, key, Keys.longValue(atMs));
-    put(Column.ID_EXPIRY, Keys.idExpiry(atMs, key), EMPTY);
+    put(Column.IDS, key, Keys.acceptedId(id));
+    put(Column.ID_EXPIRY, Keys.idExpiry(id.acceptedAtMs(), key), EMPTY);
+  }
+
+  /**
+   * Records why the message with this id and seq left the queue, if the id is still remembered
+   * for that seq (not forgotten, nor accepted again for a later message since).
+   */
+  public void markId(String userId, String messageId, long seq, AcceptedId.Fate fate) {
+    byte[] key = Keys.id(userId, messageId);
+    byte[] value = get(Column.IDS, key);
+    if (value != null) {
+      AcceptedId id = Keys.acceptedId(value);
+      if (id.seq() == seq && id.fate() != fate) {
+        put(Column.IDS, key, Keys.acceptedId(
+            new AcceptedId(id.acceptedAtMs(), id.seq(), id.expiresAtMs(), fate)));
+      }
+    }
   }
 
   /**

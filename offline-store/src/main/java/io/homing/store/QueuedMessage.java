@@ -5,15 +5,17 @@ import io.homing.api.v1.Message;
 
 /**
  * What the rules need to know of a queued message to remove it: its seq, its size as stored (for
- * the queue's byte count), when its TTL ends (0: never) and, for a message that asked for
- * receipts, who to report its fate to.
+ * the queue's byte count), when its TTL ends (0: never), its id (to record why it went) and, for
+ * a message that asked for receipts, who to report its fate to.
  *
+ * @param messageId the message's id; empty when it has none
  * @param receipts the message's id and sender, when it asked for receipts; else null
  */
-public record QueuedMessage(long seq, int size, long expiresAt, Receipts receipts) {
-  /** A message without receipts. */
+public record QueuedMessage(long seq, int size, long expiresAt, String messageId,
+    Receipts receipts) {
+  /** A message without an id or receipts. */
   public QueuedMessage(long seq, int size, long expiresAt) {
-    this(seq, size, expiresAt, null);
+    this(seq, size, expiresAt, "", null);
   }
 
   /** Where the receipts of a message go: its id, and its sender (empty if it named none). */
@@ -41,6 +43,7 @@ public record QueuedMessage(long seq, int size, long expiresAt, Receipts receipt
   }
 
   static QueuedMessage of(long seq, int size, Message message) {
-    return new QueuedMessage(seq, size, OfflineStore.expiresAt(message), receiptsOf(message));
+    return new QueuedMessage(seq, size, OfflineStore.expiresAt(message), message.getMessageId(),
+        receiptsOf(message));
   }
 }

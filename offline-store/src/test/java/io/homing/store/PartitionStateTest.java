@@ -148,7 +148,7 @@ class PartitionStateTest {
 
     assertThat(expired).containsExactly(
         new ExpiredMessage("alice", new QueuedMessage(1, expiring("short", 1_000)
-            .getSerializedSize(), 2_000)));
+            .getSerializedSize(), 2_000, "short", null)));
     write(state.cut());
     assertThat(entries(store, Column.EXPIRY)).hasSize(2);
   }

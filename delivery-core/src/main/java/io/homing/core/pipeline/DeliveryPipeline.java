@@ -1,6 +1,7 @@
 package io.homing.core.pipeline;
 
 import io.homing.api.Topics;
+import io.homing.api.v1.GetStatusResponse;
 import io.homing.core.CommitPolicy;
 import io.homing.core.DeliveryPolicy;
 import io.homing.core.DeviceLimits;
@@ -20,8 +21,10 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -79,6 +82,9 @@ public final class DeliveryPipeline implements AutoCloseable {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
   private volatile int owned;
+  /** The partition numbers this pipeline owns, for other threads. */
+  private volatile Set<Integer> ownedNumbers = Set.of();
+  private final ConcurrentLinkedQueue<StatusQuery> statusQueries = new ConcurrentLinkedQueue<>();
   private volatile boolean running = true;
   /** Whether revoked partitions are committed first: not once the loop ended. */
   private boolean committing = true;
@@ -156,6 +162,50 @@ public final class DeliveryPipeline implements AutoCloseable {
     return committer.uncommitted();
   }
 
+  /** The partitions this pipeline holds and delivers. Any thread. */
+  public Set<Integer> ownedPartitionNumbers() {
+    return ownedNumbers;
+  }
+
+  /**
+   * What a pipeline says of a GetStatus: whether it owns the user's partition, and if so the
+   * message's status (null when its id is not remembered).
+   */
+  public record StatusAnswer(boolean owned, GetStatusResponse status) {}
+
+  private record StatusQuery(String userId, String messageId,
+      CompletableFuture<StatusAnswer> answer) {}
+
+  /**
+   * Where the user's message stands, answered on the loop after its current poll (within about
+   * 100 ms). Not owned once the loop stopped. Any thread.
+   */
+  public CompletableFuture<StatusAnswer> status(String userId, String messageId) {
+    CompletableFuture<StatusAnswer> answer = new CompletableFuture<>();
+    statusQueries.add(new StatusQuery(userId, messageId, answer));
+    if (stopped.getCount() == 0) {
+      answerStatusQueries(); // nobody else will
+    }
+    return answer;
+  }
+
+  /** Answers the queries waiting: on the loop, or by anyone once it stopped. */
+  private void answerStatusQueries() {
+    boolean running = stopped.getCount() > 0 && Thread.currentThread() == thread;
+    for (StatusQuery q; (q = statusQueries.poll()) != null; ) {
+      try {
+        if (!running || stores.forUser(q.userId()) == null) {
+          q.answer().complete(new StatusAnswer(false, null));
+        } else {
+          q.answer().complete(new StatusAnswer(true,
+              dispatcher.status(q.userId(), q.messageId())));
+        }
+      } catch (RuntimeException e) {
+        q.answer().completeExceptionally(e);
+      }
+    }
+  }
+
   /** How many device connections this pipeline streams to. Any thread. */
   public int deviceStreams() {
     return dispatcher.streams();
@@ -179,6 +229,7 @@ public final class DeliveryPipeline implements AutoCloseable {
         }
         dispatcher.resendOverdue();
         dispatcher.notifyDue();
+        answerStatusQueries();
         expireIfDue();
         committer.poll(stores.owned(), applier::takeOffsets, consumer.groupMetadata());
       }
@@ -206,6 +257,7 @@ public final class DeliveryPipeline implements AutoCloseable {
             .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         committer.close();
         stopped.countDown();
+        answerStatusQueries();
       }
     }
   }
@@ -241,6 +293,7 @@ public final class DeliveryPipeline implements AutoCloseable {
           partitions.isEmpty() ? Map.of() : consumer.committed(new HashSet<>(partitions));
       numbers(partitions).forEach(stores::open);
       owned = stores.owned().size();
+      ownedNumbers = Set.copyOf(stores.owned().keySet());
       for (TopicPartition tp : partitions) {
         long applied = applier.appliedOffset(tp);
         OffsetAndMetadata groupOffset = committed.get(tp);
@@ -287,6 +340,7 @@ public final class DeliveryPipeline implements AutoCloseable {
       partitions.forEach(applier::forget);
       numbers(partitions).forEach(stores::close);
       owned = stores.owned().size();
+      ownedNumbers = Set.copyOf(stores.owned().keySet());
       dispatcher.reset();
     }
   }

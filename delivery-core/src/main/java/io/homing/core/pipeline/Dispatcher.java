@@ -3,6 +3,7 @@ package io.homing.core.pipeline;
 import io.homing.api.v1.Delivery;
 import io.homing.api.v1.DeliveryBatch;
 import io.homing.api.v1.DeliveryReceipt;
+import io.homing.api.v1.GetStatusResponse;
 import io.homing.api.v1.Disconnect;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.Notification;
@@ -67,9 +68,10 @@ import org.slf4j.LoggerFactory;
  * (they are for its producer, not its recipient), and the edge's WRITTEN answer for it becomes a
  * DELIVERED receipt, published with the partition's next commit ({@link #publishWritten}).
  *
- * <p>A user none of whose devices has a stream when a message is queued for it, and who has
- * devices with push targets, is considered for a notification {@link NotifyPolicy#delay()} later
- * ({@link #notifyDue}): if still nobody's stream is open and Redis shows no connection, the
+ * <p>A user none of whose devices has a stream when a message is queued for it, or whose last
+ * stream closes with messages unacked (a connection that died with messages in flight), and who
+ * has devices with push targets, is considered for a notification {@link NotifyPolicy#delay()}
+ * later ({@link #notifyDue}): if still nobody's stream is open and Redis shows no connection, the
  * {@link NotificationPlanner}'s requests are published with the partition's open transaction, for
  * the notifier. Messages that come in until then, or within {@link NotifyPolicy#interval()} after
  * a user's last notification, are collapsed into the next one. When Redis does not answer, the
@@ -81,6 +83,9 @@ import org.slf4j.LoggerFactory;
  */
 final class Dispatcher {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+
+  /** Users decided on for notifications per loop turn, at most. */
+  static final int MAX_NOTIFY_PER_TURN = 500;
 
   /** Deliveries, opened streams and disconnects per gRPC message; bounds its size. */
   static final int MAX_ENTRIES_PER_MESSAGE = 500;
@@ -136,6 +141,14 @@ final class Dispatcher {
         .register(meters);
   }
 
+  /**
+   * Where the user's message stands (GetStatus); null when its id is not remembered. The user's
+   * partition must be owned here.
+   */
+  GetStatusResponse status(String userId, String messageId) {
+    return MessageStatus.of(stores.apply(userId), streams, userId, messageId);
+  }
+
   /** How many device connections it streams to. A gauge may read it from another thread. */
   int streams() {
     return streams.size();
@@ -172,8 +185,11 @@ final class Dispatcher {
     for (Outcome.SessionChange change : applied.sessionChanges) {
       DeviceStreams.Stream current = streams.get(change.userId(), change.deviceId());
       switch (change.kind()) {
-        case DISCONNECTED -> streams.close(change.userId(), change.deviceId(),
-            change.connectionId());
+        case DISCONNECTED -> {
+          if (current != null && current.connectionId.equals(change.connectionId())) {
+            closed(current);
+          }
+        }
         case ACKED -> {
           if (current != null) {
             acked(current, change.cursor(), outbox);
@@ -231,7 +247,7 @@ final class Dispatcher {
     Outbox outbox = new Outbox(presence.liveNodes(nodes));
     for (DeviceStreams.Stream stream : due) {
       if (!outbox.isLive(stream.nodeId)) {
-        streams.close(stream.userId, stream.deviceId, stream.connectionId);
+        closed(stream);
         continue;
       }
       if (stream.resends >= policy.maxRedeliveries()) {
@@ -254,11 +270,20 @@ final class Dispatcher {
    * the user has no push target.
    */
   private void considerNotifying(String user, List<Outcome.Queued> messages) {
-    if (!notify.enabled() || notifyPending.containsKey(user) || messages.stream().allMatch(
+    if (messages.stream().allMatch(
         q -> q.message().getNotification().getMode() == Notification.Mode.NONE)) {
       return;
     }
-    if (stores.apply(user).user(user).getPushTargets() == 0) {
+    scheduleNotify(user);
+  }
+
+  /** Schedules the user's notification, unless one is pending or she has no push target. */
+  private void scheduleNotify(String user) {
+    if (!notify.enabled() || notifyPending.containsKey(user)) {
+      return;
+    }
+    PartitionState state = stores.apply(user);
+    if (state == null || state.user(user).getPushTargets() == 0) {
       return;
     }
     long at = nanoClock.getAsLong() + notify.delay().toNanos();
@@ -284,7 +309,10 @@ final class Dispatcher {
       it.remove();
     }
     List<String> due = new ArrayList<>();
-    while (!notifyDeadlines.isEmpty() && notifyDeadlines.peek().at() <= now) {
+    // Bounded per turn, so that a broadcast to many offline users cannot hold up delivery: the
+    // rest stay due for the next turns.
+    while (!notifyDeadlines.isEmpty() && notifyDeadlines.peek().at() <= now
+        && due.size() < MAX_NOTIFY_PER_TURN) {
       NotifyDeadline d = notifyDeadlines.poll();
       if (notifyPending.remove(d.userId(), d.at()) && streams.of(d.userId()).isEmpty()) {
         due.add(d.userId());
@@ -324,7 +352,19 @@ final class Dispatcher {
         .setConnectionId(stream.connectionId)
         .setReason(reason)
         .build());
+    closed(stream);
+  }
+
+  /**
+   * Closes the stream. When it left messages unacked — written to a connection that went away
+   * before the device acked them, or not sent yet — and was its user's last, the user is
+   * considered for a notification, as for a message queued while she had no stream.
+   */
+  private void closed(DeviceStreams.Stream stream) {
     streams.close(stream.userId, stream.deviceId, stream.connectionId);
+    if ((stream.inFlight() > 0 || stream.behind) && streams.of(stream.userId).isEmpty()) {
+      scheduleNotify(stream.userId);
+    }
   }
 
   private void acked(DeviceStreams.Stream stream, long cursor, Outbox outbox) {
@@ -389,7 +429,7 @@ final class Dispatcher {
         send(stream, q.seq(), q.message(), outbox);
       }
     }
-    dead.forEach(s -> streams.close(s.userId, s.deviceId, s.connectionId));
+    dead.forEach(this::closed);
   }
 
   /**

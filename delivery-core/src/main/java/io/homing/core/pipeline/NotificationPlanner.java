@@ -75,6 +75,7 @@ final class NotificationPlanner {
           .setUserId(userId)
           .setDeviceId(device)
           .setTarget(target.getValue().getTarget())
+          .setTargetSetAtMs(target.getValue().getSetAtMs())
           .setWaiting(waiting)
           .setMessageId(shown.message().getMessageId())
           .setSeq(shown.seq())

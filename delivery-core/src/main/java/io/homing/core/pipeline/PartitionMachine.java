@@ -5,7 +5,9 @@ import io.homing.api.v1.DeliveryReceipt;
 import io.homing.api.v1.Message;
 import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
+import io.homing.store.AcceptedId;
 import io.homing.store.ExpiredMessage;
+import io.homing.store.OfflineStore;
 import io.homing.store.PartitionState;
 import io.homing.store.QueuedMessage;
 import io.homing.store.v1.PushRegistration;
@@ -36,7 +38,8 @@ import java.util.Map;
  *       of the message records alone, so a replay names the stream the same;
  *   <li>acks, connects, disconnects, TTL expiry, device retention and the queue caps only remove
  *       messages, move cursors and change counts — never {@code last_seq}, the epoch, ids or
- *       the clock —
+ *       the clock (TTL expiry and the caps record in a remembered id why its message went, for
+ *       GetStatus; dedup reads only when the id was accepted) —
  *       and forgetting ids only forgets those no later record can match any more.
  * </ul>
  *
@@ -95,7 +98,6 @@ final class PartitionMachine {
         out.duplicates++;
         return;
       }
-      state.putId(userId, id, clock);
     }
     UserState.Builder user = state.user(userId).toBuilder();
     long seq = user.getLastSeq() + 1;
@@ -109,11 +111,19 @@ final class PartitionMachine {
       if (limits.whenFull() == QueueLimits.WhenFull.DROP_OLDEST && size <= limits.maxBytes()) {
         out.dropped += dropOldest(state, userId, user, size, recordMs);
       } else {
+        if (dedup) {
+          state.putId(userId, id, new AcceptedId(clock, seq, OfflineStore.expiresAt(message),
+              AcceptedId.Fate.REJECTED));
+        }
         state.putUser(userId, user.build());
         out.rejected(userId);
         publish(state, receipts, userId, "", seq, DeliveryReceipt.State.REJECTED, recordMs);
         return;
       }
+    }
+    if (dedup) {
+      state.putId(userId, id, new AcceptedId(clock, seq, OfflineStore.expiresAt(message),
+          AcceptedId.Fate.NONE));
     }
     int stored = state.putMessage(userId, seq, message);
     user.setQueuedCount(user.getQueuedCount() + 1)
@@ -216,14 +226,19 @@ final class PartitionMachine {
   }
 
   /**
-   * Removes the device's push target the notifier found invalid — if it is still that target,
-   * set no later than the provider's invalidation time (a device may have set it again since).
+   * Removes the device's push target the notifier found invalid — if it is still the
+   * registration the notifier sent to (a device may have set it again since): the same target,
+   * set when the request said; for an event that names no such time, set no later than the
+   * provider's invalidation time.
    */
   private static void pushTargetInvalid(PartitionState state, String userId,
       UserState.Builder user, String device, DeliveryEvent.PushTargetInvalid invalid) {
     PushRegistration current = state.pushTarget(userId, device);
-    if (current != null && current.getTarget().equals(invalid.getTarget())
-        && current.getSetAtMs() <= invalid.getInvalidSinceMs()) {
+    boolean same = current != null && current.getTarget().equals(invalid.getTarget())
+        && (invalid.getTargetSetAtMs() != 0
+            ? current.getSetAtMs() == invalid.getTargetSetAtMs()
+            : current.getSetAtMs() <= invalid.getInvalidSinceMs());
+    if (same) {
       state.deletePushTarget(userId, device);
       user.setPushTargets(user.getPushTargets() - 1);
       state.putUser(userId, user.build());
@@ -253,6 +268,7 @@ final class PartitionMachine {
       UserState.Builder user =
           touched.computeIfAbsent(expired.userId(), u -> state.user(u).toBuilder());
       remove(state, expired.userId(), user, expired.message());
+      markId(state, expired.userId(), expired.message(), AcceptedId.Fate.EXPIRED);
       publish(state, expired.message().receipts(), expired.userId(), "",
           expired.message().seq(), DeliveryReceipt.State.EXPIRED, nowMs);
       out.expired++;
@@ -289,6 +305,7 @@ final class PartitionMachine {
           break;
         }
         remove(state, userId, user, m);
+        markId(state, userId, m, AcceptedId.Fate.REMOVED);
         publish(state, m.receipts(), userId, "", m.seq(), DeliveryReceipt.State.REMOVED, atMs);
         user.setPurgedThrough(m.seq());
         dropped++;
@@ -378,6 +395,14 @@ final class PartitionMachine {
       remove(state, userId, user, m);
     }
     user.setPurgedThrough(minAcked);
+  }
+
+  /** Records why the message left the queue, for GetStatus, while its id is remembered. */
+  private void markId(PartitionState state, String userId, QueuedMessage m,
+      AcceptedId.Fate fate) {
+    if (dedupWindowMs > 0 && !m.messageId().isEmpty()) {
+      state.markId(userId, m.messageId(), m.seq(), fate);
+    }
   }
 
   private static void remove(PartitionState state, String userId, UserState.Builder user,

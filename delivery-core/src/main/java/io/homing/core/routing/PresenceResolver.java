@@ -99,12 +99,28 @@ public final class PresenceResolver implements AutoCloseable {
       routes.values().forEach(route -> nodes.add(PresenceKeys.nodeOf(route)));
       nodesOf.put(e.getKey(), nodes);
     }
-    Set<String> allNodes = new HashSet<>();
-    nodesOf.values().forEach(allNodes::addAll);
-    Map<String, String> live = liveNodes(allNodes);
+    // Each node read now, not from the cache: a failed read must say "unknown", where
+    // liveNodes() would say "dead".
+    Map<String, RedisFuture<String>> liveness = new HashMap<>();
+    nodesOf.values().forEach(nodes -> nodes.forEach(
+        node -> liveness.computeIfAbsent(node, n -> redis.get(keys.edge(n)))));
+    Set<String> live = new HashSet<>();
+    for (Map.Entry<String, RedisFuture<String>> e : liveness.entrySet()) {
+      try {
+        if (e.getValue().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) != null) {
+          live.add(e.getKey());
+        }
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        return null;
+      } catch (Exception ex) {
+        log.warn("liveness look-up failed, presence unknown: {}", ex.toString());
+        return null;
+      }
+    }
     Set<String> result = new HashSet<>();
     nodesOf.forEach((user, nodes) -> {
-      if (nodes.stream().anyMatch(live::containsKey)) {
+      if (nodes.stream().anyMatch(live::contains)) {
         result.add(user);
       }
     });

@@ -5,6 +5,8 @@ import io.grpc.stub.StreamObserver;
 import io.homing.api.Limits;
 import io.homing.api.PushTargets;
 import io.homing.api.v1.Acceptance;
+import io.homing.api.v1.GetStatusRequest;
+import io.homing.api.v1.GetStatusResponse;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.OutboundMessage;
 import io.homing.api.v1.SendRequest;
@@ -12,6 +14,7 @@ import io.homing.api.v1.SendResponse;
 import io.homing.api.v1.SendServiceGrpc;
 import io.homing.core.ReceiptPolicy;
 import io.homing.core.SendLimits;
+import io.homing.core.status.StatusLookup;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -49,10 +52,15 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
   private final Counter denied;
   private final SendRateLimits rates;
   private final ReceiptPolicy receipts;
+  private final StatusLookup statuses;
 
+  /**
+   * @param statuses answers GetStatus; null for a service that only sends
+   */
   public SendService(OutboundProducer producer, FullQueues fullQueues, int maxPayloadBytes,
-      SendLimits limits, ReceiptPolicy receipts, MeterRegistry meters) {
+      SendLimits limits, ReceiptPolicy receipts, StatusLookup statuses, MeterRegistry meters) {
     this.receipts = receipts;
+    this.statuses = statuses;
     this.producer = producer;
     this.rates = new SendRateLimits(limits, meters);
     this.fullQueues = fullQueues;
@@ -112,6 +120,42 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
         return;
       }
       produce(messageId, message, recipients, response);
+    });
+  }
+
+  /**
+   * Where a message stands for one recipient, as the owner of her partition says; the caller must
+   * be allowed to send to her, and it counts toward the caller's call rate.
+   */
+  @Override
+  public void getStatus(GetStatusRequest request, StreamObserver<GetStatusResponse> response) {
+    String user = request.getUserId();
+    String messageId = request.getMessageId();
+    if (!Limits.isValidId(user) || !Limits.isValidId(messageId)) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(
+          "user_id and message_id must be " + Limits.ID_RULE).asRuntimeException());
+      return;
+    }
+    Sender sender = SendAuthentication.sender();
+    if (!sender.mayReach(user)) {
+      denied.increment();
+      response.onError(Status.PERMISSION_DENIED.withDescription("sender " + sender.name()
+          + " may not send to '" + user + "' (allowed: " + String.join(",", sender.recipients())
+          + ")").asRuntimeException());
+      return;
+    }
+    String over = rates.tryCall(sender.name(), 1);
+    if (over != null) {
+      response.onError(Status.RESOURCE_EXHAUSTED.withDescription(over).asRuntimeException());
+      return;
+    }
+    statuses.status(user, messageId).whenComplete((status, error) -> {
+      if (error != null) {
+        response.onError(StatusLookup.asStatus(error));
+      } else {
+        response.onNext(status);
+        response.onCompleted();
+      }
     });
   }
 

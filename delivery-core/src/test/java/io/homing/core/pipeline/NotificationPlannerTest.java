@@ -63,6 +63,7 @@ class NotificationPlannerTest {
     assertThat(laptop.getSeq()).isEqualTo(3);
     assertThat(laptop.getNotification().getTitle()).isEqualTo("Order shipped");
     assertThat(laptop.getCreatedAtMs()).isEqualTo(9_000);
+    assertThat(laptop.getTargetSetAtMs()).isEqualTo(1_500);
     assertThat(laptop.getReceiptsList()).extracting(NotificationRequest.Receipted::getMessageId)
         .containsExactly("m3");
     NotificationRequest phone = requests.get(1);

@@ -9,6 +9,7 @@ import io.homing.api.v1.Message;
 import io.homing.api.v1.PushTarget;
 import io.homing.core.DeviceLimits;
 import io.homing.core.QueueLimits;
+import io.homing.store.AcceptedId;
 import io.homing.store.OfflineStore;
 import io.homing.store.PartitionState;
 import io.homing.store.StoredMessage;
@@ -97,6 +98,32 @@ class PartitionMachineTest {
     assertThat(seqs(out, "alice")).containsExactly(1L, 2L, 4L);
     assertThat(state.user("alice").getLastSeq()).isEqualTo(4);
     assertThat(state.user("alice").getQueuedCount()).isEqualTo(1);
+    assertThat(state.acceptedId("alice", "m3"))
+        .isEqualTo(new AcceptedId(3, 3, 0, AcceptedId.Fate.REJECTED));
+    assertThat(state.acceptedId("alice", "m4"))
+        .isEqualTo(new AcceptedId(6, 4, 0, AcceptedId.Fate.NONE));
+  }
+
+  @Test
+  void aRememberedIdSaysWhichSeqItTookAndWhyTheMessageWentIfNotByAcks() {
+    PartitionMachine machine = machine(new QueueLimits(2, Long.MAX_VALUE,
+        QueueLimits.WhenFull.DROP_OLDEST));
+    Outcome out = new Outcome();
+    open();
+    machine.message(state, "alice", expiring("m1"), 1, out);
+    machine.message(state, "alice", message("m2"), 2, out);
+    machine.message(state, "alice", message("m3"), 3, out); // drops m1
+    machine.message(state, "bob", expiring("b1"), 4, out);
+    machine.expire(state, 61_000, 0, out);
+
+    assertThat(state.acceptedId("alice", "m1"))
+        .isEqualTo(new AcceptedId(1, 1, 61_000, AcceptedId.Fate.REMOVED));
+    assertThat(state.acceptedId("alice", "m2"))
+        .isEqualTo(new AcceptedId(2, 2, 0, AcceptedId.Fate.NONE));
+    assertThat(state.acceptedId("bob", "b1"))
+        .isEqualTo(new AcceptedId(4, 1, 61_000, AcceptedId.Fate.EXPIRED));
+    assertThat(state.idAcceptedAt("bob", "b1")).as("dedup reads the time alone").isEqualTo(4);
+    assertThat(state.acceptedId("alice", "never")).isNull();
   }
 
   @Test
@@ -309,6 +336,20 @@ class PartitionMachineTest {
     assertThat(out.pushTargetsInvalidated).isEqualTo(3);
     invalidate(machine, "alice", "phone", fcm("old"), 2_000, out);
     assertThat(state.user("alice").getPushTargets()).as("never below zero").isZero();
+  }
+
+  @Test
+  void anInvalidationNamingTheRegistrationRemovesExactlyThatOneWhateverTheClocksSay() {
+    PartitionMachine machine = machine(ROOMY);
+    Outcome out = new Outcome();
+    open();
+    connect(machine, "alice", "phone", "c1", 0, 900, out);
+    setPushTarget(machine, "alice", "phone", fcm("t"), 5_000, out); // an edge clock ahead
+    invalidate(machine, "alice", "phone", fcm("t"), 1_000, 4_000, out); // another registration
+    assertThat(state.pushTargets("alice")).containsOnlyKeys("phone");
+
+    invalidate(machine, "alice", "phone", fcm("t"), 1_000, 5_000, out);
+    assertThat(state.pushTargets("alice")).isEmpty();
   }
 
   @Test
@@ -601,9 +642,15 @@ class PartitionMachineTest {
 
   private void invalidate(PartitionMachine machine, String user, String device,
       PushTarget target, long sinceMs, Outcome out) {
+    invalidate(machine, user, device, target, sinceMs, 0, out);
+  }
+
+  private void invalidate(PartitionMachine machine, String user, String device,
+      PushTarget target, long sinceMs, long targetSetAtMs, Outcome out) {
     machine.event(state, DeliveryEvent.newBuilder().setUserId(user).setDeviceId(device)
         .setNodeId("notifier").setPushTargetInvalid(DeliveryEvent.PushTargetInvalid.newBuilder()
-            .setTarget(target).setInvalidSinceMs(sinceMs).setReason("UNREGISTERED"))
+            .setTarget(target).setInvalidSinceMs(sinceMs).setReason("UNREGISTERED")
+            .setTargetSetAtMs(targetSetAtMs))
         .build(), sinceMs + 10, out);
   }
 

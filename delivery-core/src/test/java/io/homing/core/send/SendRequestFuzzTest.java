@@ -22,7 +22,7 @@ class SendRequestFuzzTest {
   private static final int MAX_PAYLOAD_BYTES = 1024;
   private static final SendService SERVICE =
       new SendService(null, null, MAX_PAYLOAD_BYTES, SendLimits.defaults(),
-          ReceiptPolicy.defaults(), new SimpleMeterRegistry());
+          ReceiptPolicy.defaults(), null, new SimpleMeterRegistry());
 
   @FuzzTest
   void validatesOrRefusesWithAReason(byte[] input) {

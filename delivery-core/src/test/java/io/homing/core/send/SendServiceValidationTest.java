@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 class SendServiceValidationTest {
   private final SendService service = new SendService(null, null, 1024,
-      SendLimits.defaults(), ReceiptPolicy.defaults(), new SimpleMeterRegistry());
+      SendLimits.defaults(), ReceiptPolicy.defaults(), null, new SimpleMeterRegistry());
 
   @Test
   void refusesATtlWhoseMillisecondsDoNotFitALong() {

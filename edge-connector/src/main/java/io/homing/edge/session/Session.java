@@ -424,12 +424,19 @@ public final class Session implements Connection {
         return;
       }
       if (target.hasWebhook()
-          && !PushTargets.allowed(target.getWebhook().getUrl(), context.webhookPrefixes())) {
+          && !PushTargets.webhookAllowed(target.getWebhook().getUrl(),
+              context.webhookPrefixes())) {
         channel.writeAndFlush(Frames.pushTargetError(id, PushTargetError.Code.NOT_ALLOWED,
             context.webhookPrefixes().isEmpty() ? "this node takes no webhook targets"
                 : "a webhook URL must start with one of " + context.webhookPrefixes()));
         return;
       }
+    }
+    if (!context.publishLimits().tryPublish(userId)) { // each is a write to Kafka, like a Publish
+      context.rateLimited(EdgeLimits.PUBLISHES);
+      channel.writeAndFlush(Frames.pushTargetError(id, PushTargetError.Code.RATE_LIMITED,
+          context.publishLimits().describe() + ": not taken; send it again after a back-off"));
+      return;
     }
     context.uplink().pushTarget(userId, deviceId, connectionId(), target,
         error -> channel.eventLoop().execute(() -> channel.writeAndFlush(error == null

@@ -154,7 +154,7 @@ public final class ApnsProvider implements PushProvider {
     if (!ApnsNotification.DEVICE_TOKEN.matcher(apns.getDeviceToken()).matches()) {
       return CompletableFuture.completedFuture(PushResult.invalidTarget(
           "apns: device token not 64..200 hex digits", System.currentTimeMillis()));
-    }
+    } // (the edges refuse such tokens: one can only come from a record written to Kafka)
     String topic = apns.getTopic().isEmpty() ? settings.defaultTopic() : apns.getTopic();
     if (topic.isEmpty()) {
       return CompletableFuture.completedFuture(
@@ -220,8 +220,9 @@ public final class ApnsProvider implements PushProvider {
           .getTokenInvalidationTimestamp()
           .map(Instant::toEpochMilli)
           .orElse(System.currentTimeMillis()));
-      case "BadDeviceToken", "DeviceTokenNotForTopic" ->
-          PushResult.invalidTarget(detail, System.currentTimeMillis());
+      // Unregistered alone removes the token: BadDeviceToken and DeviceTokenNotForTopic also
+      // come of a token sent to the wrong environment or with the wrong --apns-topic, a mistake
+      // of the notifier's configuration that must not remove every device's token.
       case "TooManyRequests", "InternalServerError", "ServiceUnavailable", "Shutdown" ->
           PushResult.retry(detail, null);
       default -> PushResult.failed(detail);

@@ -15,7 +15,7 @@ import java.util.Locale;
  *
  * <ul>
  *   <li>200: SENT.
- *   <li>404 or UNREGISTERED, 403 SENDER_ID_MISMATCH, a 400 about the token: INVALID_TARGET.
+ *   <li>UNREGISTERED, or a 400 about the token: INVALID_TARGET.
  *   <li>429 and 5xx: RETRY after the Retry-After.
  *   <li>Any other 4xx, including other 400s (the payload's fault): FAILED.
  * </ul>
@@ -37,9 +37,10 @@ final class FcmResponse {
     String errorCode = errorCode(error);
     String detail = "fcm: " + (errorCode.isEmpty()
         ? (status + " " + error.path("status").asText("")).trim() : errorCode);
-    if (status == 404 || errorCode.equals("UNREGISTERED")
-        || (status == 403 && errorCode.equals("SENDER_ID_MISMATCH"))
-        || (status == 400 && aboutToken(error))) {
+    // Only what blames the token itself removes it: a 404 without UNREGISTERED (a wrong
+    // --fcm-url or project) or SENDER_ID_MISMATCH (a service account of another project) would
+    // remove every device's token for a mistake in the notifier's configuration.
+    if (errorCode.equals("UNREGISTERED") || (status == 400 && aboutToken(error))) {
       return PushResult.invalidTarget(detail, System.currentTimeMillis());
     }
     if (status == 429 || status >= 500) {

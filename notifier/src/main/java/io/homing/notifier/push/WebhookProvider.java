@@ -3,10 +3,10 @@ package io.homing.notifier.push;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.homing.api.PushTargets;
 import io.homing.api.WebhookSignature;
 import io.homing.api.v1.PushTarget;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -55,9 +55,14 @@ public final class WebhookProvider implements PushProvider {
         throw new IllegalArgumentException("webhook secrets: none (expected: at least one)");
       }
       secrets.forEach(WebhookSignature::key);
-      if (allowedUrlPrefixes.isEmpty() || allowedUrlPrefixes.stream().anyMatch(String::isBlank)) {
-        throw new IllegalArgumentException(
-            "webhook URL prefixes: " + allowedUrlPrefixes + " (expected: at least one, not blank)");
+      if (allowedUrlPrefixes.isEmpty()) {
+        throw new IllegalArgumentException("webhook URL prefixes: none (expected: at least one)");
+      }
+      for (String prefix : allowedUrlPrefixes) {
+        String invalid = PushTargets.invalidPrefix(prefix);
+        if (invalid != null) {
+          throw new IllegalArgumentException(invalid);
+        }
       }
       if (timeout.isNegative() || timeout.isZero()) {
         throw new IllegalArgumentException("webhook timeout: " + timeout + " (expected: > 0)");
@@ -88,11 +93,13 @@ public final class WebhookProvider implements PushProvider {
       return CompletableFuture.completedFuture(
           PushResult.failed("webhook: not a webhook target (" + target.getKindCase() + ")"));
     }
-    URI uri = allowed(target.getWebhook().getUrl());
-    if (uri == null) {
-      return CompletableFuture.completedFuture(
-          PushResult.invalidTarget("webhook: URL not allowed", System.currentTimeMillis()));
+    String url = target.getWebhook().getUrl();
+    if (!PushTargets.webhookAllowed(url, settings.allowedUrlPrefixes())) {
+      // Refused, not invalid: a --push-webhook-allow narrower than the edges' is the
+      // notifier's mistake, and must not remove the device's target.
+      return CompletableFuture.completedFuture(PushResult.failed("webhook: URL not allowed"));
     }
+    URI uri = URI.create(url);
     byte[] body;
     try {
       body = json.writeValueAsBytes(body(content));
@@ -110,27 +117,6 @@ public final class WebhookProvider implements PushProvider {
         .build();
     return http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
         .handle((response, error) -> error == null ? result(response) : result(error));
-  }
-
-  /**
-   * The URL when it may be called: http or https, no user info, already normal (no {@code .} or
-   * {@code ..} segments that would lead out of the prefix) and starting with an allowed prefix.
-   * Else null.
-   */
-  private URI allowed(String url) {
-    URI uri;
-    try {
-      uri = new URI(url);
-    } catch (URISyntaxException e) {
-      return null;
-    }
-    String scheme = uri.getScheme();
-    boolean web = "http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme);
-    if (!web || uri.getHost() == null || uri.getRawUserInfo() != null
-        || !uri.normalize().toString().equals(url)) {
-      return null;
-    }
-    return settings.allowedUrlPrefixes().stream().anyMatch(url::startsWith) ? uri : null;
   }
 
   private ObjectNode body(PushContent content) {

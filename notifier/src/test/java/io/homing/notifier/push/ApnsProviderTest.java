@@ -92,12 +92,14 @@ class ApnsProviderTest {
   }
 
   @Test
-  void aBadDeviceTokenIsAnInvalidTarget() throws Exception {
+  void aBadDeviceTokenFailsButIsKept() throws Exception {
+    // Also what a token sent to the wrong environment gets: a configuration mistake must not
+    // remove every device's token.
     apns.reject(TOKEN, RejectionReason.BAD_DEVICE_TOKEN);
 
     PushResult result = send(target(TOKEN, ""), PushContents.alert(0));
 
-    assertThat(result.status()).isEqualTo(Status.INVALID_TARGET);
+    assertThat(result.status()).isEqualTo(Status.FAILED);
     assertThat(result.detail()).isEqualTo("apns: BadDeviceToken");
   }
 

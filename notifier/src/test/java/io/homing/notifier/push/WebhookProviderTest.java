@@ -130,14 +130,15 @@ class WebhookProviderTest {
   }
 
   @Test
-  void aUrlOutsideTheAllowedPrefixesIsNotCalled() throws Exception {
-    // The receiver answers every path; only /hooks/ is allowed.
+  void aUrlOutsideTheAllowedPrefixesIsNotCalledAndNotRemoved() throws Exception {
+    // The receiver answers every path; only /hooks/ is allowed. A prefix list narrower than the
+    // edges' is the notifier's mistake: the send fails, the target stays.
     PushResult result = send(receiver.url("/admin/delete"), PushContents.alert(0));
     PushResult traversal = send(receiver.url("/hooks/../admin/delete"), PushContents.alert(0));
 
-    assertThat(result.status()).isEqualTo(Status.INVALID_TARGET);
+    assertThat(result.status()).isEqualTo(Status.FAILED);
     assertThat(result.detail()).isEqualTo("webhook: URL not allowed");
-    assertThat(traversal.status()).isEqualTo(Status.INVALID_TARGET);
+    assertThat(traversal.status()).isEqualTo(Status.FAILED);
     assertThat(receiver.deliveries()).isEmpty();
     assertThat(receiver.refusals()).isEmpty();
   }
