@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Starts the local stack as the README says, checks that the Send API refuses an unknown key,
 # sends messages with the CLI, checks that a listening user received them, that a send waiting
-# for delivery saw its receipts and that a user who went away was notified through her webhook,
-# and stops the stack.
+# for delivery saw its receipts and GetStatus says the message was acked, and that a user who went
+# away was notified through her webhook, and stops the stack.
 # Uses the jars already built. With --secure, the stack runs with every hop secured
 # (HOMING_SECURE=1), and the smoke test also checks that each hop is.
 set -euo pipefail
@@ -14,7 +14,7 @@ secure=""
 send_tls=()
 listen_url=(--url ws://127.0.0.1:7411/ws)
 receipts_kafka=()
-passed=5
+passed=6
 if [[ "${1:-}" == --secure ]]; then
   secure=1
   send_tls=(--tls-ca "$work/data/tls/ca.pem")
@@ -65,7 +65,7 @@ if [[ -n "$secure" ]]; then
     -o "$work/metrics.txt" https://127.0.0.1:7401/metrics \
     && grep -q homing_partitions_owned "$work/metrics.txt" \
     || { echo "smoke: /metrics with a certificate failed"; exit 1; }
-  passed=8
+  passed=9
 fi
 
 # The Send API asks for the development key: another key is refused, and sends nothing.
@@ -90,6 +90,12 @@ done
   || { cat "$work/receipts.log"; echo "smoke: no ACKED receipt for a listening user"; exit 1; }
 kill "$listener" 2>/dev/null || true
 cat "$work/listen.log" "$work/receipts.log"
+# Where that message stands now, as core says (GetStatus): acked by the one device.
+id=$(sed -n 's/^message //p' "$work/receipts.log")
+"${cli[@]}" status "${send_tls[@]}" --user smoke-user --id "$id" > "$work/status.log" 2>&1 \
+  && grep -q "ACKED, seq 3" "$work/status.log" \
+  || { cat "$work/status.log"; echo "smoke: GetStatus did not say ACKED"; exit 1; }
+cat "$work/status.log"
 
 # Push: a device registers a webhook target and goes away; a message for the user makes the
 # notifier call the webhook, signed with the local stack's development secret.
