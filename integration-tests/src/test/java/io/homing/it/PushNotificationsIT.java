@@ -125,7 +125,7 @@ class PushNotificationsIT {
     assertThat(apns.received()).filteredOn(n -> n.token().equals(apnsToken)).hasSize(1);
     assertThat(toIphone.topic()).isEqualTo("io.homing.test");
     assertThat(toIphone.collapseId()).isEqualTo("homing");
-    assertThat(toIphone.payload()).contains("You have 3 new messages");
+    assertThat(toIphone.payload()).contains("3 new message(s)");
     var android = fcmMessages(fcmToken);
     assertThat(android).hasSize(1);
     assertThat(android.get(0).path("data").path("homing_waiting").asText())

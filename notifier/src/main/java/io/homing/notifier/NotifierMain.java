@@ -165,7 +165,7 @@ public final class NotifierMain implements Callable<Integer> {
   String defaultTitle;
 
   @Option(names = "--default-body",
-      defaultValue = "${env:HOMING_NOTIFY_BODY:-You have {waiting} new messages}",
+      defaultValue = "${env:HOMING_NOTIFY_BODY:-{waiting} new message(s)}",
       description = "The body of an ALERT whose message set none; {waiting} is the number of "
           + "waiting messages (env HOMING_NOTIFY_BODY).")
   String defaultBody;

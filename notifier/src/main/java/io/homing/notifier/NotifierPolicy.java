@@ -31,7 +31,7 @@ public record NotifierPolicy(
 
   public static NotifierPolicy defaults() {
     return new NotifierPolicy(Notification.Mode.ALERT, "New messages",
-        "You have {waiting} new messages", "homing", Duration.ofMinutes(10),
+        "{waiting} new message(s)", "homing", Duration.ofMinutes(10),
         Duration.ofSeconds(1), Duration.ofMinutes(1), 10_000);
   }
 

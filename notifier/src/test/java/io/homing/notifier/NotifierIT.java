@@ -106,7 +106,7 @@ class NotifierIT {
         .containsExactly(org.assertj.core.groups.Tuple.tuple("m1",
             DeliveryReceipt.State.NOTIFICATION_SENT, "phone", "ok"));
     await().atMost(Duration.ofSeconds(10)).until(() -> provider.sent.size() == 2);
-    assertThat(provider.sent.get(0).body()).isEqualTo("You have 2 new messages");
+    assertThat(provider.sent.get(0).body()).isEqualTo("2 new message(s)");
     assertThat(provider.sent.get(0).mode()).isEqualTo(Notification.Mode.ALERT);
 
     notifier.close();
