@@ -79,52 +79,43 @@ public final class PresenceResolver implements AutoCloseable {
    * every user whose message came in meanwhile.
    */
   public Set<String> connected(Collection<String> users) {
-    Map<String, RedisFuture<Map<String, String>>> pending = new LinkedHashMap<>();
-    for (String user : users) {
-      pending.put(user, redis.hgetall(keys.presence(user)));
-    }
-    Map<String, Set<String>> nodesOf = new HashMap<>();
-    for (Map.Entry<String, RedisFuture<Map<String, String>>> e : pending.entrySet()) {
-      Map<String, String> routes;
-      try {
-        routes = e.getValue().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (InterruptedException ex) {
-        Thread.currentThread().interrupt();
-        return null;
-      } catch (Exception ex) {
-        log.warn("presence look-up failed, presence unknown: {}", ex.toString());
-        return null;
+    try {
+      Map<String, RedisFuture<Map<String, String>>> pending = new LinkedHashMap<>();
+      for (String user : users) {
+        pending.put(user, redis.hgetall(keys.presence(user)));
       }
-      Set<String> nodes = new HashSet<>();
-      routes.values().forEach(route -> nodes.add(PresenceKeys.nodeOf(route)));
-      nodesOf.put(e.getKey(), nodes);
-    }
-    // Each node read now, not from the cache: a failed read must say "unknown", where
-    // liveNodes() would say "dead".
-    Map<String, RedisFuture<String>> liveness = new HashMap<>();
-    nodesOf.values().forEach(nodes -> nodes.forEach(
-        node -> liveness.computeIfAbsent(node, n -> redis.get(keys.edge(n)))));
-    Set<String> live = new HashSet<>();
-    for (Map.Entry<String, RedisFuture<String>> e : liveness.entrySet()) {
-      try {
+      Map<String, Set<String>> nodesOf = new HashMap<>();
+      for (Map.Entry<String, RedisFuture<Map<String, String>>> e : pending.entrySet()) {
+        Set<String> nodes = new HashSet<>();
+        e.getValue().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).values()
+            .forEach(route -> nodes.add(PresenceKeys.nodeOf(route)));
+        nodesOf.put(e.getKey(), nodes);
+      }
+      // Each node read now, not from the cache: a failed read must say "unknown", where
+      // liveNodes() would say "dead".
+      Map<String, RedisFuture<String>> liveness = new HashMap<>();
+      nodesOf.values().forEach(nodes -> nodes.forEach(
+          node -> liveness.computeIfAbsent(node, n -> redis.get(keys.edge(n)))));
+      Set<String> live = new HashSet<>();
+      for (Map.Entry<String, RedisFuture<String>> e : liveness.entrySet()) {
         if (e.getValue().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) != null) {
           live.add(e.getKey());
         }
-      } catch (InterruptedException ex) {
-        Thread.currentThread().interrupt();
-        return null;
-      } catch (Exception ex) {
-        log.warn("liveness look-up failed, presence unknown: {}", ex.toString());
-        return null;
       }
+      Set<String> result = new HashSet<>();
+      nodesOf.forEach((user, nodes) -> {
+        if (nodes.stream().anyMatch(live::contains)) {
+          result.add(user);
+        }
+      });
+      return result;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    } catch (Exception e) {
+      log.warn("presence look-up failed, presence unknown: {}", e.toString());
+      return null;
     }
-    Set<String> result = new HashSet<>();
-    nodesOf.forEach((user, nodes) -> {
-      if (nodes.stream().anyMatch(live::contains)) {
-        result.add(user);
-      }
-    });
-    return result;
   }
 
   /**

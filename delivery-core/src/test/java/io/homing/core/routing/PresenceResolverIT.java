@@ -1,0 +1,46 @@
+package io.homing.core.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.homing.api.PresenceKeys;
+import io.homing.runtime.redis.RedisConnection;
+import io.homing.testing.RedisServer;
+import io.lettuce.core.RedisClient;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What decides on notifications asks of presence: who is connected on a live edge — and when
+ * Redis does not answer, that nobody's presence is known (not that everybody is offline).
+ */
+class PresenceResolverIT {
+  private final RedisServer redis = RedisServer.start();
+  private final PresenceKeys keys = new PresenceKeys("presence-it:");
+
+  @AfterEach
+  void stop() {
+    redis.close();
+  }
+
+  @Test
+  void connectedAreTheUsersWithADeviceOnALiveEdgeAndNoneAreKnownWithoutRedis() {
+    RedisClient client = RedisClient.create(redis.uri());
+    try (var connection = client.connect()) {
+      var commands = connection.sync();
+      commands.set(keys.edge("edge-1"), "127.0.0.1:7420");
+      commands.hset(keys.presence("alice"), "phone", PresenceKeys.route("edge-1", "c1"));
+      commands.hset(keys.presence("bob"), "phone", PresenceKeys.route("edge-dead", "c2"));
+    } finally {
+      client.shutdown();
+    }
+    try (PresenceResolver presence =
+        new PresenceResolver(RedisConnection.of(redis.uri()), "presence-it:")) {
+      assertThat(presence.connected(List.of("alice", "bob", "carol")))
+          .containsExactly("alice");
+
+      redis.kill();
+      assertThat(presence.connected(List.of("alice", "bob"))).as("unknown").isNull();
+    }
+  }
+}
