@@ -74,6 +74,7 @@ final class ProcessCluster implements AutoCloseable {
         "--instance-id", "core-" + i,
         "--send-port", Integer.toString(sendPorts[i]),
         "--metrics-port", Integer.toString(coreMetricsPorts[i]),
+        "--internal-port", Integer.toString(Ports.free()),
         "--kafka", kafka.bootstrapServers(),
         "--topic-prefix", topicPrefix(),
         "--group-id", name,

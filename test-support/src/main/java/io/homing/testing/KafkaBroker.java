@@ -204,6 +204,9 @@ public final class KafkaBroker implements AutoCloseable {
       p.put("ssl.truststore.certificates", read(security.ca().caCertificate()));
     }
     p.put("log.dirs", dataDir.resolve("log").toString());
+    // The log cleaner's dedupe buffer is 128 MiB by default, allocated at start on the heap of
+    // the test JVM that runs the broker: the tests' compacted topics are small.
+    p.put("log.cleaner.dedupe.buffer.size", Integer.toString(8 << 20));
     p.put("num.partitions", "1");
     p.put("auto.create.topics.enable", "false");
     p.put("offsets.topic.replication.factor", "1");
