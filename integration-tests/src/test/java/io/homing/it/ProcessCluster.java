@@ -51,10 +51,15 @@ final class ProcessCluster implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    startCore(0);
-    startCore(1);
-    startEdge(0);
-    startEdge(1);
+    try {
+      startCore(0);
+      startCore(1);
+      startEdge(0);
+      startEdge(1);
+    } catch (RuntimeException e) {
+      close(); // what started must not outlive a cluster that never was
+      throw e;
+    }
   }
 
   String topicPrefix() {
