@@ -119,7 +119,7 @@ public final class CoreServer implements AutoCloseable {
     producer =
         new OutboundProducer(
             config.kafka(), config.topics().outbound(), "homing-send-" + config.instanceId());
-    startStatusLookup(partitions);
+    startStatusLookup();
     try {
       sendServer =
           (sendTls == null
@@ -159,7 +159,7 @@ public final class CoreServer implements AutoCloseable {
    * GetStatus: the registry of partition owners in Redis, the lookup over this instance's
    * pipelines and the owners', and the internal port other cores forward to.
    */
-  private void startStatusLookup(int partitions) {
+  private void startStatusLookup() {
     owners = new PartitionOwners(config.redis(), config.keyPrefix(), config.instanceId(), () -> {
       Set<Integer> owned = new HashSet<>();
       pipelines.forEach(p -> owned.addAll(p.loop().ownedPartitionNumbers()));
@@ -167,15 +167,13 @@ public final class CoreServer implements AutoCloseable {
     });
     PartitionStores placement = pipelines.get(0).stores();
     statuses = new StatusLookup(() -> pipelines.stream().map(Pipeline::loop).toList(), owners,
-        user -> placement.partitionOf(user), config.instanceId(),
+        placement::partitionOf, config.instanceId(),
         edgeTls == null ? null : edgeTls.credentials());
-    Reloading<ServerCredentials> internalTls =
-        config.internalTls().map(InternalTls::serverCredentials).orElse(null);
-    coreTls = internalTls;
+    coreTls = config.internalTls().map(InternalTls::serverCredentials).orElse(null);
     try {
-      internalServer = (internalTls == null
+      internalServer = (coreTls == null
           ? NettyServerBuilder.forAddress(config.internalAddress())
-          : NettyServerBuilder.forAddress(config.internalAddress(), internalTls.credentials()))
+          : NettyServerBuilder.forAddress(config.internalAddress(), coreTls.credentials()))
           .addService(new CoreInternalService(statuses, config.instanceId()))
           .build()
           .start();

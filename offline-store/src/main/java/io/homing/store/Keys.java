@@ -77,7 +77,7 @@ final class Keys {
 
   /** The device id of a push key. */
   static String deviceOfPush(byte[] pushKey) {
-    int length = ((pushKey[0] & 0xFF) << 8) | (pushKey[1] & 0xFF);
+    int length = userLength(pushKey);
     return new String(pushKey, 2 + length, pushKey.length - 2 - length, StandardCharsets.UTF_8);
   }
 
@@ -92,7 +92,7 @@ final class Keys {
   /** A messages key for a log line: its user and seq, or its bytes when it is no such key. */
   static String describeMessage(byte[] messageKey) {
     if (messageKey.length < 2 + 8
-        || (((messageKey[0] & 0xFF) << 8) | (messageKey[1] & 0xFF)) != messageKey.length - 10) {
+        || userLength(messageKey) != messageKey.length - 10) {
       return "key " + Arrays.toString(messageKey);
     }
     return "user " + userOf(messageKey) + " seq " + seqOf(messageKey);
@@ -100,8 +100,12 @@ final class Keys {
 
   /** The user id of a messages key. */
   static String userOf(byte[] messageKey) {
-    int length = ((messageKey[0] & 0xFF) << 8) | (messageKey[1] & 0xFF);
-    return new String(messageKey, 2, length, StandardCharsets.UTF_8);
+    return new String(messageKey, 2, userLength(messageKey), StandardCharsets.UTF_8);
+  }
+
+  /** The u16 length of the user id a messages, ids or push key starts with. */
+  private static int userLength(byte[] key) {
+    return ((key[0] & 0xFF) << 8) | (key[1] & 0xFF);
   }
 
   /** The ids key inside an id-expiry key. */

@@ -81,9 +81,8 @@ public final class DeliveryPipeline implements AutoCloseable {
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
-  private volatile int owned;
   /** The partition numbers this pipeline owns, for other threads. */
-  private volatile Set<Integer> ownedNumbers = Set.of();
+  private volatile Set<Integer> owned = Set.of();
   private final ConcurrentLinkedQueue<StatusQuery> statusQueries = new ConcurrentLinkedQueue<>();
   private volatile boolean running = true;
   /** Whether revoked partitions are committed first: not once the loop ended. */
@@ -154,7 +153,7 @@ public final class DeliveryPipeline implements AutoCloseable {
 
   /** How many partitions this pipeline holds and delivers. Any thread. */
   public int ownedPartitions() {
-    return owned;
+    return owned.size();
   }
 
   /** How many changes it applied and delivered from that are not durable yet. Any thread. */
@@ -164,7 +163,7 @@ public final class DeliveryPipeline implements AutoCloseable {
 
   /** The partitions this pipeline holds and delivers. Any thread. */
   public Set<Integer> ownedPartitionNumbers() {
-    return ownedNumbers;
+    return owned;
   }
 
   /**
@@ -292,8 +291,7 @@ public final class DeliveryPipeline implements AutoCloseable {
       Map<TopicPartition, OffsetAndMetadata> committed =
           partitions.isEmpty() ? Map.of() : consumer.committed(new HashSet<>(partitions));
       numbers(partitions).forEach(stores::open);
-      owned = stores.owned().size();
-      ownedNumbers = Set.copyOf(stores.owned().keySet());
+      owned = Set.copyOf(stores.owned().keySet());
       for (TopicPartition tp : partitions) {
         long applied = applier.appliedOffset(tp);
         OffsetAndMetadata groupOffset = committed.get(tp);
@@ -339,8 +337,7 @@ public final class DeliveryPipeline implements AutoCloseable {
     private void release(Collection<TopicPartition> partitions) {
       partitions.forEach(applier::forget);
       numbers(partitions).forEach(stores::close);
-      owned = stores.owned().size();
-      ownedNumbers = Set.copyOf(stores.owned().keySet());
+      owned = Set.copyOf(stores.owned().keySet());
       dispatcher.reset();
     }
   }

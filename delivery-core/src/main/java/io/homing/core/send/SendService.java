@@ -1,6 +1,7 @@
 package io.homing.core.send;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.homing.api.Limits;
 import io.homing.api.PushTargets;
@@ -80,11 +81,7 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
     Sender sender = SendAuthentication.sender();
     for (String user : request.getUserIdsList()) {
       if (!sender.mayReach(user)) {
-        denied.increment();
-        response.onError(Status.PERMISSION_DENIED
-            .withDescription("sender " + sender.name() + " may not send to '" + user
-                + "' (allowed: " + String.join(",", sender.recipients()) + "): nothing was sent")
-            .asRuntimeException());
+        response.onError(denied(sender, user, ": nothing was sent"));
         return;
       }
     }
@@ -138,10 +135,7 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
     }
     Sender sender = SendAuthentication.sender();
     if (!sender.mayReach(user)) {
-      denied.increment();
-      response.onError(Status.PERMISSION_DENIED.withDescription("sender " + sender.name()
-          + " may not send to '" + user + "' (allowed: " + String.join(",", sender.recipients())
-          + ")").asRuntimeException());
+      response.onError(denied(sender, user, ""));
       return;
     }
     String over = rates.tryCall(sender.name(), 1);
@@ -157,6 +151,14 @@ public final class SendService extends SendServiceGrpc.SendServiceImplBase {
         response.onCompleted();
       }
     });
+  }
+
+  /** Counts a call refused because the sender may not reach the user, and says why. */
+  private StatusRuntimeException denied(Sender sender, String user, String outcome) {
+    denied.increment();
+    return Status.PERMISSION_DENIED.withDescription("sender " + sender.name()
+        + " may not send to '" + user + "' (allowed: " + String.join(",", sender.recipients())
+        + ")" + outcome).asRuntimeException();
   }
 
   /** Writes the message for every recipient; answers once Kafka acked them all. */

@@ -7,7 +7,6 @@ import com.eatthepath.pushy.apns.util.SimpleApnsPushNotification;
 import io.homing.api.v1.Notification;
 import java.time.Instant;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * The APNs request for one notification. ALERT: an alert with title and body, push type alert,
@@ -16,9 +15,6 @@ import java.util.regex.Pattern;
  * {@code homing_waiting}, {@code homing_message_id}, {@code homing_seq}.
  */
 final class ApnsNotification {
-  /** A device token: hex, 64 digits today; the proto allows up to 200. */
-  static final Pattern DEVICE_TOKEN = Pattern.compile("[0-9a-fA-F]{64,200}");
-
   private ApnsNotification() {}
 
   static SimpleApnsPushNotification of(String token, String topic, PushContent content) {

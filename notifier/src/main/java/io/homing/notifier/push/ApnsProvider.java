@@ -3,6 +3,7 @@ package io.homing.notifier.push;
 import com.eatthepath.pushy.apns.ApnsClient;
 import com.eatthepath.pushy.apns.ApnsClientBuilder;
 import com.eatthepath.pushy.apns.PushNotificationResponse;
+import io.homing.api.PushTargets;
 import io.homing.api.v1.PushTarget;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -150,11 +151,13 @@ public final class ApnsProvider implements PushProvider {
       return CompletableFuture.completedFuture(
           PushResult.failed("apns: not an APNs target (" + target.getKindCase() + ")"));
     }
+    // The edges' rule: a token that breaks it can only come from a record written to Kafka.
+    String invalid = PushTargets.invalid(target);
+    if (invalid != null) {
+      return CompletableFuture.completedFuture(
+          PushResult.invalidTarget("apns: " + invalid, System.currentTimeMillis()));
+    }
     PushTarget.Apns apns = target.getApns();
-    if (!ApnsNotification.DEVICE_TOKEN.matcher(apns.getDeviceToken()).matches()) {
-      return CompletableFuture.completedFuture(PushResult.invalidTarget(
-          "apns: device token not 64..200 hex digits", System.currentTimeMillis()));
-    } // (the edges refuse such tokens: one can only come from a record written to Kafka)
     String topic = apns.getTopic().isEmpty() ? settings.defaultTopic() : apns.getTopic();
     if (topic.isEmpty()) {
       return CompletableFuture.completedFuture(
