@@ -1,4 +1,4 @@
-// Renders every kustomize overlay of deploy/k8s with `kubectl kustomize` and checks each rendered
+// Renders every kustomize overlay of deploy/k8s with `kubectl kustomize` (kubectl.mjs: which one) and checks each rendered
 // document against the Kubernetes schemas (npm kubernetes-models) and the Prometheus operator's
 // (npm @kubernetes-models/prometheus-operator):
 //
@@ -19,6 +19,7 @@ import { readdirSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
+import { kubectl } from "./kubectl.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const K8S_DIR = resolve(here, "..");
@@ -39,7 +40,7 @@ export function overlays() {
 export function render(dir) {
   let out;
   try {
-    out = execFileSync("kubectl", ["kustomize", dir], {
+    out = execFileSync(kubectl(), ["kustomize", dir], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
       maxBuffer: 64 << 20,
@@ -236,6 +237,7 @@ export async function validateOverlay(dir) {
 
 async function main(args) {
   const dirs = args.length ? args.map((a) => resolve(a)) : overlays();
+  console.log(`rendering with ${kubectl()}`);
   let failed = 0;
   for (const dir of dirs) {
     const { docs, problems } = await validateOverlay(dir);

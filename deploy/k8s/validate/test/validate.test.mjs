@@ -2,7 +2,11 @@
 // for the reason it was broken (a check that cannot fail would prove nothing).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deflateRawSync } from "node:zlib";
+import { kubectl, kustomizeMajor, unzipEntry } from "../kubectl.mjs";
 import {
   K8S_DIR, checkReferences, overlays, parseYaml, render, validateDocument, validateOverlay,
 } from "../validate.mjs";
@@ -138,4 +142,44 @@ test("references: a Service or ServiceMonitor that selects nothing fails", () =>
 
 test("an overlay that does not render fails with kubectl's message", () => {
   assert.throws(() => render(join(K8S_DIR, "no-such-overlay")), /kubectl kustomize .* failed/);
+});
+
+test("the kubectl that renders has kustomize v5 or later; an older one is told apart", () => {
+  assert.ok(kustomizeMajor(kubectl()) >= 5, kubectl());
+  const dir = mkdtempSync(join(tmpdir(), "kubectl-"));
+  const old = join(dir, "kubectl");
+  // What kubectl 1.20 (Debian 12's kubernetes-client) answers: no kustomizeVersion.
+  writeFileSync(old, '#!/bin/sh\necho \'{"clientVersion":{"gitVersion":"v1.20.2"}}\'\n');
+  chmodSync(old, 0o755);
+  assert.equal(kustomizeMajor(old), 0);
+  assert.equal(kustomizeMajor(join(dir, "missing")), 0);
+});
+
+test("unzipEntry reads a deflated entry of a zip archive", () => {
+  const content = Buffer.from("kubectl ".repeat(100));
+  const name = Buffer.from("kubectl/kubectl");
+  const deflated = deflateRawSync(content);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(deflated.length, 18);
+  local.writeUInt32LE(content.length, 22);
+  local.writeUInt16LE(name.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(deflated.length, 20);
+  central.writeUInt32LE(content.length, 24);
+  central.writeUInt16LE(name.length, 28);
+  central.writeUInt32LE(0, 42);
+  const centralAt = local.length + name.length + deflated.length;
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + name.length, 12);
+  end.writeUInt32LE(centralAt, 16);
+  const zip = Buffer.concat([local, name, deflated, central, name, end]);
+  assert.deepEqual(unzipEntry(zip, "kubectl/kubectl"), content);
+  assert.throws(() => unzipEntry(zip, "helm/helm"), /not in the archive/);
 });
