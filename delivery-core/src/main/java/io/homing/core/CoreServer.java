@@ -5,6 +5,8 @@ import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.homing.api.v1.CoreServiceGrpc;
+import io.homing.api.v1.SendServiceGrpc;
 import io.homing.core.pipeline.DeliveryPipeline;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
@@ -23,6 +25,7 @@ import io.homing.core.status.StatusLookup;
 import io.homing.core.topics.TopicInitializer;
 import io.homing.runtime.Lifecycle;
 import io.homing.runtime.MetricsEndpoint;
+import io.homing.runtime.grpc.StandardServices;
 import io.homing.runtime.tls.InternalTls;
 import io.homing.runtime.tls.Reloading;
 import io.homing.runtime.tls.ServerTls;
@@ -66,6 +69,12 @@ public final class CoreServer implements AutoCloseable {
   private Reloading<ChannelCredentials> edgeTls;
   private MetricsEndpoint metrics;
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
+  /** Health and reflection of the Send API's port, SERVING while no pipeline failed. */
+  private final StandardServices sendStandard =
+      new StandardServices(List.of(SendServiceGrpc.SERVICE_NAME));
+  /** Health and reflection of the internal port. */
+  private final StandardServices internalStandard =
+      new StandardServices(List.of(CoreServiceGrpc.SERVICE_NAME));
   private boolean closed;
 
   /** A delivery pipeline and what it alone uses, closed in this order after it. */
@@ -121,8 +130,8 @@ public final class CoreServer implements AutoCloseable {
             config.kafka(), config.topics().outbound(), "homing-send-" + config.instanceId());
     startStatusLookup();
     try {
-      sendServer =
-          (sendTls == null
+      sendServer = sendStandard.addTo(
+          sendTls == null
               ? NettyServerBuilder.forAddress(config.sendAddress())
               : NettyServerBuilder.forAddress(config.sendAddress(), sendTls.credentials()))
               .maxInboundMessageSize(Math.max(4 << 20, config.maxPayloadBytes() + (1 << 20)))
@@ -137,6 +146,12 @@ public final class CoreServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot listen on " + config.sendAddress(), e);
     }
+    sendStandard.serving();
+    internalStandard.serving();
+    failed.thenRun(() -> {
+      sendStandard.notServing();
+      internalStandard.notServing();
+    });
     log.info(
         "core {} up: Send API on {}:{} ({}, {}), internal port {}, store {}, {} pipeline(s), "
             + "Kafka {}, Redis {}, edges {}",
@@ -171,7 +186,7 @@ public final class CoreServer implements AutoCloseable {
         edgeTls == null ? null : edgeTls.credentials());
     coreTls = config.internalTls().map(InternalTls::serverCredentials).orElse(null);
     try {
-      internalServer = (coreTls == null
+      internalServer = internalStandard.addTo(coreTls == null
           ? NettyServerBuilder.forAddress(config.internalAddress())
           : NettyServerBuilder.forAddress(config.internalAddress(), coreTls.credentials()))
           .addService(new CoreInternalService(statuses, config.instanceId()))
@@ -259,6 +274,11 @@ public final class CoreServer implements AutoCloseable {
     return metrics.address();
   }
 
+  /** The bound internal port (the real one when configured with port 0). */
+  public int internalPort() {
+    return internalServer.getPort();
+  }
+
   /** The bound Send API port (the real one when configured with port 0). */
   public int sendPort() {
     return sendServer.getPort();
@@ -275,6 +295,8 @@ public final class CoreServer implements AutoCloseable {
       return;
     }
     closed = true;
+    sendStandard.shutdown();
+    internalStandard.shutdown();
     if (sendServer != null) {
       sendServer.shutdown();
       try {

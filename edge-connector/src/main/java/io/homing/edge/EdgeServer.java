@@ -3,6 +3,7 @@ package io.homing.edge;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.homing.api.v1.EdgeServiceGrpc;
 import io.homing.api.v1.Error;
 import io.homing.edge.auth.TokenVerifier;
 import io.homing.edge.delivery.EdgeDeliveryService;
@@ -20,6 +21,7 @@ import io.homing.edge.transport.tcp.TcpChannelInitializer;
 import io.homing.edge.transport.websocket.WebSocketChannelInitializer;
 import io.homing.runtime.Lifecycle;
 import io.homing.runtime.MetricsEndpoint;
+import io.homing.runtime.grpc.StandardServices;
 import io.homing.runtime.tls.InternalTls;
 import io.homing.runtime.tls.Reloading;
 import io.micrometer.core.instrument.Gauge;
@@ -40,6 +42,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -74,6 +77,9 @@ public final class EdgeServer implements AutoCloseable {
   /** What the gRPC port asks of core: a certificate of the internal CA; null for plaintext. */
   private Reloading<ServerCredentials> coreTls;
   private MetricsEndpoint metrics;
+  /** Health and reflection of the internal port core delivers through. */
+  private final StandardServices standard =
+      new StandardServices(List.of(EdgeServiceGrpc.SERVICE_NAME));
   private boolean closed;
 
   public EdgeServer(EdgeConfig config) {
@@ -112,8 +118,8 @@ public final class EdgeServer implements AutoCloseable {
             config.presenceTtl());
     coreTls = config.internalTls().map(InternalTls::serverCredentials).orElse(null);
     try {
-      grpcServer =
-          (coreTls == null
+      grpcServer = standard.addTo(
+          coreTls == null
               ? NettyServerBuilder.forAddress(config.grpcAddress())
               : NettyServerBuilder.forAddress(config.grpcAddress(), coreTls.credentials()))
               // Deliveries only look a session up and hand the frame to its event loop: run
@@ -125,6 +131,7 @@ public final class EdgeServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot listen for core on " + config.grpcAddress(), e);
     }
+    standard.serving();
     verifier = new TokenVerifier(config.tokens());
     SessionContext context =
         new SessionContext(
@@ -246,6 +253,7 @@ public final class EdgeServer implements AutoCloseable {
       return;
     }
     closed = true;
+    standard.shutdown();
     if (sweeper != null) {
       sweeper.close();
     }

@@ -436,6 +436,11 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     return edges.get(edge).registry().find(user, device) != null;
   }
 
+  /** The port of core {@code index}'s internal API, which other cores forward GetStatus to. */
+  int coreInternalPort(int index) {
+    return cores.get(index).internalPort();
+  }
+
   /** The port of an edge's internal API, which core delivers through. */
   int edgeGrpcPort(int edge) {
     return edges.get(edge).grpcPort();
