@@ -26,8 +26,39 @@ class RedisConnectionTest {
   void refusesWhatIsNoRedisUrlWithoutEchoingItsPassword() {
     assertThatThrownBy(() -> RedisConnection.of("http://user:s3cret@redis:6379"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("Redis URL 'http://user:***@redis:6379' "
-            + "(expected: redis://host:port or rediss://host:port)");
+        .hasMessage("Redis URL 'http://user:***@redis:6379' (expected: redis://host:port, "
+            + "rediss://host:port or redis[s]-cluster://host:port[,...])");
+  }
+
+  @Test
+  void aClusterUrlNamesSeedNodesAndNoDatabase() {
+    RedisConnection cluster =
+        RedisConnection.of("rediss-cluster://homing:s3cret@r1:7000,r2:7001,r3");
+
+    assertThat(cluster.cluster()).isTrue();
+    assertThat(cluster.toString()).isEqualTo("rediss-cluster://homing:***@r1:7000,r2:7001,r3");
+    assertThat(RedisConnection.of("redis://r1:7000").cluster()).isFalse();
+    assertThat(RedisConnection.of("redis-sentinel://s1:26379,s2:26379#mymaster").cluster())
+        .isFalse();
+    assertThatThrownBy(() -> RedisConnection.of("redis-cluster://homing:s3cret@r1:7000/2"))
+        .hasMessage("Redis URL 'redis-cluster://homing:***@r1:7000/2' (expected: "
+            + "redis-cluster://[[user]:password@]host:port[,host:port...], a cluster has no "
+            + "database number)");
+    assertThatThrownBy(cluster::newClient)
+        .hasMessage("Redis rediss-cluster://homing:***@r1:7000,r2:7001,r3 is a cluster "
+            + "(expected: open())");
+  }
+
+  @Test
+  void aClusterTakesTlsFilesOnlyWithTls(@TempDir Path dir) throws Exception {
+    Path ca = Files.writeString(dir.resolve("ca.pem"), "");
+
+    assertThat(new RedisConnection("rediss-cluster://r1:7000", Optional.empty(),
+        Optional.empty(), Optional.of(ca), Optional.empty(), Optional.empty()).cluster()).isTrue();
+    assertThatThrownBy(() -> new RedisConnection("redis-cluster://r1:7000", Optional.empty(),
+            Optional.empty(), Optional.of(ca), Optional.empty(), Optional.empty()))
+        .hasMessage("Redis TLS files need a rediss:// URL "
+            + "(expected: rediss://host:port, not r1:7000 without TLS)");
   }
 
   @Test
@@ -85,5 +116,18 @@ class RedisConnectionTest {
         .hasMessageContaining("Connection refused")
         .hasMessageNotContaining("s3cret");
     assertThatThrownBy(client::connect).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void aClusterNoNodeOfWhichAnswersIsRefusedTheSameWay() {
+    RedisConnection nobody = new RedisConnection("redis-cluster://127.0.0.1:1,127.0.0.1:2",
+        Optional.of("homing"), Optional.of("s3cret"), Optional.empty(), Optional.empty(),
+        Optional.empty());
+
+    assertThatThrownBy(nobody::open)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("cannot connect to Redis redis-cluster://127.0.0.1:1,127.0.0.1:2 "
+            + "as homing with a password: ")
+        .hasMessageNotContaining("s3cret");
   }
 }
