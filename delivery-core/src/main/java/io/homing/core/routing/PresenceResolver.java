@@ -1,11 +1,10 @@
 package io.homing.core.routing;
 
 import io.homing.api.PresenceKeys;
+import io.homing.runtime.redis.Redis;
 import io.homing.runtime.redis.RedisConnection;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -13,6 +12,8 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +26,11 @@ import org.slf4j.LoggerFactory;
  * and are awaited once, so a batch costs one round trip, not one per message. A Redis failure
  * reads as "nobody is online": messages stay queued and go out when the device reconnects.
  * Called from the pipeline thread only.
+ *
+ * <p>On a Redis Cluster, the look-ups of a batch go to the masters of their keys' slots, still
+ * without waiting for each other. Off a cluster, a user's devices are also read from the hash of
+ * the layout before hash tags ({@link PresenceKeys#legacyPresence}), which edges of the previous
+ * version still write during an upgrade; the newer layout wins for a device in both.
  */
 public final class PresenceResolver implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PresenceResolver.class);
@@ -34,15 +40,13 @@ public final class PresenceResolver implements AutoCloseable {
   static final Duration DEATH_GRACE = Duration.ofSeconds(10);
 
   private final PresenceKeys keys;
-  private final RedisClient client;
-  private final StatefulRedisConnection<String, String> connection;
-  private final RedisAsyncCommands<String, String> redis;
+  private final Redis connection;
+  private final RedisClusterAsyncCommands<String, String> redis;
   private final Map<String, CachedNode> nodes = new HashMap<>();
 
   public PresenceResolver(RedisConnection redis, String keyPrefix) {
     this.keys = new PresenceKeys(keyPrefix);
-    this.client = redis.newClient();
-    this.connection = redis.connect(client, RedisClient::connect);
+    this.connection = redis.open();
     this.redis = connection.async();
   }
 
@@ -51,12 +55,9 @@ public final class PresenceResolver implements AutoCloseable {
 
   /** For each user, device → its connection; users without devices are absent. */
   public Map<String, Map<String, Route>> devices(Collection<String> users) {
-    Map<String, RedisFuture<Map<String, String>>> pending = new LinkedHashMap<>();
-    for (String user : users) {
-      pending.put(user, redis.hgetall(keys.presence(user)));
-    }
+    Map<String, CompletableFuture<Map<String, String>>> pending = routes(users);
     Map<String, Map<String, Route>> result = new HashMap<>();
-    for (Map.Entry<String, RedisFuture<Map<String, String>>> e : pending.entrySet()) {
+    for (Map.Entry<String, CompletableFuture<Map<String, String>>> e : pending.entrySet()) {
       Map<String, String> routes = await(e.getValue());
       if (routes == null || routes.isEmpty()) {
         continue;
@@ -80,12 +81,9 @@ public final class PresenceResolver implements AutoCloseable {
    */
   public Set<String> connected(Collection<String> users) {
     try {
-      Map<String, RedisFuture<Map<String, String>>> pending = new LinkedHashMap<>();
-      for (String user : users) {
-        pending.put(user, redis.hgetall(keys.presence(user)));
-      }
+      Map<String, CompletableFuture<Map<String, String>>> pending = routes(users);
       Map<String, Set<String>> nodesOf = new HashMap<>();
-      for (Map.Entry<String, RedisFuture<Map<String, String>>> e : pending.entrySet()) {
+      for (Map.Entry<String, CompletableFuture<Map<String, String>>> e : pending.entrySet()) {
         Set<String> nodes = new HashSet<>();
         e.getValue().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).values()
             .forEach(route -> nodes.add(PresenceKeys.nodeOf(route)));
@@ -149,7 +147,26 @@ public final class PresenceResolver implements AutoCloseable {
     return result;
   }
 
-  private static <T> T await(RedisFuture<T> future) {
+  /** Sends the look-ups of each user's device → route hash, without waiting for them. */
+  private Map<String, CompletableFuture<Map<String, String>>> routes(Collection<String> users) {
+    Map<String, CompletableFuture<Map<String, String>>> pending = new LinkedHashMap<>();
+    for (String user : users) {
+      CompletableFuture<Map<String, String>> current =
+          redis.hgetall(keys.presence(user)).toCompletableFuture();
+      if (!connection.cluster()) {
+        current = redis.hgetall(keys.legacyPresence(user)).toCompletableFuture()
+            .thenCombine(current, (legacy, routes) -> {
+              Map<String, String> merged = new HashMap<>(legacy);
+              merged.putAll(routes);
+              return merged;
+            });
+      }
+      pending.put(user, current);
+    }
+    return pending;
+  }
+
+  private static <T> T await(Future<T> future) {
     try {
       return future.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -164,7 +181,6 @@ public final class PresenceResolver implements AutoCloseable {
   @Override
   public void close() {
     connection.close();
-    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
   }
 
   /**

@@ -1,12 +1,11 @@
 package io.homing.core.send;
 
 import io.homing.api.PresenceKeys;
+import io.homing.runtime.redis.Redis;
 import io.homing.runtime.redis.RedisConnection;
 import io.lettuce.core.KeyValue;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -21,6 +20,9 @@ import org.slf4j.LoggerFactory;
  * to marked users with RESOURCE_EXHAUSTED before they reach Kafka). A mark lives a few seconds and
  * is renewed while messages keep being refused, so a queue that drained takes new messages again
  * soon after. Soft state: without Redis the Send API accepts, and core refuses at apply time.
+ *
+ * <p>On a Redis Cluster the marks of different users lie in different slots: Lettuce splits the
+ * one {@code MGET} by slot, sends the parts together, and puts the answers back in order.
  */
 public final class FullQueues implements AutoCloseable {
   /** How long a user stays marked after core last refused a message for them. */
@@ -29,14 +31,12 @@ public final class FullQueues implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FullQueues.class);
 
   private final PresenceKeys keys;
-  private final RedisClient client;
-  private final StatefulRedisConnection<String, String> connection;
-  private final RedisAsyncCommands<String, String> redis;
+  private final Redis connection;
+  private final RedisClusterAsyncCommands<String, String> redis;
 
   public FullQueues(RedisConnection redis, String keyPrefix) {
     this.keys = new PresenceKeys(keyPrefix);
-    this.client = redis.newClient();
-    this.connection = redis.connect(client, RedisClient::connect);
+    this.connection = redis.open();
     this.redis = connection.async();
   }
 
@@ -74,6 +74,5 @@ public final class FullQueues implements AutoCloseable {
   @Override
   public void close() {
     connection.close();
-    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
   }
 }

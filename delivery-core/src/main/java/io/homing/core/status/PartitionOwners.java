@@ -1,11 +1,10 @@
 package io.homing.core.status;
 
 import io.homing.api.PresenceKeys;
+import io.homing.runtime.redis.Redis;
 import io.homing.runtime.redis.RedisConnection;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -36,9 +35,8 @@ public final class PartitionOwners implements AutoCloseable {
   private final String instanceId;
   private volatile String entry;
   private final Supplier<Set<Integer>> owned;
-  private final RedisClient client;
-  private final StatefulRedisConnection<String, String> connection;
-  private final RedisAsyncCommands<String, String> redis;
+  private final Redis connection;
+  private final RedisClusterAsyncCommands<String, String> redis;
   private final ScheduledExecutorService refresher =
       Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "partition-owners");
@@ -54,8 +52,7 @@ public final class PartitionOwners implements AutoCloseable {
     this.keys = new PresenceKeys(keyPrefix);
     this.instanceId = instanceId;
     this.owned = owned;
-    this.client = redis.newClient();
-    this.connection = redis.connect(client, RedisClient::connect);
+    this.connection = redis.open();
     this.redis = connection.async();
   }
 
@@ -89,6 +86,5 @@ public final class PartitionOwners implements AutoCloseable {
   public void close() {
     refresher.shutdownNow();
     connection.close();
-    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
   }
 }

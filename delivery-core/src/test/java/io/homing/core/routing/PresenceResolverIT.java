@@ -3,10 +3,12 @@ package io.homing.core.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.homing.api.PresenceKeys;
+import io.homing.core.routing.PresenceResolver.Route;
 import io.homing.runtime.redis.RedisConnection;
 import io.homing.testing.RedisServer;
 import io.lettuce.core.RedisClient;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -41,6 +43,31 @@ class PresenceResolverIT {
 
       redis.kill();
       assertThat(presence.connected(List.of("alice", "bob"))).as("unknown").isNull();
+    }
+  }
+
+  @Test
+  void readsTheHashOfTheLayoutBeforeHashTagsTooAndTheNewerWins() {
+    RedisClient client = RedisClient.create(redis.uri());
+    try (var connection = client.connect()) {
+      var commands = connection.sync();
+      commands.set(keys.edge("edge-old"), "127.0.0.1:7421");
+      // As an edge of the previous version wrote them, during an upgrade
+      commands.hset(keys.legacyPresence("dora"), "phone", PresenceKeys.route("edge-old", "o1"));
+      commands.hset(keys.legacyPresence("dora"), "tablet", PresenceKeys.route("edge-old", "o2"));
+      commands.hset(keys.presence("dora"), "phone", PresenceKeys.route("edge-new", "n1"));
+      commands.hset(keys.legacyPresence("emil"), "watch", PresenceKeys.route("edge-old", "o3"));
+    } finally {
+      client.shutdown();
+    }
+    try (PresenceResolver presence =
+        new PresenceResolver(RedisConnection.of(redis.uri()), "presence-it:")) {
+      assertThat(presence.devices(List.of("dora", "emil"))).isEqualTo(Map.of(
+          "dora", Map.of("phone", new Route("edge-new", "n1"),
+              "tablet", new Route("edge-old", "o2")),
+          "emil", Map.of("watch", new Route("edge-old", "o3"))));
+      assertThat(presence.connected(List.of("dora", "emil", "finn")))
+          .containsExactlyInAnyOrder("dora", "emil");
     }
   }
 }

@@ -1,12 +1,11 @@
 package io.homing.edge.presence;
 
 import io.homing.api.PresenceKeys;
+import io.homing.runtime.redis.Redis;
 import io.homing.runtime.redis.RedisConnection;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.io.IOException;
@@ -29,7 +28,12 @@ import org.slf4j.LoggerFactory;
  * <p>A device registering here that was registered on another node is announced on that node's
  * {@link PresenceKeys#replaced} channel, and this node hears its own channel on a second,
  * pub/sub connection (which Lettuce subscribes again after every reconnect). Pub/sub is
- * at-most-once: a notice published while the other node is cut off from Redis is lost.
+ * at-most-once: a notice published while the other node is cut off from Redis is lost. On a Redis
+ * Cluster the channel is the classic, cluster-wide one: published on any node, heard on all.
+ *
+ * <p>Every script touches the keys of one user, which share a slot; off a cluster, registering
+ * also moves the device out of the user's hash of the layout before hash tags ({@link
+ * PresenceKeys#legacyPresence}), which older edges wrote.
  *
  * <p>Every call is asynchronous (one shared Lettuce connection) and never blocks the caller, so it
  * is safe on an event loop. Writes are atomic Lua scripts.
@@ -44,9 +48,8 @@ public final class Presence implements AutoCloseable {
   private final String advertisedAddress;
   private final Duration ttl;
   private final PresenceKeys keys;
-  private final RedisClient client;
-  private final StatefulRedisConnection<String, String> connection;
-  private final RedisAsyncCommands<String, String> redis;
+  private final Redis connection;
+  private final RedisClusterAsyncCommands<String, String> redis;
   private final StatefulRedisPubSubConnection<String, String> notices;
   private final String registerScript = script("register.lua");
   private final String unregisterScript = script("unregister.lua");
@@ -64,10 +67,9 @@ public final class Presence implements AutoCloseable {
     this.advertisedAddress = advertisedAddress;
     this.ttl = ttl;
     this.keys = new PresenceKeys(keyPrefix);
-    this.client = redis.newClient();
-    this.connection = redis.connect(client, RedisClient::connect);
+    this.connection = redis.open();
     this.redis = connection.async();
-    this.notices = redis.connect(client, RedisClient::connectPubSub);
+    this.notices = connection.connectPubSub();
   }
 
   /**
@@ -126,7 +128,9 @@ public final class Presence implements AutoCloseable {
         .<String>eval(
             registerScript,
             ScriptOutputType.VALUE,
-            new String[] {keys.presence(userId)},
+            connection.cluster()
+                ? new String[] {keys.presence(userId)}
+                : new String[] {keys.presence(userId), keys.legacyPresence(userId)},
             deviceId,
             PresenceKeys.route(nodeId, connectionId),
             Long.toString(USER_KEY_TTL.toMillis()))
@@ -208,9 +212,7 @@ public final class Presence implements AutoCloseable {
     } catch (Exception e) {
       log.warn("cannot delete liveness key of node {}: {}", nodeId, e.toString());
     }
-    notices.close();
-    connection.close();
-    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    connection.close(); // the replacement channel's connection first
   }
 
   private static String script(String name) {

@@ -1,6 +1,7 @@
 package io.homing.edge.presence;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 
 import io.homing.api.PresenceKeys;
 import io.homing.runtime.redis.RedisConnection;
@@ -108,6 +109,20 @@ class PresenceIT {
         .isEqualTo(new ReplaceNotice("dan", "phone", "a2"));
     assertThat(heardByB.poll(300, TimeUnit.MILLISECONDS)).isNull();
     assertThat(onB).isEmpty();
+  }
+
+  @Test
+  void registeringMovesTheDeviceOutOfTheHashOfTheLayoutBeforeHashTags() throws Exception {
+    // What an edge of the previous version wrote, as it wrote it
+    redis.hset(keys.legacyPresence("flo"), "phone", "node-old|o1");
+    redis.hset(keys.legacyPresence("flo"), "laptop", "node-old|o2");
+    BlockingQueue<String> onOld = subscribe(server.uri(), keys.replaced("node-old"));
+
+    assertThat(presence.register("flo", "phone", "a1").toCompletableFuture().join())
+        .isEqualTo("node-old|o1");
+    assertThat(onOld.poll(5, TimeUnit.SECONDS)).isEqualTo("3:flo5:phoneo1");
+    assertThat(redis.hgetall(keys.legacyPresence("flo"))).containsOnlyKeys("laptop");
+    assertThat(redis.hgetall(keys.presence("flo"))).containsOnly(entry("phone", "node-a|a1"));
   }
 
   @Test
