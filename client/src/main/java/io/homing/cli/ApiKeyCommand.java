@@ -5,7 +5,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "api-key", mixinStandardHelpOptions = true,
+@Command(name = "api-key", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = {"Make a new Send API key for a sender: prints the key, for the sender to keep "
         + "secret, and the line that lets it in, for the core's --send-api-keys file "
         + "(docs/security.md)."})

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "homing",
     mixinStandardHelpOptions = true,
+    showDefaultValues = true,
     description = "Talk to a Homing deployment from the command line.",
     subcommands = {TokenCommand.class, SendCommand.class, ListenCommand.class,
         ApiKeyCommand.class, WebhooksCommand.class, StatusCommand.class})

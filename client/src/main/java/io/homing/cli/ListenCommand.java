@@ -21,12 +21,13 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help.Visibility;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-@Command(name = "listen", mixinStandardHelpOptions = true,
+@Command(name = "listen", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "Connect as a user, print every message that arrives and ack it; "
         + "reconnect and resume whenever the connection ends.")
 final class ListenCommand implements Callable<Integer> {
@@ -48,8 +49,10 @@ final class ListenCommand implements Callable<Integer> {
           + "default: the JDK's trust store (env HOMING_CA).")
   String ca;
 
-  @Option(names = "--secret", defaultValue = "${env:HOMING_JWT_SECRET:-" + HomingCli.DEV_SECRET
-      + "}", description = "HS256 secret to mint the token with (env HOMING_JWT_SECRET).")
+  @Option(names = "--secret", showDefaultValue = Visibility.NEVER,
+      defaultValue = "${env:HOMING_JWT_SECRET:-" + HomingCli.DEV_SECRET + "}",
+      description = "HS256 secret to mint the token with (env HOMING_JWT_SECRET); "
+          + "default the local stack's development secret.")
   String secret;
 
   @Option(names = "--token", description = "Use this token instead of minting one.")

@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-@Command(name = "send", mixinStandardHelpOptions = true,
+@Command(name = "send", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "Send a text message to one or more users through the Send API.")
 final class SendCommand implements Callable<Integer> {
   @Option(names = {"-t", "--to"}, required = true, split = ",",

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "status", mixinStandardHelpOptions = true,
+@Command(name = "status", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "Print where a message stands for one recipient (the Send API's GetStatus): "
         + "queued and which devices acked it, acked by every device, rejected, expired or "
         + "removed. Exit 0; 2 when the message is not remembered for the user; 1 on an error.")

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Help.Visibility;
 import picocli.CommandLine.Option;
 
-@Command(name = "webhooks", mixinStandardHelpOptions = true,
+@Command(name = "webhooks", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "Receive the notifier's webhook calls: check each signature and timestamp, "
         + "print the notification, and answer with --status (401 when the signature is wrong). "
         + "For manual tests with listen --webhook (docs/push.md).")

@@ -6,7 +6,9 @@ import io.homing.core.send.SenderTokens;
 import io.homing.runtime.Lifecycle;
 import io.homing.runtime.auth.TokenSettings;
 import io.homing.runtime.cli.ConnectionOptions;
+import io.homing.runtime.cli.ConfigOptions;
 import io.homing.runtime.cli.MetricsTlsOptions;
+import io.homing.runtime.cli.ServiceCommand;
 import io.homing.runtime.tls.ServerTls;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -30,7 +32,6 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Applies outbound messages and delivery events, routes messages to edges, "
         + "serves the Send API.",
-    defaultValueProvider = CommandLine.PropertiesDefaultProvider.class,
     showDefaultValues = true)
 public final class CoreMain implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -54,6 +55,8 @@ public final class CoreMain implements Callable<Integer> {
   @Mixin ConnectionOptions connections;
 
   @Mixin MetricsTlsOptions metricsTls;
+
+  @Mixin ConfigOptions configFile;
 
   @Option(names = "--internal-tls-server-name",
       defaultValue = "${env:HOMING_INTERNAL_TLS_SERVER_NAME:-}",
@@ -322,6 +325,6 @@ public final class CoreMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new CoreMain()).execute(args));
+    System.exit(ServiceCommand.run(new CoreMain(), args));
   }
 }

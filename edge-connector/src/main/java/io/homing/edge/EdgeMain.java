@@ -6,13 +6,15 @@ import io.homing.edge.transport.TlsFiles;
 import io.homing.runtime.Lifecycle;
 import io.homing.runtime.auth.TokenSettings;
 import io.homing.runtime.cli.ConnectionOptions;
+import io.homing.runtime.cli.ConfigOptions;
 import io.homing.runtime.cli.MetricsTlsOptions;
+import io.homing.runtime.cli.ServiceCommand;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -29,7 +31,6 @@ import picocli.CommandLine.Spec;
     name = "homing-edge",
     mixinStandardHelpOptions = true,
     description = "Holds client connections and delivers what delivery-core sends them.",
-    defaultValueProvider = CommandLine.PropertiesDefaultProvider.class,
     showDefaultValues = true)
 public final class EdgeMain implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -75,6 +76,8 @@ public final class EdgeMain implements Callable<Integer> {
   @Mixin ConnectionOptions connections;
 
   @Mixin MetricsTlsOptions metricsTls;
+
+  @Mixin ConfigOptions configFile;
 
   @Option(names = "--topic-prefix", defaultValue = "${env:HOMING_TOPIC_PREFIX:-}",
       description = "Prefix of the Kafka topic names (env HOMING_TOPIC_PREFIX).")
@@ -132,10 +135,10 @@ public final class EdgeMain implements Callable<Integer> {
       description = "Prefix of every Redis key (env HOMING_KEY_PREFIX).")
   String keyPrefix;
 
-  @Option(names = "--cors-origins", defaultValue = "${env:HOMING_CORS_ORIGINS:-}",
+  @Option(names = "--cors-origins", defaultValue = "${env:HOMING_CORS_ORIGINS:-}", split = ",",
       description = "Comma-separated origins (scheme://host[:port]) browsers may call the HTTP "
           + "fallback from, or * for any; empty: no CORS headers (env HOMING_CORS_ORIGINS).")
-  String corsOrigins;
+  List<String> corsOrigins;
 
   @Option(names = "--max-frames-per-second",
       defaultValue = "${env:HOMING_MAX_FRAMES_PER_SECOND:-500}",
@@ -181,10 +184,10 @@ public final class EdgeMain implements Callable<Integer> {
   int unauthenticatedPerAddress;
 
   @Option(names = "--push-webhook-allow", defaultValue = "${env:HOMING_PUSH_WEBHOOK_ALLOW:-}",
-      description = "URL prefixes (comma-separated) the webhook push target a client sets must "
+      split = ",", description = "URL prefixes (comma-separated) the webhook push target a client sets must "
           + "start with, e.g. https://hooks.example.com/; end each with a '/' (env "
           + "HOMING_PUSH_WEBHOOK_ALLOW; default: none, clients may not set webhook targets).")
-  String pushWebhookAllow;
+  List<String> pushWebhookAllow;
 
   EdgeConfig config() {
     String advertised = advertisedGrpc.isBlank() ? host + ':' + grpcPort : advertisedGrpc;
@@ -210,12 +213,10 @@ public final class EdgeMain implements Callable<Integer> {
         presenceTtl,
         keyPrefix,
         tlsCert.isBlank() ? null : new TlsFiles(Path.of(tlsCert), Path.of(tlsKey)),
-        Arrays.stream(corsOrigins.split(",")).map(String::trim).filter(o -> !o.isEmpty())
-            .toList(),
+        corsOrigins.stream().map(String::trim).filter(o -> !o.isEmpty()).toList(),
         new EdgeLimits(framesPerSecond, frameBurst, publishesPerSecond, publishBurst,
             connectionsPerUser, unauthenticated, unauthenticatedPerAddress),
-        Arrays.stream(pushWebhookAllow.split(",")).map(String::trim).filter(p -> !p.isEmpty())
-            .toList(),
+        pushWebhookAllow.stream().map(String::trim).filter(p -> !p.isEmpty()).toList(),
         connections.internalTls(Optional.empty()),
         metricsTls.metricsTls());
   }
@@ -259,6 +260,6 @@ public final class EdgeMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new EdgeMain()).execute(args));
+    System.exit(ServiceCommand.run(new EdgeMain(), args));
   }
 }

@@ -40,8 +40,8 @@ final class Target {
   // Not shown in --help: it may come from the environment.
   @Option(names = "--secret", showDefaultValue = Visibility.NEVER,
       defaultValue = "${env:HOMING_JWT_SECRET:-homing-dev-secret-do-not-use-in-production}",
-      description = "HS256 secret the edges verify tokens with; default: $HOMING_JWT_SECRET, "
-          + "else the local stack's development secret.")
+      description = "HS256 secret the edges verify tokens with (env HOMING_JWT_SECRET); default "
+          + "the local stack's development secret.")
   String secret;
 
   /** The Send API's credentials and TLS, for --via send-api. */

@@ -9,7 +9,9 @@ import io.homing.notifier.push.WebhookProvider;
 import io.homing.runtime.Lifecycle;
 import io.homing.runtime.MetricsEndpoint;
 import io.homing.runtime.cli.KafkaOptions;
+import io.homing.runtime.cli.ConfigOptions;
 import io.homing.runtime.cli.MetricsTlsOptions;
+import io.homing.runtime.cli.ServiceCommand;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -37,7 +39,6 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Sends the push notifications (APNs, FCM, webhooks) delivery-core asks for on "
         + "the topic notifications. Configure at least one provider.",
-    defaultValueProvider = CommandLine.PropertiesDefaultProvider.class,
     showDefaultValues = true)
 public final class NotifierMain implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -58,6 +59,8 @@ public final class NotifierMain implements Callable<Integer> {
   @Mixin KafkaOptions kafka;
 
   @Mixin MetricsTlsOptions metricsTls;
+
+  @Mixin ConfigOptions configFile;
 
   @Option(names = "--topic-prefix", defaultValue = "${env:HOMING_TOPIC_PREFIX:-}",
       description = "Prefix of the Kafka topic names (env HOMING_TOPIC_PREFIX).")
@@ -285,6 +288,6 @@ public final class NotifierMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new NotifierMain()).execute(args));
+    System.exit(ServiceCommand.run(new NotifierMain(), args));
   }
 }
