@@ -16,6 +16,7 @@ import io.homing.core.state.Committer;
 import io.homing.core.state.PartitionStores;
 import io.homing.runtime.kafka.KafkaConnection;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashSet;
@@ -70,6 +71,8 @@ public final class DeliveryPipeline implements AutoCloseable {
   private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(15);
 
   private final KafkaConsumer<String, byte[]> consumer;
+  /** The consumer's own metrics (lag, fetch rates, rebalances) as {@code kafka_consumer_*}. */
+  private final KafkaClientMetrics consumerMetrics;
   private final PartitionStores stores;
   private final Changelog changelog;
   private final Committer committer;
@@ -124,6 +127,8 @@ public final class DeliveryPipeline implements AutoCloseable {
     config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000);
     this.consumer =
         new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+    this.consumerMetrics = new KafkaClientMetrics(consumer);
+    consumerMetrics.bindTo(meters);
     this.topics = topics;
     this.stores = stores;
     this.changelog = changelog;
@@ -254,6 +259,7 @@ public final class DeliveryPipeline implements AutoCloseable {
         // restarted instance take its partitions back within the session timeout.)
         consumer.close(CloseOptions.timeout(Duration.ofSeconds(5))
             .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+        consumerMetrics.close();
         committer.close();
         stopped.countDown();
         answerStatusQueries();
@@ -362,6 +368,7 @@ public final class DeliveryPipeline implements AutoCloseable {
     if (!thread.isAlive() && stopped.getCount() > 0) {
       committer.close();
       consumer.close(CloseOptions.timeout(Duration.ofSeconds(5))); // never started
+      consumerMetrics.close();
       stopped.countDown();
       return;
     }

@@ -92,6 +92,12 @@ public final class Session implements Connection {
   private volatile int announcedTicks;
   private volatile long lastAcked;
   private volatile long streamEpoch;
+  /**
+   * The highest seq written to the client on this connection, starting from the user's last seq
+   * when core opened the stream: a seq above it is a live push, one at or below it backlog or a
+   * resend ({@link DeliveryLatency}). Event loop only.
+   */
+  private long writtenThrough;
   /** The highest ack published to Kafka for this connection. */
   private long publishedAck;
   private ScheduledFuture<?> ackFlush;
@@ -306,6 +312,7 @@ public final class Session implements Connection {
     streamEpoch = stream.getStreamEpoch();
     lastAcked = stream.getCursor();
     publishedAck = stream.getCursor();
+    writtenThrough = stream.getLastSeq();
     channel.writeAndFlush(
         ServerFrame.newBuilder()
             .setAuthOk(
@@ -334,8 +341,27 @@ public final class Session implements Connection {
         ServerFrame.newBuilder()
             .setPush(Push.newBuilder().setSeq(seq).setPrevSeq(prevSeq).setMessage(message))
             .build(),
-        channel.voidPromise());
+        PushWritten.of(channel, this, seq, message.getCreatedAtMs()));
     return true;
+  }
+
+  /**
+   * The Push of {@code seq} reached the socket: records its delivery latency, as live when no
+   * push of this connection wrote it or a later seq before. Event loop.
+   */
+  void written(long seq, long createdAtMs) {
+    boolean live = seq > writtenThrough;
+    if (live) {
+      writtenThrough = seq;
+    }
+    context.deliveryLatency().record(live, createdAtMs);
+  }
+
+  /** The Push of a message failed to reach the socket: as a write with the void promise does. */
+  void writeFailed(Throwable cause) {
+    if (channel.isRegistered()) {
+      channel.pipeline().fireExceptionCaught(cause);
+    }
   }
 
   private void onAck(long seq) {

@@ -25,6 +25,7 @@ public final class SessionContext {
   private final EdgeLimits limits;
   private final Admission admission;
   private final PublishLimits publishLimits;
+  private final DeliveryLatency deliveryLatency;
   private final List<String> webhookPrefixes;
   /** The time between two frames of a connection at its sustained rate. */
   private final long frameIntervalNanos;
@@ -61,6 +62,7 @@ public final class SessionContext {
     this.limits = limits;
     this.admission = new Admission(limits, meters);
     this.publishLimits = new PublishLimits(limits);
+    this.deliveryLatency = new DeliveryLatency(meters);
     this.frameIntervalNanos = 1_000_000_000L / limits.framesPerSecond();
     this.frameToleranceNanos = frameIntervalNanos * limits.frameBurst();
     for (String limit : new String[] {EdgeLimits.FRAMES, EdgeLimits.PUBLISHES,
@@ -90,6 +92,10 @@ public final class SessionContext {
   /** The node's count of connections that have not authenticated yet. */
   public Admission admission() {
     return admission;
+  }
+
+  DeliveryLatency deliveryLatency() {
+    return deliveryLatency;
   }
 
   PublishLimits publishLimits() {
