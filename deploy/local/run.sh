@@ -24,6 +24,8 @@ export HOMING_JWT_SECRET=${HOMING_JWT_SECRET:-homing-dev-secret-do-not-use-in-pr
 # The Send API asks for this key (docs/security.md); the CLI, the load generator and the demo send
 # it by default.
 export HOMING_API_KEY=${HOMING_API_KEY:-homing-dev-api-key-do-not-use-in-production}
+# The admin API (docs/operations.md#admin-api) asks for this key; bin/homing-admin sends it.
+export HOMING_ADMIN_KEY=${HOMING_ADMIN_KEY:-homing-dev-admin-key-do-not-use-in-production}
 # Push notifications (docs/push.md): the edges take webhook targets under these prefixes, and the
 # notifier signs its requests to them with this secret.
 export HOMING_PUSH_WEBHOOK_ALLOW=${HOMING_PUSH_WEBHOOK_ALLOW:-http://127.0.0.1:,http://localhost:}
@@ -76,7 +78,7 @@ require_free() { # port, what
   fi
 }
 
-for p in 9092 9093 7400 7401 7402 7403 7410 7411 7412 7413 7420 7421 7430 7431; do require_free "$p" "Homing local stack"; done
+for p in 9092 9093 7400 7401 7402 7403 7404 7410 7411 7412 7413 7420 7421 7430 7431; do require_free "$p" "Homing local stack"; done
 
 if [[ -z "${HOMING_SKIP_BUILD:-}" ]]; then
   echo "building (mvn package, tests skipped)..."
@@ -200,6 +202,9 @@ if [[ -z "${HOMING_SEND_API_KEYS:-}" ]]; then
 else
   send_auth="API keys of $HOMING_SEND_API_KEYS"
 fi
+# One operator, "dev", may act on every user with HOMING_ADMIN_KEY.
+printf 'dev %s *\n' "$(printf '%s' "$HOMING_ADMIN_KEY" | sha256sum | cut -d' ' -f1)" \
+  > "$data/admin-api-keys"
 send_tls=()
 if [[ "$secure" == 1 ]]; then
   # core.pem is core's identity everywhere: the Send API's TLS, mutual TLS with the edges, and
@@ -213,6 +218,7 @@ if [[ "$secure" == 1 ]]; then
 fi
 env ${send_tls[@]+"${send_tls[@]}"} HOMING_DATA_DIR="$core_data" \
   HOMING_SEND_API_KEYS="${HOMING_SEND_API_KEYS:-$data/send-api-keys}" \
+  HOMING_ADMIN_API_KEYS="${HOMING_ADMIN_API_KEYS:-$data/admin-api-keys}" \
   java -jar "$core_jar" > "$data/logs/core.log" 2>&1 &
 pids+=($!)
 await_port 7400 core $!
@@ -277,6 +283,7 @@ cat <<INFO
 
 Homing is up (started in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s).
   Send API (gRPC)   127.0.0.1:7400   ($send_auth)
+  Admin API (gRPC)  127.0.0.1:7404   (bin/homing-admin; authorization: Bearer $HOMING_ADMIN_KEY)
   WebSocket         $ws://127.0.0.1:7410/ws   $ws://127.0.0.1:7411/ws
   TCP               $tcp://127.0.0.1:7412   $tcp://127.0.0.1:7413$trust
   Kafka             $kafka_info

@@ -257,7 +257,8 @@ export default {
                     "SHUTTING_DOWN": 6,
                     "ACK_TIMEOUT": 7,
                     "TOKEN_EXPIRED": 8,
-                    "RATE_LIMITED": 9
+                    "RATE_LIMITED": 9,
+                    "KICKED": 10
                   }
                 }
               }

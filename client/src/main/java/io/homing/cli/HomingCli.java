@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     showDefaultValues = true,
     description = "Talk to a Homing deployment from the command line.",
     subcommands = {TokenCommand.class, SendCommand.class, ListenCommand.class,
-        ApiKeyCommand.class, WebhooksCommand.class, StatusCommand.class})
+        ApiKeyCommand.class, WebhooksCommand.class, StatusCommand.class, AdminCommand.class})
 public final class HomingCli {
   /** The secret deploy/local starts its edges with; never use it beyond a laptop. */
   static final String DEV_SECRET = "homing-dev-secret-do-not-use-in-production";

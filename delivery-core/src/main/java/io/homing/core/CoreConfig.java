@@ -41,6 +41,7 @@ import java.util.Optional;
  * @param sendLimits how fast one sender may call the Send API
  * @param receipts which messages get delivery receipts besides those asking, and their keys
  * @param notifications when core asks the notifier to notify users none of whose devices is connected
+ * @param admin the admin API's port and operators' keys
  * @param internalTls mutual TLS to the edges, or empty for plaintext
  * @param metricsTls the HTTPS of {@code metricsAddress}, or empty for plain HTTP
  */
@@ -68,6 +69,7 @@ public record CoreConfig(
     SendLimits sendLimits,
     ReceiptPolicy receipts,
     NotifyPolicy notifications,
+    AdminApi admin,
     Optional<InternalTls> internalTls,
     Optional<ServerTls> metricsTls) {
 
@@ -108,6 +110,7 @@ public record CoreConfig(
     Objects.requireNonNull(sendLimits, "sendLimits");
     Objects.requireNonNull(receipts, "receipts");
     Objects.requireNonNull(notifications, "notifications");
+    Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(internalTls, "internalTls");
     Objects.requireNonNull(metricsTls, "metricsTls");
   }

@@ -250,6 +250,22 @@ public final class CoreMain implements Callable<Integer> {
           + "host:internal-port (env HOMING_ADVERTISED_INTERNAL).")
   String advertisedInternal;
 
+  @Option(names = "--admin-host", defaultValue = "${env:HOMING_ADMIN_HOST:-127.0.0.1}",
+      description = "Address the admin API listens on; loopback unless operators reach it from "
+          + "elsewhere (env HOMING_ADMIN_HOST).")
+  String adminHost;
+
+  @Option(names = "--admin-port", defaultValue = "${env:HOMING_ADMIN_PORT:-7404}",
+      description = "Port of the admin API (homing-admin, docs/operations.md#admin-api); it "
+          + "serves the Send API's TLS when --send-tls-cert is set (env HOMING_ADMIN_PORT).")
+  int adminPort;
+
+  @Option(names = "--admin-api-keys", defaultValue = "${env:HOMING_ADMIN_API_KEYS:-}",
+      description = "File of the operators' admin API keys, in the format of --send-api-keys "
+          + "(a key's user patterns bound the users it may act on), read again within 2 s of a "
+          + "change; unset: the admin API refuses every call (env HOMING_ADMIN_API_KEYS).")
+  String adminApiKeys;
+
   @Option(names = "--notify-delay", defaultValue = "${env:HOMING_NOTIFY_DELAY:-PT2S}",
       description = "How long after a message is queued for a user none of whose devices is "
           + "connected core waits before asking the notifier to notify the user's devices with a "
@@ -291,6 +307,8 @@ public final class CoreMain implements Callable<Integer> {
             receiptsSenders == null ? List.of() : receiptsSenders.stream()
                 .map(String::trim).filter(s -> !s.isEmpty()).toList()),
         new NotifyPolicy(notifyDelay, notifyInterval),
+        new AdminApi(new InetSocketAddress(adminHost, adminPort),
+            adminApiKeys.isBlank() ? Optional.empty() : Optional.of(Path.of(adminApiKeys))),
         connections.internalTls(optional(internalTlsServerName)),
         metricsTls.metricsTls());
   }

@@ -5,8 +5,11 @@ import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.homing.api.v1.AdminServiceGrpc;
 import io.homing.api.v1.CoreServiceGrpc;
 import io.homing.api.v1.SendServiceGrpc;
+import io.homing.core.admin.AdminAuthentication;
+import io.homing.core.admin.AdminService;
 import io.homing.core.pipeline.DeliveryPipeline;
 import io.homing.core.routing.EdgeClients;
 import io.homing.core.routing.PresenceResolver;
@@ -68,10 +71,17 @@ public final class CoreServer implements AutoCloseable {
   /** Credentials of the delivery streams to the edges; null for plaintext. */
   private Reloading<ChannelCredentials> edgeTls;
   private MetricsEndpoint metrics;
+  private Server adminServer;
+  private AdminService admin;
+  private ApiKeyFile adminKeys;
+  private Reloading<ServerCredentials> adminTls;
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
   /** Health and reflection of the Send API's port, SERVING while no pipeline failed. */
   private final StandardServices sendStandard =
       new StandardServices(List.of(SendServiceGrpc.SERVICE_NAME));
+  /** Health and reflection of the admin port. */
+  private final StandardServices adminStandard =
+      new StandardServices(List.of(AdminServiceGrpc.SERVICE_NAME));
   /** Health and reflection of the internal port. */
   private final StandardServices internalStandard =
       new StandardServices(List.of(CoreServiceGrpc.SERVICE_NAME));
@@ -146,15 +156,18 @@ public final class CoreServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot listen on " + config.sendAddress(), e);
     }
+    startAdmin();
     sendStandard.serving();
     internalStandard.serving();
+    adminStandard.serving();
     failed.thenRun(() -> {
       sendStandard.notServing();
       internalStandard.notServing();
+      adminStandard.notServing();
     });
     log.info(
-        "core {} up: Send API on {}:{} ({}, {}), internal port {}, store {}, {} pipeline(s), "
-            + "Kafka {}, Redis {}, edges {}",
+        "core {} up: Send API on {}:{} ({}, {}), internal port {}, admin port {}, store {}, "
+            + "{} pipeline(s), Kafka {}, Redis {}, edges {}",
         config.instanceId(),
         config.sendAddress().getHostString(),
         sendServer.getPort(),
@@ -163,11 +176,37 @@ public final class CoreServer implements AutoCloseable {
             : (apiKeys == null ? "no" : apiKeys.keys().size()) + " key file credential(s), "
                 + (senderTokens == null ? "no sender tokens" : "sender tokens"),
         internalServer.getPort(),
+        adminServer.getPort(),
         config.dataDir(),
         pipelines.size(),
         config.kafka(),
         config.redis(),
         edgeTls == null ? "in plaintext" : "over mutual TLS");
+  }
+
+  /** The admin API, on its own port, with the Send API's TLS when that is configured. */
+  private void startAdmin() {
+    admin = new AdminService(statuses, producer, config.topics(), config.groupId(),
+        config.instanceId(), config.delivery().dedupWindow(), owners, config.kafka(),
+        config.redis(), config.keyPrefix());
+    adminKeys = config.admin().apiKeys().map(ApiKeyFile::new).orElse(null);
+    if (adminKeys == null) {
+      log.info("the admin API refuses every call: no --admin-api-keys file");
+    }
+    Reloading<ServerCredentials> tls = config.sendCredentials().tls()
+        .map(t -> t.credentials(false)).orElse(null);
+    adminTls = tls;
+    try {
+      adminServer = adminStandard.addTo(tls == null
+          ? NettyServerBuilder.forAddress(config.admin().address())
+          : NettyServerBuilder.forAddress(config.admin().address(), tls.credentials()))
+          .addService(ServerInterceptors.intercept(admin,
+              new AdminAuthentication(adminKeys, metrics.registry())))
+          .build()
+          .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot listen on " + config.admin().address(), e);
+    }
   }
 
   /**
@@ -274,6 +313,11 @@ public final class CoreServer implements AutoCloseable {
     return metrics.address();
   }
 
+  /** The bound admin port (the real one when configured with port 0). */
+  public int adminPort() {
+    return adminServer.getPort();
+  }
+
   /** The bound internal port (the real one when configured with port 0). */
   public int internalPort() {
     return internalServer.getPort();
@@ -305,6 +349,19 @@ public final class CoreServer implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       sendServer.shutdownNow();
+    }
+    adminStandard.shutdown();
+    if (adminServer != null) {
+      adminServer.shutdownNow();
+    }
+    if (admin != null) {
+      admin.close();
+    }
+    if (adminKeys != null) {
+      adminKeys.close();
+    }
+    if (adminTls != null) {
+      adminTls.close();
     }
     if (internalServer != null) {
       internalServer.shutdownNow();

@@ -21,6 +21,7 @@ import io.homing.client.HomingConnection;
 import io.homing.client.SendApiChannel;
 import io.homing.client.SendApiKey;
 import io.homing.client.Tokens;
+import io.homing.core.AdminApi;
 import io.homing.core.CommitPolicy;
 import io.homing.core.CoreConfig;
 import io.homing.core.CoreServer;
@@ -87,6 +88,10 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
   static final int MAX_PAYLOAD_BYTES = 64 * 1024;
   /** The API key the Send API of a secure cluster asks for, and {@link #send()} sends. */
   static final String API_KEY = "hk_integration-test-key-of-a-secure-cluster";
+  /** The admin API key that may act on every user. */
+  static final String ADMIN_KEY = "hk_integration-test-admin-key";
+  /** An admin API key limited to users named {@code support-*}. */
+  static final String SUPPORT_ADMIN_KEY = "hk_integration-test-support-admin-key";
   /** The Kafka and Redis user of a secure cluster's core and edges. */
   static final String SERVICE_USER = "homing";
   static final String KAFKA_PASSWORD = "kafka-secret-of-the-secure-cluster";
@@ -312,6 +317,7 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
         options.sendLimits(),
         options.receipts(),
         options.notifications(),
+        new AdminApi(new InetSocketAddress("127.0.0.1", 0), Optional.of(adminKeyFile())),
         internalTls(coreIdentity),
         metricsTls());
   }
@@ -436,6 +442,11 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
     return edges.get(edge).registry().find(user, device) != null;
   }
 
+  /** The port of core {@code index}'s admin API. */
+  int coreAdminPort(int index) {
+    return cores.get(index).adminPort();
+  }
+
   /** The port of core {@code index}'s internal API, which other cores forward GetStatus to. */
   int coreInternalPort(int index) {
     return cores.get(index).internalPort();
@@ -524,14 +535,32 @@ final class TestCluster implements AutoCloseable, AfterEachCallback, AfterAllCal
 
   /** A key file that lets {@link #API_KEY} send to every user. */
   private static Path apiKeyFile() {
+    return keyFile("it " + sha256(API_KEY) + " *\n");
+  }
+
+  /**
+   * The admin key file: {@link #ADMIN_KEY} may act on every user, {@link #SUPPORT_ADMIN_KEY} on
+   * users named {@code support-*} only.
+   */
+  private static Path adminKeyFile() {
+    return keyFile("ops " + sha256(ADMIN_KEY) + " *\n"
+        + "support " + sha256(SUPPORT_ADMIN_KEY) + " support-*\n");
+  }
+
+  private static Path keyFile(String lines) {
     try {
       Path file = Files.createTempFile("homing-api-keys-", ".txt");
-      byte[] hash = MessageDigest.getInstance("SHA-256")
-          .digest(API_KEY.getBytes(StandardCharsets.US_ASCII));
-      Files.writeString(file, "it " + HexFormat.of().formatHex(hash) + " *\n");
+      Files.writeString(file, lines);
       return file;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String sha256(String key) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest(key.getBytes(StandardCharsets.US_ASCII)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -2,6 +2,7 @@ package io.homing.core.pipeline;
 
 import io.homing.api.Topics;
 import io.homing.api.v1.GetStatusResponse;
+import io.homing.api.v1.UserInfo;
 import io.homing.core.CommitPolicy;
 import io.homing.core.DeliveryPolicy;
 import io.homing.core.DeviceLimits;
@@ -14,6 +15,9 @@ import io.homing.core.send.FullQueues;
 import io.homing.core.state.Changelog;
 import io.homing.core.state.Committer;
 import io.homing.core.state.PartitionStores;
+import io.homing.store.PartitionState;
+import io.homing.store.StoredMessage;
+import io.homing.store.v1.UserState;
 import io.homing.runtime.kafka.KafkaConnection;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
@@ -28,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -86,7 +91,7 @@ public final class DeliveryPipeline implements AutoCloseable {
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
   /** The partition numbers this pipeline owns, for other threads. */
   private volatile Set<Integer> owned = Set.of();
-  private final ConcurrentLinkedQueue<StatusQuery> statusQueries = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Query<?>> queries = new ConcurrentLinkedQueue<>();
   private volatile boolean running = true;
   /** Whether revoked partitions are committed first: not once the loop ended. */
   private boolean committing = true;
@@ -172,42 +177,85 @@ public final class DeliveryPipeline implements AutoCloseable {
   }
 
   /**
-   * What a pipeline says of a GetStatus: whether it owns the user's partition, and if so the
-   * message's status (null when its id is not remembered).
+   * What a pipeline says of a question about a user: whether it owns her partition, and if so
+   * its answer (which may be null: GetStatus of an id not remembered, say).
    */
-  public record StatusAnswer(boolean owned, GetStatusResponse status) {}
+  public record Answer<T>(boolean owned, T value) {}
 
-  private record StatusQuery(String userId, String messageId,
-      CompletableFuture<StatusAnswer> answer) {}
+  private record Query<T>(String userId, Function<String, T> ask,
+      CompletableFuture<Answer<T>> answer) {
+    void answer(boolean running, PartitionStores stores) {
+      try {
+        answer.complete(!running || stores.forUser(userId) == null
+            ? new Answer<>(false, null) : new Answer<>(true, ask.apply(userId)));
+      } catch (RuntimeException e) {
+        answer.completeExceptionally(e);
+      }
+    }
+  }
 
   /**
    * Where the user's message stands, answered on the loop after its current poll (within about
    * 100 ms). Not owned once the loop stopped. Any thread.
    */
-  public CompletableFuture<StatusAnswer> status(String userId, String messageId) {
-    CompletableFuture<StatusAnswer> answer = new CompletableFuture<>();
-    statusQueries.add(new StatusQuery(userId, messageId, answer));
+  public CompletableFuture<Answer<GetStatusResponse>> status(String userId, String messageId) {
+    return ask(userId, user -> dispatcher.status(user, messageId));
+  }
+
+  /** The user as the admin API shows her (GetUser), answered on the loop. Any thread. */
+  public CompletableFuture<Answer<UserInfo>> userInfo(String userId) {
+    return ask(userId, this::describe);
+  }
+
+  /**
+   * Closes the connections of the user's device (all of hers when {@code deviceId} is empty)
+   * with Error{KICKED}, on the loop; answers the devices asked. Any thread.
+   */
+  public CompletableFuture<Answer<List<String>>> kick(String userId, String deviceId,
+      String reason) {
+    return ask(userId, user -> dispatcher.kick(user, deviceId, reason));
+  }
+
+  private <T> CompletableFuture<Answer<T>> ask(String userId, Function<String, T> question) {
+    CompletableFuture<Answer<T>> answer = new CompletableFuture<>();
+    queries.add(new Query<>(userId, question, answer));
     if (stopped.getCount() == 0) {
-      answerStatusQueries(); // nobody else will
+      answerQueries(); // nobody else will
     }
     return answer;
   }
 
   /** Answers the queries waiting: on the loop, or by anyone once it stopped. */
-  private void answerStatusQueries() {
+  private void answerQueries() {
     boolean running = stopped.getCount() > 0 && Thread.currentThread() == thread;
-    for (StatusQuery q; (q = statusQueries.poll()) != null; ) {
-      try {
-        if (!running || stores.forUser(q.userId()) == null) {
-          q.answer().complete(new StatusAnswer(false, null));
-        } else {
-          q.answer().complete(new StatusAnswer(true,
-              dispatcher.status(q.userId(), q.messageId())));
-        }
-      } catch (RuntimeException e) {
-        q.answer().completeExceptionally(e);
+    for (Query<?> q; (q = queries.poll()) != null; ) {
+      q.answer(running, stores);
+    }
+  }
+
+  /** The user's state, queue and devices (all 0 and none for a user never heard of). */
+  private UserInfo describe(String userId) {
+    PartitionState state = stores.forUser(userId);
+    UserState user = state.user(userId);
+    int partition = stores.partitionOf(userId);
+    UserInfo.Builder info = UserInfo.newBuilder()
+        .setUserId(userId)
+        .setPartition(partition)
+        .setLastSeq(user.getLastSeq())
+        .setStreamEpoch(user.getStreamEpoch())
+        .setQueuedMessages(user.getQueuedCount())
+        .setQueuedBytes(user.getQueuedBytes())
+        .setPaused(user.getPaused())
+        .addAllDevices(dispatcher.devices(userId))
+        .setEventsAppliedThrough(state.appliedOffset(topics.deliveryEvents(), partition));
+    if (user.getQueuedCount() > 0) {
+      List<StoredMessage> oldest = state.readAfter(userId, user.getPurgedThrough(), 1);
+      if (!oldest.isEmpty()) {
+        info.setOldestSeq(oldest.get(0).seq())
+            .setOldestCreatedAtMs(oldest.get(0).message().getCreatedAtMs());
       }
     }
+    return info.build();
   }
 
   /** How many device connections this pipeline streams to. Any thread. */
@@ -233,7 +281,7 @@ public final class DeliveryPipeline implements AutoCloseable {
         }
         dispatcher.resendOverdue();
         dispatcher.notifyDue();
-        answerStatusQueries();
+        answerQueries();
         expireIfDue();
         committer.poll(stores.owned(), applier::takeOffsets, consumer.groupMetadata());
       }
@@ -262,7 +310,7 @@ public final class DeliveryPipeline implements AutoCloseable {
         consumerMetrics.close();
         committer.close();
         stopped.countDown();
-        answerStatusQueries();
+        answerQueries();
       }
     }
   }

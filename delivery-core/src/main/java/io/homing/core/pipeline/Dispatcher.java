@@ -3,7 +3,9 @@ package io.homing.core.pipeline;
 import io.homing.api.v1.Delivery;
 import io.homing.api.v1.DeliveryBatch;
 import io.homing.api.v1.DeliveryReceipt;
+import io.homing.api.v1.DeviceInfo;
 import io.homing.api.v1.Disconnect;
+import io.homing.api.v1.Error;
 import io.homing.api.v1.GetStatusResponse;
 import io.homing.api.v1.Message;
 import io.homing.api.v1.Notification;
@@ -18,6 +20,7 @@ import io.homing.core.routing.PresenceResolver.Route;
 import io.homing.store.PartitionState;
 import io.homing.store.QueuedMessage;
 import io.homing.store.StoredMessage;
+import io.homing.store.v1.PushRegistration;
 import io.homing.store.v1.UserState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,9 +30,11 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -180,6 +185,8 @@ final class Dispatcher {
     applied.sessionChanges.forEach(c -> nodes.add(c.nodeId()));
     discovered.values().forEach(byDevice -> byDevice.values().forEach(r -> nodes.add(r.nodeId())));
     applied.queued.keySet().forEach(u -> streams.of(u).values().forEach(s -> nodes.add(s.nodeId)));
+    applied.adminChanges.forEach(
+        c -> streams.of(c.userId()).values().forEach(s -> nodes.add(s.nodeId)));
     Outbox outbox = new Outbox(presence.liveNodes(nodes));
 
     for (Outcome.SessionChange change : applied.sessionChanges) {
@@ -218,12 +225,84 @@ final class Dispatcher {
                           outbox);
                     }
                   });
+          if (applied.paused.contains(user)) {
+            streams.of(user).values().forEach(stream -> stream.behind = true);
+            return; // held: resuming drains the streams from the store
+          }
           sendLive(user, messages, outbox);
           if (streams.of(user).isEmpty()) {
             considerNotifying(user, messages);
           }
         });
+    for (Outcome.AdminChange change : applied.adminChanges) {
+      switch (change.kind()) {
+        case ERASED -> {
+          notifyPending.remove(change.userId());
+          for (DeviceStreams.Stream stream : List.copyOf(streams.of(change.userId()).values())) {
+            disconnect(stream, Error.Code.KICKED, "the user was erased by an operator", outbox);
+          }
+        }
+        case PAUSED -> notifyPending.remove(change.userId());
+        case RESUMED -> {
+          for (DeviceStreams.Stream stream : streams.of(change.userId()).values()) {
+            if (outbox.isLive(stream.nodeId)) {
+              drain(stream, outbox);
+            }
+          }
+        }
+      }
+    }
     outbox.flush();
+  }
+
+  /**
+   * Asks the edges to close the connections of the user's device, or of all her devices when
+   * {@code deviceId} is empty, with {@code Error{KICKED}} (admin API); returns the devices asked.
+   */
+  List<String> kick(String userId, String deviceId, String reason) {
+    List<DeviceStreams.Stream> kicked = streams.of(userId).values().stream()
+        .filter(stream -> deviceId.isEmpty() || stream.deviceId.equals(deviceId)).toList();
+    if (kicked.isEmpty()) {
+      return List.of();
+    }
+    Set<String> nodes = new HashSet<>();
+    kicked.forEach(stream -> nodes.add(stream.nodeId));
+    Outbox outbox = new Outbox(presence.liveNodes(nodes));
+    for (DeviceStreams.Stream stream : kicked) {
+      disconnect(stream, Error.Code.KICKED, reason, outbox);
+    }
+    outbox.flush();
+    return kicked.stream().map(stream -> stream.deviceId).toList();
+  }
+
+  /**
+   * What the admin API shows of a user's devices: each known device, with its stream when core
+   * has one. The user's partition must be owned here.
+   */
+  List<DeviceInfo> devices(String userId) {
+    PartitionState state = stores.apply(userId);
+    UserState user = state.user(userId);
+    Map<String, PushRegistration> targets =
+        user.getPushTargets() == 0 ? Map.of() : state.pushTargets(userId);
+    Map<String, DeviceStreams.Stream> open = streams.of(userId);
+    List<DeviceInfo> devices = new ArrayList<>();
+    for (Map.Entry<String, Long> device : new TreeMap<>(user.getDeviceAckedMap()).entrySet()) {
+      DeviceInfo.Builder info = DeviceInfo.newBuilder()
+          .setDeviceId(device.getKey())
+          .setAckedSeq(device.getValue())
+          .setLastSeenMs(user.getDeviceSeenMsOrDefault(device.getKey(), 0L));
+      DeviceStreams.Stream stream = open.get(device.getKey());
+      if (stream != null) {
+        info.setConnected(true).setEdgeNode(stream.nodeId).setConnectionId(stream.connectionId)
+            .setSentSeq(stream.sentThrough).setInFlight(stream.inFlight());
+      }
+      PushRegistration target = targets.get(device.getKey());
+      if (target != null) {
+        info.setPushTarget(target.getTarget().getKindCase().name().toLowerCase(Locale.ROOT));
+      }
+      devices.add(info.build());
+    }
+    return devices;
   }
 
   /**
@@ -283,7 +362,11 @@ final class Dispatcher {
       return;
     }
     PartitionState state = stores.apply(user);
-    if (state == null || state.user(user).getPushTargets() == 0) {
+    if (state == null) {
+      return;
+    }
+    UserState userState = state.user(user);
+    if (userState.getPushTargets() == 0 || userState.getPaused()) {
       return;
     }
     long at = nanoClock.getAsLong() + notify.delay().toNanos();
@@ -342,16 +425,24 @@ final class Dispatcher {
   }
 
   private void giveUp(DeviceStreams.Stream stream, Outbox outbox) {
-    String reason = "no ack after seq " + stream.ackedThrough + " through " + stream.resends
-        + " resends";
-    log.info("closing {}/{} on {}: {}", stream.userId, stream.deviceId, stream.nodeId, reason);
     disconnected.increment();
-    outbox.disconnect(stream.nodeId, Disconnect.newBuilder()
-        .setUserId(stream.userId)
-        .setDeviceId(stream.deviceId)
-        .setConnectionId(stream.connectionId)
-        .setReason(reason)
-        .build());
+    disconnect(stream, Error.Code.ACK_TIMEOUT, "no ack after seq " + stream.ackedThrough
+        + " through " + stream.resends + " resends", outbox);
+  }
+
+  /** Asks the stream's edge to close its connection with an Error of {@code code}. */
+  private void disconnect(DeviceStreams.Stream stream, Error.Code code, String reason,
+      Outbox outbox) {
+    log.info("closing {}/{} on {}: {}", stream.userId, stream.deviceId, stream.nodeId, reason);
+    if (outbox.isLive(stream.nodeId)) {
+      outbox.disconnect(stream.nodeId, Disconnect.newBuilder()
+          .setUserId(stream.userId)
+          .setDeviceId(stream.deviceId)
+          .setConnectionId(stream.connectionId)
+          .setReason(reason)
+          .setCode(code)
+          .build());
+    }
     closed(stream);
   }
 
@@ -438,6 +529,10 @@ final class Dispatcher {
    */
   private void drain(DeviceStreams.Stream stream, Outbox outbox) {
     PartitionState store = stores.apply(stream.userId);
+    if (store.user(stream.userId).getPaused()) {
+      stream.behind = true; // held until an operator resumes the user's delivery
+      return;
+    }
     while (true) {
       long room = policy.inflightWindow() - stream.inFlight();
       if (room <= 0) {

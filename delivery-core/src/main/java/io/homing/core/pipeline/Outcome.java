@@ -16,6 +16,11 @@ import java.util.Set;
 final class Outcome {
   record Queued(long seq, Message message) {}
 
+  /** What an operator did to a user: erased her, paused or resumed her delivery. */
+  record AdminChange(String userId, AdminKind kind) {}
+
+  enum AdminKind { ERASED, PAUSED, RESUMED }
+
   /** What a device did. */
   enum Kind { CONNECTED, ACKED, DISCONNECTED }
 
@@ -30,6 +35,10 @@ final class Outcome {
   final List<SessionChange> sessionChanges = new ArrayList<>();
   /** Users a message was refused for because their queue is full. */
   final Set<String> full = new LinkedHashSet<>();
+  /** Users whose delivery an operator paused, of those messages were queued for. */
+  final Set<String> paused = new LinkedHashSet<>();
+  /** What operators did to users (admin API), in log order. */
+  final List<AdminChange> adminChanges = new ArrayList<>();
   int accepted;
   int duplicates;
   int rejected;
@@ -55,6 +64,7 @@ final class Outcome {
 
   /** Whether there is anything to deliver or to act on. */
   boolean isEmpty() {
-    return queued.isEmpty() && sessionChanges.isEmpty() && full.isEmpty();
+    return queued.isEmpty() && sessionChanges.isEmpty() && full.isEmpty()
+        && adminChanges.isEmpty();
   }
 }

@@ -134,6 +134,9 @@ final class PartitionMachine {
     }
     state.putUser(userId, user.build());
     out.queued(userId, seq, message);
+    if (user.getPaused()) {
+      out.paused.add(userId);
+    }
   }
 
   /**
@@ -165,6 +168,19 @@ final class PartitionMachine {
         out.pushTargetsInvalidated++;
         return;
       }
+      case USER_ERASED -> {
+        erase(state, userId, user, recordMs, out);
+        return;
+      }
+      case DELIVERY_PAUSED -> {
+        boolean paused = event.getDeliveryPaused().getPaused();
+        if (user.getPaused() != paused) {
+          state.putUser(userId, user.setPaused(paused).build());
+        }
+        out.adminChanges.add(new Outcome.AdminChange(userId,
+            paused ? Outcome.AdminKind.PAUSED : Outcome.AdminKind.RESUMED));
+        return;
+      }
       default -> { }
     }
     Outcome.Kind kind;
@@ -192,6 +208,35 @@ final class PartitionMachine {
     }
     state.putUser(userId, user.build());
     out.changed(kind, userId, device, event.getNodeId(), event.getConnectionId(), cursor);
+  }
+
+  /**
+   * Erases the user (admin API): every queued message (REMOVED, for GetStatus and receipts),
+   * device, cursor and push target, and the pause. Her last seq, stream epoch and the ids she
+   * was sent stay: they are the sequencing part, which only {@code outbound} changes.
+   */
+  private void erase(PartitionState state, String userId, UserState.Builder user, long recordMs,
+      Outcome out) {
+    List<QueuedMessage> page;
+    while (!(page = state.queued(userId, user.getPurgedThrough() + 1, Long.MAX_VALUE, 256))
+        .isEmpty()) {
+      for (QueuedMessage m : page) {
+        remove(state, userId, user, m);
+        markId(state, userId, m, AcceptedId.Fate.REMOVED);
+        publish(state, m.receipts(), userId, "", m.seq(), DeliveryReceipt.State.REMOVED,
+            recordMs);
+        user.setPurgedThrough(m.seq());
+      }
+    }
+    for (String device : state.pushTargets(userId).keySet()) {
+      state.deletePushTarget(userId, device);
+    }
+    state.putUser(userId, UserState.newBuilder()
+        .setLastSeq(user.getLastSeq())
+        .setStreamEpoch(user.getStreamEpoch())
+        .setPurgedThrough(user.getLastSeq())
+        .build());
+    out.adminChanges.add(new Outcome.AdminChange(userId, Outcome.AdminKind.ERASED));
   }
 
   /**

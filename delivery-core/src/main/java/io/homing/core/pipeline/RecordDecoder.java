@@ -109,13 +109,15 @@ final class RecordDecoder {
     } catch (InvalidProtocolBufferException | NullPointerException e) {
       return new Skip("value is not a DeliveryEvent");
     }
+    boolean ofUser = event.getKindCase() == DeliveryEvent.KindCase.USER_ERASED
+        || event.getKindCase() == DeliveryEvent.KindCase.DELIVERY_PAUSED;
     if (!Limits.isValidId(event.getUserId()) || !event.getUserId().equals(record.key())
-        || !Limits.isValidId(event.getDeviceId())) {
+        || (ofUser ? !event.getDeviceId().isEmpty() : !Limits.isValidId(event.getDeviceId()))) {
       return new Skip("event of user '" + abbreviate(event.getUserId()) + "' device '"
           + abbreviate(event.getDeviceId()) + "' keyed '" + abbreviate(record.key()) + "'");
     }
     return switch (event.getKindCase()) {
-      case CONNECTED, ACKED, DISCONNECTED -> new Event(event);
+      case CONNECTED, ACKED, DISCONNECTED, USER_ERASED, DELIVERY_PAUSED -> new Event(event);
       case PUSH_TARGET_CHANGED -> pushTarget(event, event.getPushTargetChanged().hasTarget(),
           event.getPushTargetChanged().getTarget());
       case PUSH_TARGET_INVALID -> pushTarget(event, true,

@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Send API's key file, read again whenever its content changes: an operator adds, rotates
- * or revokes a key by editing the file, without restarting the core. The file is checked every
+ * An API key file (the Send API's, the admin API's), read again whenever its content changes: an
+ * operator adds, rotates or revokes a key by editing the file, without restarting the core. The file is checked every
  * {@link #CHECK_INTERVAL}; a version that cannot be read or parsed is logged and ignored, and the
  * keys read last stay in force. Thread-safe.
  */
@@ -36,7 +36,7 @@ public final class ApiKeyFile implements Closeable {
     try {
       this.seen = Files.readAllBytes(file);
     } catch (IOException e) {
-      throw new IllegalArgumentException("cannot read the Send API key file " + file, e);
+      throw new IllegalArgumentException("cannot read the API key file " + file, e);
     }
     this.keys = ApiKeys.parse(file, seen);
     this.checks = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -58,7 +58,7 @@ public final class ApiKeyFile implements Closeable {
     try {
       content = Files.readAllBytes(file);
     } catch (IOException e) {
-      log.warn("cannot read the Send API key file {} ({}): the keys read before stay", file,
+      log.warn("cannot read the API key file {} ({}): the keys read before stay", file,
           e.toString());
       return;
     }
@@ -68,9 +68,9 @@ public final class ApiKeyFile implements Closeable {
     seen = content;
     try {
       keys = ApiKeys.parse(file, content);
-      log.info("read the Send API key file {} again: {} key(s)", file, keys.size());
+      log.info("read the API key file {} again: {} key(s)", file, keys.size());
     } catch (RuntimeException e) {
-      log.error("the Send API key file {} changed but cannot be used: {}; the keys read before "
+      log.error("the API key file {} changed but cannot be used: {}; the keys read before "
           + "stay until it is fixed", file, e.getMessage());
     }
   }

@@ -12,7 +12,10 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-/** Writes messages to {@code outbound}, keyed by recipient; idempotent, acks=all. Thread-safe. */
+/**
+ * Writes messages to {@code outbound}, keyed by recipient (and the admin API's events to
+ * {@code delivery-events}); idempotent, acks=all. Thread-safe.
+ */
 public final class OutboundProducer implements AutoCloseable {
   private final String topic;
   private final KafkaProducer<String, byte[]> producer;
@@ -33,17 +36,23 @@ public final class OutboundProducer implements AutoCloseable {
 
   /** Completes when Kafka has the record; fails when it could not take it in time. */
   public CompletableFuture<RecordMetadata> send(OutboundMessage message) {
+    return send(topic, message.getUserId(), message.toByteArray());
+  }
+
+  /**
+   * Writes a record to another topic the same way: the admin API's events to
+   * {@code delivery-events}, keyed by their user.
+   */
+  public CompletableFuture<RecordMetadata> send(String topic, String key, byte[] value) {
     CompletableFuture<RecordMetadata> result = new CompletableFuture<>();
     try {
-      producer.send(
-          new ProducerRecord<>(topic, message.getUserId(), message.toByteArray()),
-          (metadata, error) -> {
-            if (error != null) {
-              result.completeExceptionally(error);
-            } else {
-              result.complete(metadata);
-            }
-          });
+      producer.send(new ProducerRecord<>(topic, key, value), (metadata, error) -> {
+        if (error != null) {
+          result.completeExceptionally(error);
+        } else {
+          result.complete(metadata);
+        }
+      });
     } catch (RuntimeException e) {
       result.completeExceptionally(e);
     }

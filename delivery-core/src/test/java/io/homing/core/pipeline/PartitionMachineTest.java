@@ -603,6 +603,79 @@ class PartitionMachineTest {
         .max().orElse(-1);
   }
 
+  @Test
+  void anEraseTakesTheQueueDevicesAndTargetsButNotTheSeqsOrIds() {
+    PartitionMachine machine = machine(ROOMY);
+    Outcome out = new Outcome();
+    open();
+    connect(machine, "alice", "phone", "c1", 0, 900, out);
+    setPushTarget(machine, "alice", "phone", fcm("token"), 950, out);
+    machine.message(state, "alice", message("m1"), 1_000, out);
+    machine.message(state, "alice", message("m2"), 1_001, out);
+    ack(machine, "alice", "phone", 1, 1_002, out);
+    pause(machine, "alice", true, 1_003, out);
+    machine.message(state, "bob", message("b1"), 1_004, out);
+    long epoch = state.user("alice").getStreamEpoch();
+
+    Outcome erased = new Outcome();
+    erase(machine, "alice", 2_000, erased);
+
+    assertThat(erased.adminChanges)
+        .containsExactly(new Outcome.AdminChange("alice", Outcome.AdminKind.ERASED));
+    assertThat(state.readAfter("alice", 0, 10)).isEmpty();
+    assertThat(state.pushTargets("alice")).isEmpty();
+    assertThat(state.user("alice").getDeviceAckedMap()).isEmpty();
+    assertThat(state.user("alice").getDeviceConnectionMap()).isEmpty();
+    assertThat(state.user("alice").getPaused()).isFalse();
+    assertThat(state.user("alice").getLastSeq()).isEqualTo(2);
+    assertThat(state.user("alice").getStreamEpoch()).isEqualTo(epoch);
+    assertThat(state.user("alice").getQueuedCount()).isZero();
+    assertThat(state.acceptedId("alice", "m2").fate()).isEqualTo(AcceptedId.Fate.REMOVED);
+    assertThat(ids(state.readAfter("bob", 0, 10))).as("others keep theirs").containsExactly("b1");
+
+    Outcome next = new Outcome();
+    machine.message(state, "alice", message("m2"), 2_001, next); // within the dedup window
+    machine.message(state, "alice", message("m3"), 2_002, next);
+    assertThat(next.duplicates).as("ids stay, so a replay decides the same").isEqualTo(1);
+    assertThat(seqs(next, "alice")).containsExactly(3L);
+  }
+
+  @Test
+  void aPausedUsersMessagesQueueAndAreMarkedHeld() {
+    PartitionMachine machine = machine(ROOMY);
+    open();
+    Outcome paused = new Outcome();
+    pause(machine, "alice", true, 1_000, paused);
+    machine.message(state, "alice", message("m1"), 1_001, paused);
+    machine.message(state, "bob", message("b1"), 1_002, paused);
+
+    assertThat(paused.adminChanges)
+        .containsExactly(new Outcome.AdminChange("alice", Outcome.AdminKind.PAUSED));
+    assertThat(paused.paused).containsExactly("alice");
+    assertThat(seqs(paused, "alice")).containsExactly(1L);
+    assertThat(state.user("alice").getPaused()).isTrue();
+
+    Outcome resumed = new Outcome();
+    pause(machine, "alice", false, 1_003, resumed);
+    machine.message(state, "alice", message("m2"), 1_004, resumed);
+    assertThat(resumed.adminChanges)
+        .containsExactly(new Outcome.AdminChange("alice", Outcome.AdminKind.RESUMED));
+    assertThat(resumed.paused).isEmpty();
+    assertThat(state.user("alice").getPaused()).isFalse();
+  }
+
+  private void erase(PartitionMachine machine, String user, long atMs, Outcome out) {
+    machine.event(state, DeliveryEvent.newBuilder().setUserId(user).setNodeId("core-0")
+        .setUserErased(DeliveryEvent.UserErased.getDefaultInstance()).build(), atMs, out);
+  }
+
+  private void pause(PartitionMachine machine, String user, boolean paused, long atMs,
+      Outcome out) {
+    machine.event(state, DeliveryEvent.newBuilder().setUserId(user).setNodeId("core-0")
+        .setDeliveryPaused(DeliveryEvent.DeliveryPaused.newBuilder().setPaused(paused)).build(),
+        atMs, out);
+  }
+
   private void ack(PartitionMachine machine, String user, String device, long seq, long atMs,
       Outcome out) {
     machine.event(state, DeliveryEvent.newBuilder().setUserId(user).setDeviceId(device)

@@ -97,6 +97,22 @@ class RecordDecoderTest {
   }
 
   @Test
+  void decodesAnOperatorsEventOfAUserOnlyWithoutADevice() {
+    DeliveryEvent erase = DeliveryEvent.newBuilder().setUserId("alice").setNodeId("core-0")
+        .setUserErased(DeliveryEvent.UserErased.getDefaultInstance()).build();
+    DeliveryEvent pause = DeliveryEvent.newBuilder().setUserId("alice").setNodeId("core-0")
+        .setDeliveryPaused(DeliveryEvent.DeliveryPaused.newBuilder().setPaused(true)).build();
+
+    assertThat(decoder.decode(record(EVENTS, 0, "alice", erase.toByteArray(), 1)))
+        .isEqualTo(new RecordDecoder.Event(erase));
+    assertThat(decoder.decode(record(EVENTS, 0, "alice", pause.toByteArray(), 1)))
+        .isEqualTo(new RecordDecoder.Event(pause));
+    assertThat(decoder.decode(record(EVENTS, 0, "alice",
+        erase.toBuilder().setDeviceId("phone").build().toByteArray(), 1)))
+        .as("an erase names no device").isInstanceOf(RecordDecoder.Skip.class);
+  }
+
+  @Test
   void escapesControlCharactersSoThatAKeyCannotForgeLogLines() {
     // Found by PartitionRecordsFuzzTest (seed control-characters-in-key): the key went into the
     // log line unescaped, and a newline in it started a line of its own.

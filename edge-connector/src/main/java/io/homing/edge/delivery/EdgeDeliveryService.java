@@ -75,7 +75,8 @@ public final class EdgeDeliveryService extends EdgeServiceGrpc.EdgeServiceImplBa
     if (session != null && session.isConnection(disconnect.getConnectionId())) {
       log.info("closing {}/{}: {}", disconnect.getUserId(), disconnect.getDeviceId(),
           disconnect.getReason());
-      session.closeWith(Error.Code.ACK_TIMEOUT, disconnect.getReason());
+      session.closeWith(disconnect.getCode() == Error.Code.CODE_UNSPECIFIED
+          ? Error.Code.ACK_TIMEOUT : disconnect.getCode(), disconnect.getReason());
     }
   }
 
