@@ -25,7 +25,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const K8S_DIR = resolve(here, "..");
 
 /** Secrets the production overlay expects to exist already: never rendered from the repository. */
-export const EXTERNAL_SECRETS = new Set(["homing-secrets", "homing-send-api-keys"]);
+export const EXTERNAL_SECRETS = new Set(["homing-secrets", "homing-send-api-keys", "homing-admin-api-keys"]);
 
 /** Every overlay: the folders of deploy/k8s/overlays holding a kustomization.yaml. */
 export function overlays() {
