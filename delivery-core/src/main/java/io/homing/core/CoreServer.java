@@ -123,6 +123,11 @@ public final class CoreServer implements AutoCloseable {
             all -> all.stream().mapToInt(p -> p.loop().ownedPartitions()).sum())
         .description("Partitions whose queues this instance holds and delivers")
         .register(metrics.registry());
+    Gauge.builder("homing.queued.messages", pipelines,
+            all -> all.stream().mapToLong(p -> p.loop().queuedEstimate()).sum())
+        .description("Messages in the offline queues of the partitions this instance owns: "
+            + "RocksDB's estimate of what is written, refreshed every second")
+        .register(metrics.registry());
     Gauge.builder("homing.device.streams", pipelines,
             all -> all.stream().mapToInt(p -> p.loop().deviceStreams()).sum())
         .description("Device connections this instance streams to").register(metrics.registry());

@@ -94,6 +94,8 @@ class AdminApiIT {
       assertThat(info.getAnsweredBy()).isEqualTo("core-0");
       assertThat(info.getDevicesList()).isEmpty();
     });
+    assertThat(cluster.awaitCoreMetric("homing_queued_messages", 2))
+        .as("the core's estimate of what its queues hold").isGreaterThanOrEqualTo(2);
 
     Inbox inbox = new Inbox();
     cluster.connected(0, user, "phone", inbox);

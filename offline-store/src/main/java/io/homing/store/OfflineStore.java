@@ -280,6 +280,19 @@ public final class OfflineStore implements AutoCloseable {
     return columns.get(column);
   }
 
+  /**
+   * About how many messages the store holds: RocksDB's estimate of the keys of the messages
+   * column (cheap, not exact: deletes are counted out approximately until compaction); 0 when it
+   * cannot tell.
+   */
+  public long estimatedMessages() {
+    try {
+      return Math.max(0, db.getLongProperty(handle(Column.MESSAGES), "rocksdb.estimate-num-keys"));
+    } catch (RocksDBException e) {
+      return 0;
+    }
+  }
+
   byte[] get(Column column, byte[] key) {
     try {
       return db.get(handle(column), key);

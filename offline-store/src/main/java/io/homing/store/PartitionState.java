@@ -70,6 +70,14 @@ public final class PartitionState implements AutoCloseable {
     this.open = new Transaction(store, 1);
   }
 
+  /**
+   * About how many messages the store holds as written so far
+   * ({@link OfflineStore#estimatedMessages}). Any thread.
+   */
+  public long estimatedMessages() {
+    return store.estimatedMessages();
+  }
+
   // ---- users ----
 
   /** The user's state; the default instance for a user never seen. */

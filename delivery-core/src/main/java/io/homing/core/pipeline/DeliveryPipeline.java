@@ -91,6 +91,7 @@ public final class DeliveryPipeline implements AutoCloseable {
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
   /** The partition numbers this pipeline owns, for other threads. */
   private volatile Set<Integer> owned = Set.of();
+  private volatile long queuedEstimate;
   private final ConcurrentLinkedQueue<Query<?>> queries = new ConcurrentLinkedQueue<>();
   private volatile boolean running = true;
   /** Whether revoked partitions are committed first: not once the loop ended. */
@@ -164,6 +165,14 @@ public final class DeliveryPipeline implements AutoCloseable {
   /** How many partitions this pipeline holds and delivers. Any thread. */
   public int ownedPartitions() {
     return owned.size();
+  }
+
+  /**
+   * About how many messages the queues of its partitions hold, as of the last second (RocksDB's
+   * estimate of what is written). Any thread.
+   */
+  public long queuedEstimate() {
+    return queuedEstimate;
   }
 
   /** How many changes it applied and delivered from that are not durable yet. Any thread. */
@@ -324,6 +333,8 @@ public final class DeliveryPipeline implements AutoCloseable {
       if (expired > 0) {
         log.debug("expired {} messages", expired);
       }
+      queuedEstimate = stores.owned().values().stream()
+          .mapToLong(PartitionState::estimatedMessages).sum();
     }
   }
 

@@ -21,7 +21,9 @@ public final class ConnectionOptions {
   // Not shown as a default in --help: the URL from the environment may hold a password.
   @Option(names = "--redis", defaultValue = "${env:REDIS_URL:-redis://127.0.0.1:6379}",
       showDefaultValue = Visibility.NEVER,
-      description = "Presence store: redis://host:port, or rediss://host:port for TLS; default "
+      description = "Presence store: redis://host:port, or rediss://host:port for TLS; a Redis "
+          + "Cluster as redis-cluster://host:port[,host:port...] (rediss-cluster:// for TLS); "
+          + "Sentinel as redis-sentinel://host:port[,host:port...]#master; default "
           + "redis://127.0.0.1:6379 (env REDIS_URL).")
   String redis;
 
