@@ -197,6 +197,10 @@ class MonitoringIT {
         alerts.stream()
             .map(a -> "docs/operations.md#alert-" + a.toLowerCase(Locale.ROOT)).toList());
     assertThat(ruleLines("expr: ")).hasSameSizeAs(alerts);
+    List<String> headings = Files.readAllLines(Path.of("..", "docs", "operations.md")).stream()
+        .filter(line -> line.startsWith("### Alert: ")).map(line -> line.substring(11)).toList();
+    assertThat(headings).as("docs/operations.md has a runbook for every alert, and only those")
+        .containsExactlyInAnyOrderElementsOf(alerts);
   }
 
   /** Makes the series that appear on first use: a push, a refusal by code, a GC pause. */
