@@ -191,8 +191,7 @@ final class AdminCommand {
 
     @Override
     public Integer call() {
-      return admin.run(stub -> stub.setPaused(SetPausedRequest.newBuilder().setUserId(user)
-          .setPaused(true).build()), AdminCommand::print);
+      return setPaused(admin, user, true);
     }
   }
 
@@ -207,8 +206,7 @@ final class AdminCommand {
 
     @Override
     public Integer call() {
-      return admin.run(stub -> stub.setPaused(SetPausedRequest.newBuilder().setUserId(user)
-          .setPaused(false).build()), AdminCommand::print);
+      return setPaused(admin, user, false);
     }
   }
 
@@ -250,6 +248,11 @@ final class AdminCommand {
             }
           });
     }
+  }
+
+  private static int setPaused(Connection admin, String user, boolean paused) {
+    return admin.run(stub -> stub.setPaused(SetPausedRequest.newBuilder().setUserId(user)
+        .setPaused(paused).build()), AdminCommand::print);
   }
 
   private static void print(UserInfo user, PrintStream out) {

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
@@ -146,24 +145,14 @@ public final class RedisCluster implements AutoCloseable {
 
   /** Kills the node (SIGKILL); its replica, if any, takes over within a few seconds. */
   public void kill(int port) {
-    Process process = nodes.get(port);
-    process.destroyForcibly();
-    try {
-      process.waitFor(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    LocalProcesses.kill(nodes.get(port));
   }
 
   /** Kills every node and deletes their folder. Idempotent. */
   @Override
   public void close() {
     nodes.keySet().forEach(this::kill);
-    try (var files = Files.walk(dir)) {
-      files.sorted((a, b) -> b.compareTo(a)).forEach(file -> file.toFile().delete());
-    } catch (IOException e) {
-      // a temporary folder left behind
-    }
+    LocalProcesses.deleteFolder(dir);
   }
 
   /** The log of a node, for a failing test's message. */

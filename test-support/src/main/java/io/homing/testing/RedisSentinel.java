@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real Redis under Sentinel on loopback: a master, one replica of it, and one sentinel ({@code
@@ -124,7 +123,7 @@ public final class RedisSentinel implements AutoCloseable {
   public void killMaster() {
     int before = masterPort();
     int after = replicaPort();
-    kill(processes.get(before));
+    LocalProcesses.kill(processes.get(before));
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
     while (masterPort() == before || !RedisCli.run(after, List.of("ROLE")).startsWith("master")) {
       if (System.nanoTime() > deadline) {
@@ -144,23 +143,10 @@ public final class RedisSentinel implements AutoCloseable {
     }
   }
 
-  private static void kill(Process process) {
-    process.destroyForcibly();
-    try {
-      process.waitFor(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   /** Kills every process and deletes their folder. Idempotent. */
   @Override
   public void close() {
-    processes.values().forEach(RedisSentinel::kill);
-    try (var files = Files.walk(dir)) {
-      files.sorted((a, b) -> b.compareTo(a)).forEach(file -> file.toFile().delete());
-    } catch (IOException e) {
-      // a temporary folder left behind
-    }
+    processes.values().forEach(LocalProcesses::kill);
+    LocalProcesses.deleteFolder(dir);
   }
 }
