@@ -21,10 +21,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +46,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Kills things under a steady load and checks what the applications saw: every message once, in
  * order, none missing — and how long delivery took to catch up after the fault. Real processes
- * (two cores and two edges from their jars, SIGKILLed), a broker and a Redis of the cluster's own;
+ * (two cores and two edges from their jars, SIGKILLed or stopped with SIGTERM as a rolling update
+ * does), a broker and a Redis of the cluster's own;
  * users are {@link HomingClient}s that reconnect by themselves. Every message asks for delivery
  * receipts, and each must be ACCEPTED and ACKED exactly once in {@code delivery-receipts}.
  *
@@ -127,6 +130,53 @@ class ChaosIT {
         });
   }
 
+  /**
+   * A rolling update of the edges, as Kubernetes runs one: each edge in turn gets SIGTERM (it
+   * tells its clients SHUTTING_DOWN and they reconnect to the other), exits, and starts again on
+   * the same ports; the next goes once it answers /health.
+   */
+  @Test
+  void rollingRestartOfTheEdges() throws Exception {
+    Scenario scenario = run("rolling restart of the edges (SIGTERM each in turn)", new String[0],
+        true, c -> {
+          for (int i = 0; i < 2; i++) {
+            c.stopEdge(i);
+            c.startEdge(i);
+            c.awaitEdgeHealthy(i);
+          }
+        });
+    // A graceful stop: every client that lost its edge was told why, none saw the socket just die.
+    assertThat(scenario.disconnections().reasons().keySet()).as("why connections ended")
+        .isNotEmpty().allSatisfy(reason -> assertThat(reason).startsWith("SHUTTING_DOWN"));
+  }
+
+  /**
+   * A rolling update of the cores: each in turn gets SIGTERM (it commits, leaves the group, the
+   * other takes its partitions), exits, and starts again on its data folder; the next goes once it
+   * answers /health and owns partitions again.
+   */
+  @Test
+  void rollingRestartOfTheCores() throws Exception {
+    run("rolling restart of the cores (SIGTERM each in turn)", new String[0], true, c -> {
+      for (int i = 0; i < 2; i++) {
+        c.stopCore(i);
+        c.startCore(i);
+        c.awaitCoreHealthy(i);
+        awaitPartitions(c, i);
+      }
+    });
+  }
+
+  private static void awaitPartitions(ProcessCluster c, int core) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!(c.coreMetric(core, "homing_partitions_owned") > 0)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(c.coreMetric(core, "homing_partitions_owned")).as("core-%d's partitions", core)
+        .isPositive();
+  }
+
   /** Waits until the core delivered from changes it did not commit yet; returns how many. */
   private static double awaitUncommitted(ProcessCluster c, int core) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -153,27 +203,44 @@ class ChaosIT {
     void inject(ProcessCluster cluster) throws Exception;
   }
 
+  /** What a scenario measured, for checks of its own. */
+  private record Scenario(Tally.Result result, Disconnections.Result disconnections) {}
+
   private void run(String scenario, Fault fault) throws Exception {
-    run(scenario, new String[0], fault);
+    run(scenario, new String[0], false, fault);
   }
 
   private void run(String scenario, String[] coreOptions, Fault fault) throws Exception {
+    run(scenario, coreOptions, false, fault);
+  }
+
+  /**
+   * Runs the load through {@code fault} and checks what the applications saw; {@code rolling}
+   * puts the figures in the report's table of rolling restarts, with the time clients spent
+   * disconnected.
+   */
+  private Scenario run(String scenario, String[] coreOptions, boolean rolling, Fault fault)
+      throws Exception {
     cluster = new ProcessCluster(coreOptions);
     group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     Tally tally = new Tally(USERS);
+    Disconnections disconnections = new Disconnections(clients);
     for (int u = 0; u < USERS; u++) {
       String user = "user-" + u;
+      int index = u;
       clients.add(HomingClient.builder(List.of(cluster.wsUri(u % 2), cluster.wsUri(1 - u % 2)),
               () -> Tokens.mint(ProcessCluster.SECRET, user, "phone", Duration.ofHours(1)))
           .listener((seq, message) -> tally.received(message.getPayload()))
           .pushObserver((seq, message) -> tally.pushed(seq, message.getPayload()))
+          .onDisconnect(reason -> disconnections.lost(index, reason))
           .backoff(Duration.ofMillis(100), Duration.ofSeconds(2))
           .eventLoopGroup(group)
           .start());
     }
     awaitAllConnected();
 
-    try (Publisher publisher = new Publisher(cluster, tally)) {
+    try (Publisher publisher = new Publisher(cluster, tally);
+        Disconnections clock = disconnections.start()) {
       publisher.start();
       Thread.sleep(PHASE.toMillis() / 2);
       long faultNanos = System.nanoTime();
@@ -193,9 +260,12 @@ class ChaosIT {
       Thread.sleep(PHASE.toMillis());
       publisher.stop();
       awaitReceived(tally, tally.sentSnapshot(), DRAIN);
+      cluster.assertRunning();
       Tally.Result result = tally.result();
+      Disconnections.Result offline = clock.result();
       double recovery = (recoveredNanos - faultNanos) / 1e9;
-      report(scenario, result, injectedMillis, recovery, publisher.failures.get());
+      report(scenario, rolling, result, offline, injectedMillis, recovery,
+          publisher.failures.get());
 
       assertThat(publisher.failures.get()).as("publish failures").isZero();
       assertThat(result.lost()).as("lost").isZero();
@@ -204,6 +274,7 @@ class ChaosIT {
       assertThat(result.seqConflicts()).as("seq conflicts").isZero();
       assertThat(result.received()).isEqualTo(result.sent()).isPositive();
       assertEveryReceiptOnce(cluster, result.sent());
+      return new Scenario(result, offline);
     }
   }
 
@@ -432,19 +503,182 @@ class ChaosIT {
     }
   }
 
-  private static void report(String scenario, Tally.Result r, long injectedMillis,
-      double recoverySeconds, long publishFailures) throws IOException {
+  /**
+   * How long each client spent disconnected: from a connection ending (onDisconnect) until the
+   * client authenticated again, read off {@link HomingClient#sessions()} every {@value
+   * #POLL_MILLIS} ms, so each outage is measured to within that. Counts from {@link #start()} on.
+   */
+  static final class Disconnections implements AutoCloseable {
+    static final long POLL_MILLIS = 5;
+
+    /**
+     * @param clients how many clients lost a connection at least once
+     * @param outages how many times a client went from authenticated to disconnected
+     * @param sumSeconds the time spent disconnected, added over the clients
+     * @param maxSeconds the longest a client spent disconnected in all
+     * @param p99Seconds the 99th percentile over all clients, those never disconnected included
+     * @param stillDisconnected clients disconnected when the figures were taken (counted to then)
+     * @param reasons why the connections ended: how often, and the outages that followed, one by
+     *     one (those that ended)
+     */
+    record Result(int clients, long outages, double sumSeconds, double maxSeconds,
+        double p99Seconds, int stillDisconnected, Map<String, Outages> reasons) {}
+
+    /** Outages after connections that ended for one reason. */
+    record Outages(long count, double medianSeconds, double longestSeconds) {
+      @Override
+      public String toString() {
+        return String.format(Locale.ROOT, "%d, median %.2f s, longest %.2f s", count,
+            medianSeconds, longestSeconds);
+      }
+    }
+
+    private final List<HomingClient> clients;
+    private final Thread poller = new Thread(this::poll, "chaos-disconnections");
+    private volatile boolean armed;
+    private long[] since;
+    private long[] sessionsAt;
+    private long[] totalNanos;
+    private String[] reason;
+    private long outages;
+    private final Map<String, Long> reasons = new TreeMap<>();
+    private final Map<String, List<Long>> outageNanos = new HashMap<>();
+
+    /** @param clients the clients by user index, filled before {@link #start()} */
+    Disconnections(List<HomingClient> clients) {
+      this.clients = clients;
+    }
+
+    synchronized Disconnections start() {
+      since = new long[clients.size()];
+      sessionsAt = new long[clients.size()];
+      totalNanos = new long[clients.size()];
+      reason = new String[clients.size()];
+      armed = true;
+      poller.setDaemon(true);
+      poller.start();
+      return this;
+    }
+
+    /** Client {@code u}'s connection ended; on its event loop, before it reconnects. */
+    void lost(int u, String why) {
+      if (!armed) {
+        return;
+      }
+      long now = System.nanoTime();
+      long sessions = clients.get(u).sessions();
+      synchronized (this) {
+        if (since[u] == 0) { // not a failed attempt of an outage already running
+          since[u] = now;
+          sessionsAt[u] = sessions;
+          reason[u] = why;
+          outages++;
+          reasons.merge(why, 1L, Long::sum);
+        }
+      }
+    }
+
+    private void poll() {
+      while (armed) {
+        synchronized (this) {
+          long now = System.nanoTime();
+          for (int u = 0; u < since.length; u++) {
+            if (since[u] != 0 && clients.get(u).sessions() > sessionsAt[u]) {
+              long outage = now - since[u];
+              totalNanos[u] += outage;
+              outageNanos.computeIfAbsent(reason[u], r -> new ArrayList<>()).add(outage);
+              since[u] = 0;
+            }
+          }
+        }
+        try {
+          Thread.sleep(POLL_MILLIS);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+
+    synchronized Result result() {
+      long now = System.nanoTime();
+      long[] totals = totalNanos.clone();
+      int open = 0;
+      for (int u = 0; u < since.length; u++) {
+        if (since[u] != 0) {
+          totals[u] += now - since[u];
+          open++;
+        }
+      }
+      int disconnected = (int) Arrays.stream(totals).filter(t -> t > 0).count();
+      long[] sorted = totals.clone();
+      Arrays.sort(sorted);
+      long p99 = sorted[Math.max(0, (int) Math.ceil(sorted.length * 0.99) - 1)];
+      Map<String, Outages> why = new TreeMap<>();
+      reasons.forEach((r, count) -> {
+        long[] each = outageNanos.getOrDefault(r, List.of()).stream().mapToLong(Long::longValue)
+            .sorted().toArray();
+        why.put(r, new Outages(count, each.length == 0 ? 0 : each[each.length / 2] / 1e9,
+            each.length == 0 ? 0 : each[each.length - 1] / 1e9));
+      });
+      return new Result(disconnected, outages, Arrays.stream(totals).sum() / 1e9,
+          sorted[sorted.length - 1] / 1e9, p99 / 1e9, open, why);
+    }
+
+    @Override
+    public void close() {
+      armed = false;
+      poller.interrupt();
+      try {
+        poller.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static final String FAULTS_HEADER = "| scenario | users | rate | sent | received | lost "
+      + "| duplicated | out of order | seq conflicts | publish failures | caught up after |\n"
+      + "|---|---|---|---|---|---|---|---|---|---|---|\n";
+  private static final String ROLLING_HEADER = "| scenario | users | rate | sent | received "
+      + "| lost | duplicated | out of order | seq conflicts | publish failures | caught up after "
+      + "| clients disconnected | disconnections | disconnected: sum | max per client "
+      + "| p99 per client |\n"
+      + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+
+  /**
+   * Adds the scenario's row to its table — faults, or rolling restarts with the time clients spent
+   * disconnected — and writes both tables to {@code target/chaos-report.md}.
+   */
+  private static void report(String scenario, boolean rolling, Tally.Result r,
+      Disconnections.Result d, long injectedMillis, double recoverySeconds, long publishFailures)
+      throws IOException {
     String line = String.format(Locale.ROOT,
-        "| %s | %d | %d/s | %d | %d | %d | %d | %d | %d | %d | %.2f s |%n",
+        "| %s | %d | %d/s | %d | %d | %d | %d | %d | %d | %d | %.2f s |",
         scenario, USERS, RATE, r.sent(), r.received(), r.lost(), r.duplicated(), r.outOfOrder(),
         r.seqConflicts(), publishFailures, recoverySeconds);
-    System.out.printf("chaos: %s (injecting took %d ms)%n", line.trim(), injectedMillis);
-    Path file = Path.of("target", "chaos-report.md");
-    if (!Files.exists(file)) {
-      Files.writeString(file, "| scenario | users | rate | sent | received | lost | duplicated "
-          + "| out of order | seq conflicts | publish failures | caught up after |\n"
-          + "|---|---|---|---|---|---|---|---|---|---|---|\n");
+    String disconnected = String.format(Locale.ROOT, " %d | %d | %.2f s | %.2f s | %.2f s |",
+        d.clients(), d.outages(), d.sumSeconds(), d.maxSeconds(), d.p99Seconds());
+    if (rolling) {
+      line += disconnected;
     }
-    Files.writeString(file, line, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+    System.out.printf("chaos: %s (injecting took %d ms; disconnected:%s %d still; outages by "
+            + "why the connection ended: %s)%n", line, injectedMillis, disconnected,
+        d.stillDisconnected(), d.reasons());
+    Path rows = Path.of("target", rolling ? "chaos-report-rolling.rows" : "chaos-report.rows");
+    Files.writeString(rows, line + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
+    Path faults = Path.of("target", "chaos-report.rows");
+    Path rollingRows = Path.of("target", "chaos-report-rolling.rows");
+    StringBuilder report = new StringBuilder();
+    if (Files.exists(faults)) {
+      report.append(FAULTS_HEADER).append(Files.readString(faults));
+    }
+    if (Files.exists(rollingRows)) {
+      report.append(report.isEmpty() ? "" : "\n")
+          .append("Rolling restarts; disconnected: from a connection's end until the client "
+              + "authenticated again, added up per client.\n\n")
+          .append(ROLLING_HEADER).append(Files.readString(rollingRows));
+    }
+    Files.writeString(Path.of("target", "chaos-report.md"), report, StandardCharsets.UTF_8);
   }
 }

@@ -8,8 +8,12 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -35,9 +39,12 @@ final class ProcessCluster implements AutoCloseable {
   private final int[] sendPorts = ports(MAX_CORES);
   private final int[] coreMetricsPorts = ports(MAX_CORES);
   private final int[] wsPorts = ports(2);
+  private final int[] tcpPorts = ports(2);
   private final int[] grpcPorts = ports(2);
+  private final int[] edgeMetricsPorts = ports(2);
   private final Process[] cores = new Process[MAX_CORES];
   private final Process[] edges = new Process[2];
+  private final HttpClient http = HttpClient.newHttpClient();
 
   /**
    * @param coreOptions options every core is started with besides the cluster's own (a commit
@@ -96,22 +103,20 @@ final class ProcessCluster implements AutoCloseable {
   /** SIGKILL: no shutdown hook, no flush, no goodbye. */
   void killCore(int i) {
     kill(cores[i]);
+    cores[i] = null;
   }
 
   /** SIGTERM, and waits for the core to exit: it commits, leaves the group and stops. */
   void stopCore(int i) throws InterruptedException {
-    cores[i].destroy();
-    if (!cores[i].waitFor(60, TimeUnit.SECONDS)) {
-      throw new IllegalStateException("core-" + i + " did not stop within 60 s of SIGTERM");
-    }
+    stop(cores[i], "core-" + i);
+    cores[i] = null;
   }
 
   /** The value of a series in the core's /metrics; NaN when absent. */
   double coreMetric(int i, String series) throws Exception {
-    return TestCluster.metric(java.net.http.HttpClient.newHttpClient()
-        .send(java.net.http.HttpRequest.newBuilder(
+    return TestCluster.metric(http.send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + coreMetricsPorts[i] + "/metrics")).build(),
-            java.net.http.HttpResponse.BodyHandlers.ofString())
+            HttpResponse.BodyHandlers.ofString())
         .body(), series);
   }
 
@@ -119,18 +124,61 @@ final class ProcessCluster implements AutoCloseable {
     edges[i] = launch("edge-" + i, jar("edge-connector", "homing-edge.jar"), List.of(
         "--node-id", "edge-" + i,
         "--ws-port", Integer.toString(wsPorts[i]),
+        "--tcp-port", Integer.toString(tcpPorts[i]),
         "--grpc-port", Integer.toString(grpcPorts[i]),
-        "--metrics-port", "0",
+        "--metrics-port", Integer.toString(edgeMetricsPorts[i]),
         "--kafka", kafka.bootstrapServers(),
         "--topic-prefix", topicPrefix(),
         "--redis", redis.uri(),
         "--key-prefix", name + ":",
         "--presence-ttl", "PT3S"));
     awaitPort(wsPorts[i], edges[i], "edge-" + i);
+    awaitPort(tcpPorts[i], edges[i], "edge-" + i); // bound after the WebSocket port
   }
 
   void killEdge(int i) {
     kill(edges[i]);
+    edges[i] = null;
+  }
+
+  /**
+   * SIGTERM, and waits for the edge to exit: it stops accepting, tells its clients SHUTTING_DOWN,
+   * closes their connections and leaves presence.
+   */
+  void stopEdge(int i) throws InterruptedException {
+    stop(edges[i], "edge-" + i);
+    edges[i] = null;
+  }
+
+  /**
+   * Throws unless every process started and not killed or stopped since is still running: one that
+   * exited on its own (a port taken, a failed start after its first port opened) would leave the
+   * scenario running on fewer parts than it says.
+   */
+  void assertRunning() {
+    for (int i = 0; i < cores.length; i++) {
+      assertAlive(cores[i], "core-" + i);
+    }
+    for (int i = 0; i < edges.length; i++) {
+      assertAlive(edges[i], "edge-" + i);
+    }
+  }
+
+  private void assertAlive(Process process, String name) {
+    if (process != null && !process.isAlive()) {
+      throw new IllegalStateException(name + " exited with " + process.exitValue()
+          + "; see " + logs().resolve(name + ".log"));
+    }
+  }
+
+  /** Waits until the edge's /health answers 200, as a readiness probe would. */
+  void awaitEdgeHealthy(int i) throws InterruptedException {
+    awaitHealthy(edgeMetricsPorts[i], edges[i], "edge-" + i);
+  }
+
+  /** Waits until the core's /health answers 200, as a readiness probe would. */
+  void awaitCoreHealthy(int i) throws InterruptedException {
+    awaitHealthy(coreMetricsPorts[i], cores[i], "core-" + i);
   }
 
   @Override
@@ -178,13 +226,35 @@ final class ProcessCluster implements AutoCloseable {
     return jar;
   }
 
+  private static void stop(Process process, String name) throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(name + " did not stop within 60 s of SIGTERM");
+    }
+  }
+
+  private void awaitHealthy(int port, Process process, String name) throws InterruptedException {
+    HttpRequest probe = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+        .timeout(Duration.ofSeconds(1)).build();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      assertAlive(process, name);
+      try {
+        if (http.send(probe, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException(name + "'s /health did not answer 200 within 60 s");
+  }
+
   private void awaitPort(int port, Process process, String name) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException(name + " exited with " + process.exitValue()
-            + "; see " + logs().resolve(name + ".log"));
-      }
+      assertAlive(process, name);
       try (Socket socket = new Socket()) {
         socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
         return;
