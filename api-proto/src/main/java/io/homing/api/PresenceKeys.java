@@ -40,8 +40,21 @@ package io.homing.api;
 public final class PresenceKeys {
   private final String prefix;
 
+  /** @throws IllegalArgumentException for a prefix with a brace ({@link #checkPrefix}) */
   public PresenceKeys(String prefix) {
-    this.prefix = prefix;
+    this.prefix = checkPrefix(prefix);
+  }
+
+  /**
+   * The prefix, if it holds no brace: on a Redis Cluster the first {@code {...}} of a key is its
+   * hash tag, which must be the user id, so that one user's keys share a slot.
+   */
+  public static String checkPrefix(String prefix) {
+    if (prefix.indexOf('{') >= 0 || prefix.indexOf('}') >= 0) {
+      throw new IllegalArgumentException("key prefix '" + prefix + "' (expected: no '{' or '}': "
+          + "a user's keys are hash-tagged by her id in braces)");
+    }
+    return prefix;
   }
 
   public String edge(String nodeId) {

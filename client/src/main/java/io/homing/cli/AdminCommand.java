@@ -173,7 +173,8 @@ final class AdminCommand {
             out.println("what remains:");
             for (EraseUserResponse.Remains remains : erased.getRemainsList()) {
               out.printf("  %-24s %s; %s%n", remains.getWhere(), remains.getWhat(),
-                  remains.getRetentionMs() < 0 ? "kept until deleted"
+                  remains.getRetentionUnknown() ? "for how long, Kafka did not say"
+                      : remains.getRetentionMs() < 0 ? "kept until deleted"
                       : remains.getRetentionMs() == 0 ? "not bounded by time"
                       : "at most " + Duration.ofMillis(remains.getRetentionMs()));
             }

@@ -1,5 +1,6 @@
 package io.homing.core;
 
+import io.homing.api.PresenceKeys;
 import io.homing.api.Topics;
 import io.homing.core.send.SendCredentials;
 import io.homing.runtime.kafka.KafkaConnection;
@@ -93,7 +94,7 @@ public record CoreConfig(
           "replicationFactor: " + replicationFactor + " (expected: >= 1)");
     }
     Objects.requireNonNull(redis, "redis");
-    Objects.requireNonNull(keyPrefix, "keyPrefix");
+    PresenceKeys.checkPrefix(Objects.requireNonNull(keyPrefix, "keyPrefix"));
     Objects.requireNonNull(dataDir, "dataDir");
     if (maxPayloadBytes < 1 || maxPayloadBytes > PAYLOAD_LIMIT) {
       throw new IllegalArgumentException(

@@ -1,5 +1,6 @@
 package io.homing.edge;
 
+import io.homing.api.PresenceKeys;
 import io.homing.api.PushTargets;
 import io.homing.api.Topics;
 import io.homing.edge.session.EdgeLimits;
@@ -97,7 +98,7 @@ public record EdgeConfig(
       throw new IllegalArgumentException("maxFrameBytes: " + maxFrameBytes + " (expected: >= 1024)");
     }
     requirePositive("presenceTtl", presenceTtl);
-    Objects.requireNonNull(keyPrefix, "keyPrefix");
+    PresenceKeys.checkPrefix(Objects.requireNonNull(keyPrefix, "keyPrefix"));
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(internalTls, "internalTls");
     Objects.requireNonNull(metricsTls, "metricsTls");

@@ -167,6 +167,13 @@ class AdminApiIT {
     assertThat(erased.getRemainsList())
         .filteredOn(r -> r.getWhere().equals(cluster.topics.outbound())).singleElement()
         .satisfies(r -> assertThat(r.getRetentionMs()).isPositive());
+    assertThat(erased.getRemainsList())
+        .filteredOn(r -> r.getWhere().equals(cluster.topics.storeChangelog())).singleElement()
+        .satisfies(r -> {
+          assertThat(r.getRetentionUnknown()).isFalse();
+          assertThat(r.getRetentionMs()).as("a week of compaction lag, then a day of tombstones")
+              .isEqualTo(Duration.ofDays(8).toMillis());
+        });
 
     cluster.sendText("four", user);
     Inbox after = new Inbox();
@@ -237,6 +244,11 @@ class AdminApiIT {
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
     assertThatThrownBy(() -> admin(TestCluster.SUPPORT_ADMIN_KEY).eraseUser(
         EraseUserRequest.newBuilder().setUserId("alice").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    assertThatThrownBy(() -> admin(TestCluster.SUPPORT_ADMIN_KEY)
+        .listPartitions(ListPartitionsRequest.getDefaultInstance()))
+        .as("a key for some users sees no addresses of the deployment")
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
     String supported = "support-" + UUID.randomUUID();

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -87,6 +88,7 @@ final class ProcessCluster implements AutoCloseable {
         "--send-port", Integer.toString(sendPorts[i]),
         "--metrics-port", Integer.toString(coreMetricsPorts[i]),
         "--internal-port", Integer.toString(Ports.free()),
+        "--admin-port", Integer.toString(Ports.free()),
         "--kafka", kafka.bootstrapServers(),
         "--topic-prefix", topicPrefix(),
         "--group-id", name,
@@ -191,6 +193,16 @@ final class ProcessCluster implements AutoCloseable {
     }
     redis.close();
     kafka.close();
+    // The cores' stores (hundreds of MB a scenario) go; the logs stay for a failure's reader.
+    try (var files = Files.list(dir)) {
+      for (Path data : files.filter(p -> p.getFileName().toString().endsWith("-data")).toList()) {
+        try (var tree = Files.walk(data)) {
+          tree.sorted(Comparator.reverseOrder()).forEach(file -> file.toFile().delete());
+        }
+      }
+    } catch (IOException e) {
+      // a store left behind in the temporary folder
+    }
   }
 
   private static int[] ports(int count) {

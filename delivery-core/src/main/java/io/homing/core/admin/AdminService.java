@@ -36,6 +36,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -43,8 +44,10 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.slf4j.Logger;
@@ -63,7 +66,8 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase
   private static final Logger log = LoggerFactory.getLogger(AdminService.class);
   /** How long EraseUser and SetPaused wait for the owner to apply their event. */
   static final Duration APPLY_WAIT = Duration.ofSeconds(10);
-  private static final Duration KAFKA_TIMEOUT = Duration.ofSeconds(10);
+  /** How long a call to Kafka or Redis may take. */
+  private static final Duration TIMEOUT = Duration.ofSeconds(10);
   private static final long POLL_MS = 50;
 
   private final StatusLookup lookup;
@@ -105,8 +109,8 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase
     reply(lookup.user(user).thenApply(info -> {
       if (isEmpty(info)) {
         throw Status.NOT_FOUND.withDescription("core has no state of user '" + user
-            + "': no message was queued for her and no device of hers connected (or she was "
-            + "erased since)").asRuntimeException();
+            + "': no message was queued for her and no device of hers connected")
+            .asRuntimeException();
       }
       return info;
     }), response);
@@ -179,22 +183,32 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase
 
   @Override
   public void listEdges(ListEdgesRequest request, StreamObserver<ListEdgesResponse> response) {
+    if (refusedClusterView(response)) {
+      return;
+    }
     try {
-      String pattern = keys.edge("*");
+      String pattern = globEscaped(keys.edge("")) + "*";
       ListEdgesResponse.Builder edges = ListEdgesResponse.newBuilder();
       List<String> found = new ArrayList<>();
       ScanCursor cursor = ScanCursor.INITIAL;
       do {
         KeyScanCursor<String> page = redis.async()
             .scan(cursor, ScanArgs.Builder.matches(pattern).limit(500))
-            .get(KAFKA_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         found.addAll(page.getKeys());
         cursor = page;
       } while (!cursor.isFinished());
-      for (String key : found.stream().sorted().toList()) {
-        String address = redis.async().get(key).get(KAFKA_TIMEOUT.toMillis(),
-            TimeUnit.MILLISECONDS);
-        Long ttl = redis.async().pttl(key).get(KAFKA_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      List<String> sorted = found.stream().sorted().toList();
+      List<CompletableFuture<String>> addresses = new ArrayList<>();
+      List<CompletableFuture<Long>> ttls = new ArrayList<>();
+      for (String key : sorted) {
+        addresses.add(redis.async().get(key).toCompletableFuture());
+        ttls.add(redis.async().pttl(key).toCompletableFuture());
+      }
+      for (int i = 0; i < sorted.size(); i++) {
+        String key = sorted.get(i);
+        String address = addresses.get(i).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        Long ttl = ttls.get(i).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         if (address != null) {
           edges.addEdges(EdgeInfo.newBuilder()
               .setNodeId(key.substring(keyPrefix.length() + "edge:".length()))
@@ -215,20 +229,32 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase
   @Override
   public void listPartitions(ListPartitionsRequest request,
       StreamObserver<ListPartitionsResponse> response) {
+    if (refusedClusterView(response)) {
+      return;
+    }
     try {
-      long timeout = KAFKA_TIMEOUT.toMillis();
+      long timeout = TIMEOUT.toMillis();
       int partitions = kafka.describeTopics(List.of(topics.outbound())).allTopicNames()
           .get(timeout, TimeUnit.MILLISECONDS).get(topics.outbound()).partitions().size();
       Map<TopicPartition, OffsetAndMetadata> committed = kafka.listConsumerGroupOffsets(groupId)
           .partitionsToOffsetAndMetadata().get(timeout, TimeUnit.MILLISECONDS);
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
       for (int p = 0; p < partitions; p++) {
-        latest.put(new TopicPartition(topics.outbound(), p), OffsetSpec.latest());
-        latest.put(new TopicPartition(topics.deliveryEvents(), p), OffsetSpec.latest());
+        for (String topic : List.of(topics.outbound(), topics.deliveryEvents())) {
+          latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+          earliest.put(new TopicPartition(topic, p), OffsetSpec.earliest());
+        }
       }
+      // Read-committed: the end a read-committed consumer (core) reaches, not an open
+      // transaction's records.
+      ListOffsetsOptions committedOnly = new ListOffsetsOptions(IsolationLevel.READ_COMMITTED);
       Map<TopicPartition, Long> ends = new HashMap<>();
-      kafka.listOffsets(latest).all().get(timeout, TimeUnit.MILLISECONDS)
+      kafka.listOffsets(latest, committedOnly).all().get(timeout, TimeUnit.MILLISECONDS)
           .forEach((partition, info) -> ends.put(partition, info.offset()));
+      Map<TopicPartition, Long> starts = new HashMap<>();
+      kafka.listOffsets(earliest, committedOnly).all().get(timeout, TimeUnit.MILLISECONDS)
+          .forEach((partition, info) -> starts.put(partition, info.offset()));
       List<CompletableFuture<PartitionOwners.Owner>> ownerOf = new ArrayList<>();
       for (int p = 0; p < partitions; p++) {
         ownerOf.add(owners.ownerOf(p));
@@ -243,16 +269,19 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase
         long eventsAt = offset(committed.get(events));
         long outboundEnd = ends.getOrDefault(outbound, 0L);
         long eventsEnd = ends.getOrDefault(events, 0L);
+        // Without a committed offset the group starts from the earliest record still there.
+        long outboundFrom = outboundAt >= 0 ? outboundAt : starts.getOrDefault(outbound, 0L);
+        long eventsFrom = eventsAt >= 0 ? eventsAt : starts.getOrDefault(events, 0L);
         answer.addPartitions(PartitionInfo.newBuilder()
             .setPartition(p)
             .setOwner(owner == null ? "" : owner.instanceId())
             .setOwnerAddress(owner == null ? "" : owner.address())
             .setOutboundCommitted(outboundAt)
             .setOutboundEnd(outboundEnd)
-            .setOutboundLag(Math.max(0, outboundEnd - Math.max(outboundAt, 0)))
+            .setOutboundLag(Math.max(0, outboundEnd - outboundFrom))
             .setEventsCommitted(eventsAt)
             .setEventsEnd(eventsEnd)
-            .setEventsLag(Math.max(0, eventsEnd - Math.max(eventsAt, 0))));
+            .setEventsLag(Math.max(0, eventsEnd - eventsFrom)));
       }
       response.onNext(answer.build());
       response.onCompleted();
@@ -262,6 +291,18 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase
       Thread.currentThread().interrupt();
       response.onError(Status.CANCELLED.asRuntimeException());
     }
+  }
+
+  /** The pattern of SCAN that matches {@code literal} itself: glob characters escaped. */
+  static String globEscaped(String literal) {
+    StringBuilder escaped = new StringBuilder(literal.length());
+    for (char c : literal.toCharArray()) {
+      if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+        escaped.append('\\');
+      }
+      escaped.append(c);
+    }
+    return escaped.toString();
   }
 
   /** A committed offset, -1 when the group committed none. */
@@ -286,7 +327,7 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase
     long offset;
     try {
       offset = producer.send(topics.deliveryEvents(), user, event.toByteArray())
-          .get(KAFKA_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).offset();
+          .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).offset();
     } catch (ExecutionException | TimeoutException e) {
       throw unavailable("Kafka", e);
     } catch (InterruptedException e) {
@@ -297,7 +338,7 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase
     UserInfo info = null;
     while (true) {
       try {
-        info = lookup.user(user).get(KAFKA_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        info = lookup.user(user).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         if (info.getEventsAppliedThrough() >= offset) {
           return new Applied(info, true);
         }
@@ -333,7 +374,7 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase
     try {
       kafka.describeConfigs(names.stream()
               .map(name -> new ConfigResource(ConfigResource.Type.TOPIC, name)).toList())
-          .all().get(KAFKA_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+          .all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
           .forEach((resource, config) -> configs.put(resource.name(), config));
     } catch (ExecutionException | TimeoutException e) {
       log.warn("cannot read the topics' retention for an erase answer: {}", e.toString());
@@ -346,10 +387,15 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase
     remains.add(remains(topics.deliveryEvents(), "her devices' connects, acks and push targets "
         + "(device ids, push tokens), and this erase",
         retention(configs, topics.deliveryEvents(), "retention.ms")));
+    OptionalLong lag = retention(configs, topics.storeChangelog(), "max.compaction.lag.ms");
+    OptionalLong tombstones =
+        retention(configs, topics.storeChangelog(), "delete.retention.ms");
     remains.add(remains(topics.storeChangelog(), "core's changes of her state (messages, "
-        + "devices); the erase wrote tombstones over them, which compaction keeps this long "
-        + "after it dropped the older records",
-        retention(configs, topics.storeChangelog(), "delete.retention.ms")));
+        + "devices, push targets): the erase wrote tombstones over them; compaction drops the "
+        + "older records within max.compaction.lag.ms, and the tombstones delete.retention.ms "
+        + "later",
+        lag.isPresent() && lag.getAsLong() < Long.MAX_VALUE && tombstones.isPresent()
+            ? OptionalLong.of(lag.getAsLong() + tombstones.getAsLong()) : OptionalLong.empty()));
     remains.add(remains(topics.deliveryReceipts(), "receipts of her messages that asked for "
         + "them (message and device ids)",
         retention(configs, topics.deliveryReceipts(), "retention.ms")));
@@ -359,28 +405,31 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase
         + "tokens, titles, bodies)", retention(configs, topics.notifications(), "retention.ms")));
     remains.add(remains("core state", "her last seq and stream epoch, kept so that seqs stay "
         + "dense; the ids of messages accepted within the dedup window",
-        dedupWindow.toMillis()));
+        OptionalLong.of(dedupWindow.toMillis())));
     remains.add(remains("redis", "the presence of her devices while connected (device ids, "
-        + "edges), and a full-queue mark for seconds", 0));
+        + "edges), and a full-queue mark for seconds", OptionalLong.of(0)));
     return remains;
   }
 
-  private static EraseUserResponse.Remains remains(String where, String what, long retentionMs) {
+  private static EraseUserResponse.Remains remains(String where, String what,
+      OptionalLong retentionMs) {
     return EraseUserResponse.Remains.newBuilder().setWhere(where).setWhat(what)
-        .setRetentionMs(retentionMs).build();
+        .setRetentionMs(retentionMs.orElse(0)).setRetentionUnknown(retentionMs.isEmpty())
+        .build();
   }
 
-  /** The topic's setting in ms; -1 (forever) when Kafka did not say. */
-  private static long retention(Map<String, Config> configs, String topic, String name) {
+  /** The topic's setting in ms (-1: forever); empty when Kafka did not say. */
+  private static OptionalLong retention(Map<String, Config> configs, String topic,
+      String name) {
     Config config = configs.get(topic);
     ConfigEntry entry = config == null ? null : config.get(name);
     if (entry == null || entry.value() == null) {
-      return -1;
+      return OptionalLong.empty();
     }
     try {
-      return Long.parseLong(entry.value());
+      return OptionalLong.of(Long.parseLong(entry.value()));
     } catch (NumberFormatException e) {
-      return -1;
+      return OptionalLong.empty();
     }
   }
 
@@ -405,6 +454,21 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase
       response.onError(Status.PERMISSION_DENIED.withDescription("admin key '" + operator.name()
           + "' may not act on user '" + user + "' (its users: "
           + String.join(",", operator.recipients()) + ")").asRuntimeException());
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Refuses a view of the whole deployment (its edges, cores and addresses) to a key limited to
+   * some users; returns whether it did.
+   */
+  private static boolean refusedClusterView(StreamObserver<?> response) {
+    Sender operator = AdminAuthentication.operator();
+    if (!operator.recipients().contains("*")) {
+      response.onError(Status.PERMISSION_DENIED.withDescription("admin key '" + operator.name()
+          + "' may act on some users only; the deployment's edges and partitions need a key "
+          + "for every user ('*')").asRuntimeException());
       return true;
     }
     return false;

@@ -25,6 +25,7 @@ import io.homing.store.v1.UserState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -177,6 +178,7 @@ final class Dispatcher {
     if (applied.isEmpty()) {
       return;
     }
+    resolve(applied.adminChanges.stream().map(Outcome.AdminChange::userId).toList());
     List<String> unresolved =
         applied.queued.keySet().stream().filter(u -> !streams.resolved(u)).toList();
     Map<String, Map<String, Route>> discovered = presence.devices(unresolved);
@@ -189,7 +191,12 @@ final class Dispatcher {
         c -> streams.of(c.userId()).values().forEach(s -> nodes.add(s.nodeId)));
     Outbox outbox = new Outbox(presence.liveNodes(nodes));
 
-    for (Outcome.SessionChange change : applied.sessionChanges) {
+    // Operators' changes in log order with the devices': an erase closes the streams opened
+    // before it, not a connection that came after it.
+    int admin = 0;
+    for (int i = 0; i < applied.sessionChanges.size(); i++) {
+      admin = adminChanges(applied, admin, i, outbox);
+      Outcome.SessionChange change = applied.sessionChanges.get(i);
       DeviceStreams.Stream current = streams.get(change.userId(), change.deviceId());
       switch (change.kind()) {
         case DISCONNECTED -> {
@@ -211,20 +218,17 @@ final class Dispatcher {
         }
       }
     }
+    adminChanges(applied, admin, applied.sessionChanges.size(), outbox);
 
+    Set<String> erased = new HashSet<>();
+    applied.adminChanges.stream().filter(c -> c.kind() == Outcome.AdminKind.ERASED)
+        .forEach(c -> erased.add(c.userId()));
     applied.queued.forEach(
         (user, messages) -> {
-          discovered
-              .getOrDefault(user, Map.of())
-              .forEach(
-                  (device, route) -> {
-                    if (streams.get(user, device) == null) {
-                      long cursor = stores.apply(user).user(user)
-                          .getDeviceAckedOrDefault(device, 0L);
-                      openStream(user, device, route.nodeId(), route.connectionId(), cursor,
-                          outbox);
-                    }
-                  });
+          if (erased.contains(user)) {
+            return; // what came before the erase is gone; streams opened since drained the rest
+          }
+          openDiscovered(user, discovered.getOrDefault(user, Map.of()), outbox);
           if (applied.paused.contains(user)) {
             streams.of(user).values().forEach(stream -> stream.behind = true);
             return; // held: resuming drains the streams from the store
@@ -234,25 +238,74 @@ final class Dispatcher {
             considerNotifying(user, messages);
           }
         });
-    for (Outcome.AdminChange change : applied.adminChanges) {
+    outbox.flush();
+  }
+
+  /**
+   * Acts on the operators' changes from {@code from} on that came before session change
+   * {@code position}; returns the index of the first one left.
+   */
+  private int adminChanges(Outcome applied, int from, int position, Outbox outbox) {
+    int next = from;
+    for (; next < applied.adminChanges.size()
+        && applied.adminChanges.get(next).position() <= position; next++) {
+      Outcome.AdminChange change = applied.adminChanges.get(next);
+      String user = change.userId();
       switch (change.kind()) {
         case ERASED -> {
-          notifyPending.remove(change.userId());
-          for (DeviceStreams.Stream stream : List.copyOf(streams.of(change.userId()).values())) {
+          notifyPending.remove(user);
+          for (DeviceStreams.Stream stream : List.copyOf(streams.of(user).values())) {
             disconnect(stream, Error.Code.KICKED, "the user was erased by an operator", outbox);
           }
         }
-        case PAUSED -> notifyPending.remove(change.userId());
+        case PAUSED -> notifyPending.remove(user);
         case RESUMED -> {
-          for (DeviceStreams.Stream stream : streams.of(change.userId()).values()) {
+          for (DeviceStreams.Stream stream : streams.of(user).values()) {
             if (outbox.isLive(stream.nodeId)) {
+              // What was in flight when the pause came is sent again with the rest.
+              stream.sentThrough = stream.ackedThrough;
+              stream.resends = 0;
+              stream.ackDeadline = 0;
               drain(stream, outbox);
             }
+          }
+          if (streams.of(user).isEmpty()) {
+            scheduleNotify(user); // what queued during the pause, for her devices away
           }
         }
       }
     }
+    return next;
+  }
+
+  /**
+   * Opens streams for the devices Redis shows connected, of users not looked up since this
+   * instance took their partition (no message came for them since): before an operator's change
+   * or question acts on a user's streams.
+   */
+  private void resolve(Collection<String> users) {
+    List<String> unresolved =
+        users.stream().distinct().filter(u -> !streams.resolved(u)).toList();
+    if (unresolved.isEmpty()) {
+      return;
+    }
+    Map<String, Map<String, Route>> discovered = presence.devices(unresolved);
+    unresolved.forEach(streams::markResolved);
+    Set<String> nodes = new HashSet<>();
+    discovered.values().forEach(byDevice -> byDevice.values().forEach(r -> nodes.add(r.nodeId())));
+    Outbox outbox = new Outbox(presence.liveNodes(nodes));
+    discovered.forEach((user, byDevice) -> openDiscovered(user, byDevice, outbox));
     outbox.flush();
+  }
+
+  /** Opens a stream, from the device's cursor, for each device found in Redis without one. */
+  private void openDiscovered(String user, Map<String, Route> byDevice, Outbox outbox) {
+    byDevice.forEach((device, route) -> {
+      if (streams.get(user, device) == null) {
+        long cursor = stores.apply(user).user(user).getDeviceAckedOrDefault(device, 0L);
+        openStream(user, device, route.nodeId(), route.connectionId(), cursor, outbox);
+      }
+    });
   }
 
   /**
@@ -260,6 +313,7 @@ final class Dispatcher {
    * {@code deviceId} is empty, with {@code Error{KICKED}} (admin API); returns the devices asked.
    */
   List<String> kick(String userId, String deviceId, String reason) {
+    resolve(List.of(userId));
     List<DeviceStreams.Stream> kicked = streams.of(userId).values().stream()
         .filter(stream -> deviceId.isEmpty() || stream.deviceId.equals(deviceId)).toList();
     if (kicked.isEmpty()) {
@@ -280,6 +334,7 @@ final class Dispatcher {
    * has one. The user's partition must be owned here.
    */
   List<DeviceInfo> devices(String userId) {
+    resolve(List.of(userId));
     PartitionState state = stores.apply(userId);
     UserState user = state.user(userId);
     Map<String, PushRegistration> targets =
@@ -328,6 +383,9 @@ final class Dispatcher {
       if (!outbox.isLive(stream.nodeId)) {
         closed(stream);
         continue;
+      }
+      if (stores.apply(stream.userId).user(stream.userId).getPaused()) {
+        continue; // held: resuming sends what is in flight again
       }
       if (stream.resends >= policy.maxRedeliveries()) {
         giveUp(stream, outbox);

@@ -16,8 +16,11 @@ import java.util.Set;
 final class Outcome {
   record Queued(long seq, Message message) {}
 
-  /** What an operator did to a user: erased her, paused or resumed her delivery. */
-  record AdminChange(String userId, AdminKind kind) {}
+  /**
+   * What an operator did to a user: erased her, paused or resumed her delivery; {@code position}
+   * is the number of session changes before it in this outcome, which keeps their log order.
+   */
+  record AdminChange(String userId, AdminKind kind, int position) {}
 
   enum AdminKind { ERASED, PAUSED, RESUMED }
 

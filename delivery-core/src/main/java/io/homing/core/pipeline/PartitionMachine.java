@@ -36,9 +36,9 @@ import java.util.Map;
  *   <li>the message that takes a user's seq 1 also sets the user's {@code stream_epoch}, the
  *       name of this stream of seqs, to the message clock (at least 1): like the seq, a function
  *       of the message records alone, so a replay names the stream the same;
- *   <li>acks, connects, disconnects, TTL expiry, device retention and the queue caps only remove
- *       messages, move cursors and change counts — never {@code last_seq}, the epoch, ids or
- *       the clock (TTL expiry and the caps record in a remembered id why its message went, for
+ *   <li>acks, connects, disconnects, TTL expiry, device retention, the queue caps and an
+ *       operator's erase and pause only remove messages, move cursors and change counts and
+ *       flags — never {@code last_seq}, the epoch, ids or the clock (TTL expiry and the caps record in a remembered id why its message went, for
  *       GetStatus; dedup reads only when the id was accepted) —
  *       and forgetting ids only forgets those no later record can match any more.
  * </ul>
@@ -178,7 +178,8 @@ final class PartitionMachine {
           state.putUser(userId, user.setPaused(paused).build());
         }
         out.adminChanges.add(new Outcome.AdminChange(userId,
-            paused ? Outcome.AdminKind.PAUSED : Outcome.AdminKind.RESUMED));
+            paused ? Outcome.AdminKind.PAUSED : Outcome.AdminKind.RESUMED,
+            out.sessionChanges.size()));
         return;
       }
       default -> { }
@@ -212,8 +213,9 @@ final class PartitionMachine {
 
   /**
    * Erases the user (admin API): every queued message (REMOVED, for GetStatus and receipts),
-   * device, cursor and push target, and the pause. Her last seq, stream epoch and the ids she
-   * was sent stay: they are the sequencing part, which only {@code outbound} changes.
+   * device, cursor and push target. Her last seq, stream epoch and the ids she was sent stay:
+   * they are the sequencing part, which only {@code outbound} changes; and a pause stays, so
+   * that an operator may pause, then erase, and nothing is delivered in between.
    */
   private void erase(PartitionState state, String userId, UserState.Builder user, long recordMs,
       Outcome out) {
@@ -235,8 +237,10 @@ final class PartitionMachine {
         .setLastSeq(user.getLastSeq())
         .setStreamEpoch(user.getStreamEpoch())
         .setPurgedThrough(user.getLastSeq())
+        .setPaused(user.getPaused())
         .build());
-    out.adminChanges.add(new Outcome.AdminChange(userId, Outcome.AdminKind.ERASED));
+    out.adminChanges.add(new Outcome.AdminChange(userId, Outcome.AdminKind.ERASED,
+        out.sessionChanges.size()));
   }
 
   /**

@@ -14,9 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An API key file (the Send API's, the admin API's), read again whenever its content changes: an
- * operator adds, rotates or revokes a key by editing the file, without restarting the core. The file is checked every
- * {@link #CHECK_INTERVAL}; a version that cannot be read or parsed is logged and ignored, and the
- * keys read last stay in force. Thread-safe.
+ * operator adds, rotates or revokes a key by editing the file, without restarting the core. The
+ * file is checked every {@link #CHECK_INTERVAL}; a version that cannot be read or parsed is
+ * logged and ignored, and the keys read last stay in force. Thread-safe.
  */
 public final class ApiKeyFile implements Closeable {
   /** How often the file is checked for a change. */

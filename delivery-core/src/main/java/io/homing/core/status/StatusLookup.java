@@ -26,8 +26,9 @@ import java.util.function.ToIntFunction;
 
 /**
  * Answers GetStatus and the admin API's questions about a user (GetUser, KickDevice): from this
- * instance's pipelines when one owns the user's partition, else from the owner, found in {@link PartitionOwners} and called on its internal port
- * ({@link CoreInternalService}). Thread-safe.
+ * instance's pipelines when one owns the user's partition, else from the owner, found in
+ * {@link PartitionOwners} and called on its internal port ({@link CoreInternalService}).
+ * Thread-safe.
  */
 public final class StatusLookup implements AutoCloseable {
   /** How long a forwarded call may take. */

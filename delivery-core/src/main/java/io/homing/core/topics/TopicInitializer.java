@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -82,11 +83,21 @@ public final class TopicInitializer {
     }
   }
 
-  /** The changelog's topic configuration: compacted; tombstones kept as long as stores rely on. */
+  /** How long an overwritten or deleted changelog record may wait for compaction. */
+  public static final Duration CHANGELOG_MAX_COMPACTION_LAG = Duration.ofDays(7);
+
+  /**
+   * The changelog's topic configuration: compacted; tombstones kept as long as stores rely on;
+   * and a record overwritten or deleted is compacted away within a week, so that what an erase
+   * deletes leaves Kafka in a bounded time.
+   */
   private static final Map<String, String> CHANGELOG_CONFIG = Map.of(
       TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
       TopicConfig.DELETE_RETENTION_MS_CONFIG,
-      Long.toString(PartitionStores.TOMBSTONE_RETENTION.toMillis()));
+      Long.toString(PartitionStores.TOMBSTONE_RETENTION.toMillis()),
+      TopicConfig.MAX_COMPACTION_LAG_MS_CONFIG,
+      Long.toString(CHANGELOG_MAX_COMPACTION_LAG.toMillis()));
+
 
   /**
    * Ensures the topics exist and {@code outbound}, {@code delivery-events} and

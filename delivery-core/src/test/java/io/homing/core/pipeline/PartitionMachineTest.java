@@ -535,7 +535,19 @@ class PartitionMachineTest {
       String device = "d" + random.nextInt(2);
       DeliveryEvent.Builder e = DeliveryEvent.newBuilder().setUserId(user).setDeviceId(device)
           .setNodeId("edge").setConnectionId("c" + random.nextInt(3));
-      switch (random.nextInt(3)) {
+      int kind = random.nextInt(32);
+      if (kind >= 30) { // now and then an operator's erase or pause, which name no device
+        e.clearDeviceId().clearConnectionId();
+        if (kind == 30) {
+          e.setUserErased(DeliveryEvent.UserErased.getDefaultInstance());
+        } else {
+          e.setDeliveryPaused(DeliveryEvent.DeliveryPaused.newBuilder()
+              .setPaused(random.nextBoolean()));
+        }
+        list.add(new Input(false, i, user, null, i * 500L, e.build()));
+        continue;
+      }
+      switch (kind % 3) {
         case 0 -> {
           long epoch = epochs.getOrDefault(user, 0L);
           e.setConnected(DeliveryEvent.Connected.newBuilder().setLastSeq(random.nextInt(40))
@@ -621,12 +633,12 @@ class PartitionMachineTest {
     erase(machine, "alice", 2_000, erased);
 
     assertThat(erased.adminChanges)
-        .containsExactly(new Outcome.AdminChange("alice", Outcome.AdminKind.ERASED));
+        .containsExactly(new Outcome.AdminChange("alice", Outcome.AdminKind.ERASED, 0));
     assertThat(state.readAfter("alice", 0, 10)).isEmpty();
     assertThat(state.pushTargets("alice")).isEmpty();
     assertThat(state.user("alice").getDeviceAckedMap()).isEmpty();
     assertThat(state.user("alice").getDeviceConnectionMap()).isEmpty();
-    assertThat(state.user("alice").getPaused()).isFalse();
+    assertThat(state.user("alice").getPaused()).as("a pause outlives the erase").isTrue();
     assertThat(state.user("alice").getLastSeq()).isEqualTo(2);
     assertThat(state.user("alice").getStreamEpoch()).isEqualTo(epoch);
     assertThat(state.user("alice").getQueuedCount()).isZero();
@@ -650,7 +662,7 @@ class PartitionMachineTest {
     machine.message(state, "bob", message("b1"), 1_002, paused);
 
     assertThat(paused.adminChanges)
-        .containsExactly(new Outcome.AdminChange("alice", Outcome.AdminKind.PAUSED));
+        .containsExactly(new Outcome.AdminChange("alice", Outcome.AdminKind.PAUSED, 0));
     assertThat(paused.paused).containsExactly("alice");
     assertThat(seqs(paused, "alice")).containsExactly(1L);
     assertThat(state.user("alice").getPaused()).isTrue();
@@ -659,7 +671,7 @@ class PartitionMachineTest {
     pause(machine, "alice", false, 1_003, resumed);
     machine.message(state, "alice", message("m2"), 1_004, resumed);
     assertThat(resumed.adminChanges)
-        .containsExactly(new Outcome.AdminChange("alice", Outcome.AdminKind.RESUMED));
+        .containsExactly(new Outcome.AdminChange("alice", Outcome.AdminKind.RESUMED, 0));
     assertThat(resumed.paused).isEmpty();
     assertThat(state.user("alice").getPaused()).isFalse();
   }

@@ -167,14 +167,27 @@ class PartitionRecordsFuzzTest {
     } else {
       DeliveryEvent event = ((RecordDecoder.Event) decoded).event();
       assertThat(event.getUserId()).isEqualTo(user);
-      assertThat(event.getDeviceId()).matches(Limits::isValidId);
+      boolean ofUser = event.getKindCase() == DeliveryEvent.KindCase.USER_ERASED
+          || event.getKindCase() == DeliveryEvent.KindCase.DELIVERY_PAUSED;
+      if (ofUser) {
+        assertThat(event.getDeviceId()).isEmpty();
+      } else {
+        assertThat(event.getDeviceId()).matches(Limits::isValidId);
+      }
       machine.event(state, event, record.timestamp(), out);
       UserState after = state.user(user);
       assertThat(after.getLastSeq()).isEqualTo(before.getLastSeq());
+      assertThat(after.getStreamEpoch()).isEqualTo(before.getStreamEpoch());
       assertThat(state.messageClock()).isEqualTo(clockBefore);
       boolean push = event.getKindCase() == DeliveryEvent.KindCase.PUSH_TARGET_CHANGED
           || event.getKindCase() == DeliveryEvent.KindCase.PUSH_TARGET_INVALID;
-      assertThat(out.sessionChanges).hasSize(push ? 0 : 1);
+      assertThat(out.sessionChanges).hasSize(push || ofUser ? 0 : 1);
+      assertThat(out.adminChanges).hasSize(ofUser ? 1 : 0);
+      if (event.getKindCase() == DeliveryEvent.KindCase.USER_ERASED) {
+        assertThat(after.getQueuedCount()).isZero();
+        assertThat(after.getDeviceAckedCount()).isZero();
+        assertThat(after.getPushTargets()).isZero();
+      }
       if (event.getKindCase() == DeliveryEvent.KindCase.ACKED) {
         // The cursor is the ack (a uint64) clamped to the last seq, and never moves back.
         long seq = event.getAcked().getSeq();
@@ -183,7 +196,7 @@ class PartitionRecordsFuzzTest {
         assertThat(out.sessionChanges.get(0).cursor()).isEqualTo(Math.max(clamped,
             before.getDeviceAckedOrDefault(event.getDeviceId(), 0)));
       }
-      if (!push && event.getKindCase() != DeliveryEvent.KindCase.DISCONNECTED) {
+      if (!push && !ofUser && event.getKindCase() != DeliveryEvent.KindCase.DISCONNECTED) {
         // Connected devices may stay over the cap; the others are forgotten first.
         assertThat(after.getDeviceAckedCount()).isLessThanOrEqualTo(
             Math.max(DEVICES.maxDevices(), after.getDeviceConnectionCount()));

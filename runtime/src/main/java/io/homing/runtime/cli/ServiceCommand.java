@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -47,6 +48,9 @@ public final class ServiceCommand {
   /** The password of a URL's user information: {@code scheme://user:password@}. */
   private static final Pattern URL_PASSWORD =
       Pattern.compile("^([a-z][a-z0-9+.-]*://[^:@/]*:)[^@/]*@");
+  /** Property names whose values are secrets. */
+  private static final Pattern SECRET_PROPERTY =
+      Pattern.compile("password|secret|jaas|credential|token|(^|[.])key($|[.])");
   /** What picocli's {@code @Option(defaultValue)} holds when none is declared. */
   private static final String NO_DEFAULT = "__no_default_value__";
 
@@ -262,7 +266,8 @@ public final class ServiceCommand {
     if (value instanceof Collection<?> list) {
       List<String> elements = new ArrayList<>();
       list.stream().filter(element -> element != null && !element.toString().isEmpty())
-          .forEach(element -> elements.add(secret(option) ? "\"<hidden>\"" : scalar(element)));
+          .forEach(element -> elements.add(secret(option) ? "\"<hidden>\""
+              : scalar(maskedProperty(element.toString()))));
       return "[" + String.join(", ", elements) + "]";
     }
     if (secret(option) && value != null && !value.toString().isEmpty()) {
@@ -286,6 +291,20 @@ public final class ServiceCommand {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * A {@code name=value} element (a Kafka client property, say) with its value hidden when its
+   * name says it is a secret: {@code sasl.jaas.config}, {@code ssl.key.password}, …
+   */
+  static String maskedProperty(String element) {
+    int equals = element.indexOf('=');
+    if (equals < 0) {
+      return element;
+    }
+    String name = element.substring(0, equals).toLowerCase(Locale.ROOT);
+    return SECRET_PROPERTY.matcher(name).find()
+        ? element.substring(0, equals + 1) + "<hidden>" : element;
   }
 
   /** Options whose value --help and --print-config never show. */

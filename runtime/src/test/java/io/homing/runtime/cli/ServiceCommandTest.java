@@ -182,6 +182,22 @@ class ServiceCommandTest {
   }
 
   @Test
+  void printConfigHidesTheSecretsOfPropertyLists() throws IOException {
+    Path file = config("property:\n"
+        + "  - security.protocol=SASL_SSL\n"
+        + "  - 'sasl.jaas.config=ScramLoginModule required username=\"u\" password=\"pw1\";'\n"
+        + "  - ssl.key.password=pw2\n"
+        + "  - ssl.keystore.key=pw3\n");
+    assertThat(run(new Service(), "--config", file.toString(), "--print-config")).isZero();
+    assertThat(out.toString())
+        .contains("\"security.protocol=SASL_SSL\"")
+        .contains("\"sasl.jaas.config=<hidden>\"")
+        .contains("\"ssl.key.password=<hidden>\"")
+        .contains("\"ssl.keystore.key=<hidden>\"")
+        .doesNotContain("pw1").doesNotContain("pw2").doesNotContain("pw3");
+  }
+
+  @Test
   void helpShowsTheFileValuesAsDefaults() throws IOException {
     Path file = config("node-id: edge-7\n");
     assertThat(run(new Service(), "--config", file.toString(), "--help")).isZero();
