@@ -279,8 +279,10 @@ class AdminApiIT {
         connection[3])).as("not found").startsWith("2\n");
     assertThat(cli("admin", "edges", connection[0], connection[1], connection[2],
         connection[3])).startsWith("0\n").contains("edge-0");
-    assertThat(cli("admin", "partitions", "--json", connection[0], connection[1],
-        connection[2], connection[3])).startsWith("0\n").contains("\"owner\": \"core-0\"");
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> // owners register within 3 s
+        assertThat(cli("admin", "partitions", "--json", connection[0], connection[1],
+            connection[2], connection[3])).startsWith("0\n")
+            .contains("\"owner\": \"core-0\""));
     assertThat(cli("admin", "erase", user, connection[0], connection[1], connection[2],
         connection[3])).as("asks for --yes").startsWith("1\n");
     assertThat(cli("admin", "erase", user, "--yes", connection[0], connection[1],
