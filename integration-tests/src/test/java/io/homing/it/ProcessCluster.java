@@ -215,7 +215,8 @@ final class ProcessCluster implements AutoCloseable {
 
   private Process launch(String name, Path jar, List<String> options) {
     List<String> command = new ArrayList<>(List.of(
-        ProcessHandle.current().info().command().orElse("java"), "-Xmx256m", "-jar",
+        ProcessHandle.current().info().command().orElse("java"), "-Xmx256m",
+        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k", "-jar",
         jar.toString()));
     command.addAll(options);
     ProcessBuilder builder = new ProcessBuilder(command)
