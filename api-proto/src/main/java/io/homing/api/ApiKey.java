@@ -28,6 +28,17 @@ public final class ApiKey {
   /** What the {@link #AUTHORIZATION} value starts with, before the key. */
   public static final String BEARER = "Bearer ";
 
+  /**
+   * The bearer credential of a call's metadata: what follows {@link #BEARER} (in any case) in
+   * its {@link #AUTHORIZATION}, stripped; empty when it has none.
+   */
+  public static String bearerCredential(Metadata headers) {
+    String authorization = headers.get(AUTHORIZATION);
+    int prefix = BEARER.length();
+    return authorization != null && authorization.regionMatches(true, 0, BEARER, 0, prefix)
+        ? authorization.substring(prefix).strip() : "";
+  }
+
   private static final int RANDOM_BYTES = 32;
   private static final SecureRandom RANDOM = new SecureRandom();
 

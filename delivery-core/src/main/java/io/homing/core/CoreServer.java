@@ -74,7 +74,6 @@ public final class CoreServer implements AutoCloseable {
   private Server adminServer;
   private AdminService admin;
   private ApiKeyFile adminKeys;
-  private Reloading<ServerCredentials> adminTls;
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
   /** Health and reflection of the Send API's port, SERVING while no pipeline failed. */
   private final StandardServices sendStandard =
@@ -189,7 +188,7 @@ public final class CoreServer implements AutoCloseable {
         edgeTls == null ? "in plaintext" : "over mutual TLS");
   }
 
-  /** The admin API, on its own port, with the Send API's TLS when that is configured. */
+  /** The admin API, on its own port, with the Send API's TLS (the same reloader) when set. */
   private void startAdmin() {
     admin = new AdminService(statuses, producer, config.topics(), config.groupId(),
         config.instanceId(), config.delivery().dedupWindow(), owners, config.kafka(),
@@ -198,13 +197,10 @@ public final class CoreServer implements AutoCloseable {
     if (adminKeys == null) {
       log.info("the admin API refuses every call: no --admin-api-keys file");
     }
-    Reloading<ServerCredentials> tls = config.sendCredentials().tls()
-        .map(t -> t.credentials(false)).orElse(null);
-    adminTls = tls;
     try {
-      adminServer = adminStandard.addTo(tls == null
+      adminServer = adminStandard.addTo(sendTls == null
           ? NettyServerBuilder.forAddress(config.admin().address())
-          : NettyServerBuilder.forAddress(config.admin().address(), tls.credentials()))
+          : NettyServerBuilder.forAddress(config.admin().address(), sendTls.credentials()))
           .addService(ServerInterceptors.intercept(admin,
               new AdminAuthentication(adminKeys, metrics.registry())))
           .build()
@@ -364,9 +360,6 @@ public final class CoreServer implements AutoCloseable {
     }
     if (adminKeys != null) {
       adminKeys.close();
-    }
-    if (adminTls != null) {
-      adminTls.close();
     }
     if (internalServer != null) {
       internalServer.shutdownNow();

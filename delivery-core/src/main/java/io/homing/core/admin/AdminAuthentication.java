@@ -53,11 +53,7 @@ public final class AdminAuthentication implements ServerInterceptor {
       missing.increment();
       return close(call, "the admin API takes no calls: this core has no --admin-api-keys file");
     }
-    String authorization = headers.get(ApiKey.AUTHORIZATION);
-    int prefix = ApiKey.BEARER.length();
-    String key = authorization != null
-        && authorization.regionMatches(true, 0, ApiKey.BEARER, 0, prefix)
-        ? authorization.substring(prefix).strip() : "";
+    String key = ApiKey.bearerCredential(headers);
     if (key.isEmpty()) {
       missing.increment();
       return close(call, "no credentials (expected: the metadata 'authorization: Bearer "

@@ -102,11 +102,7 @@ public final class SendAuthentication implements ServerInterceptor {
     if (keys == null && tokens == null) {
       return next.startCall(call, headers);
     }
-    String authorization = headers.get(ApiKey.AUTHORIZATION);
-    int prefix = ApiKey.BEARER.length();
-    String credential = authorization != null
-        && authorization.regionMatches(true, 0, ApiKey.BEARER, 0, prefix)
-        ? authorization.substring(prefix).strip() : "";
+    String credential = ApiKey.bearerCredential(headers);
     Sender sender;
     if (!credential.isEmpty()) {
       if (tokens != null && SenderTokens.isJwt(credential)) {
