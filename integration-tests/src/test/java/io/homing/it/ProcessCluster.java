@@ -3,6 +3,7 @@ package io.homing.it;
 import io.homing.testing.KafkaBroker;
 import io.homing.testing.Ports;
 import io.homing.testing.RedisServer;
+import io.homing.testing.TempFolders;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -15,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -195,13 +195,10 @@ final class ProcessCluster implements AutoCloseable {
     kafka.close();
     // The cores' stores (hundreds of MB a scenario) go; the logs stay for a failure's reader.
     try (var files = Files.list(dir)) {
-      for (Path data : files.filter(p -> p.getFileName().toString().endsWith("-data")).toList()) {
-        try (var tree = Files.walk(data)) {
-          tree.sorted(Comparator.reverseOrder()).forEach(file -> file.toFile().delete());
-        }
-      }
+      files.filter(p -> p.getFileName().toString().endsWith("-data")).toList()
+          .forEach(TempFolders::deleteQuietly);
     } catch (IOException e) {
-      // a store left behind in the temporary folder
+      // the stores left behind in the temporary folder
     }
   }
 

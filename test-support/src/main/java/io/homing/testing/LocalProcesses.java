@@ -1,12 +1,8 @@
 package io.homing.testing;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
 
-/** What the local Redis Cluster and Sentinel share: killing their processes, removing a folder. */
+/** What the local Redis Cluster and Sentinel share: killing their processes. */
 final class LocalProcesses {
   private LocalProcesses() {}
 
@@ -17,15 +13,6 @@ final class LocalProcesses {
       process.waitFor(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  /** Deletes the folder and everything in it, as far as it can. */
-  static void deleteFolder(Path dir) {
-    try (var files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(file -> file.toFile().delete());
-    } catch (IOException e) {
-      // a temporary folder left behind
     }
   }
 }

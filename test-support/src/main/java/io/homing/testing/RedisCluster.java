@@ -152,7 +152,7 @@ public final class RedisCluster implements AutoCloseable {
   @Override
   public void close() {
     nodes.keySet().forEach(this::kill);
-    LocalProcesses.deleteFolder(dir);
+    TempFolders.deleteQuietly(dir);
   }
 
   /** The log of a node, for a failing test's message. */

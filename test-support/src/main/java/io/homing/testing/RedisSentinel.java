@@ -147,6 +147,6 @@ public final class RedisSentinel implements AutoCloseable {
   @Override
   public void close() {
     processes.values().forEach(LocalProcesses::kill);
-    LocalProcesses.deleteFolder(dir);
+    TempFolders.deleteQuietly(dir);
   }
 }
